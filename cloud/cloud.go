@@ -1,0 +1,420 @@
+// Package cloud holds what fndeck talks to: plain value types shared by every
+// backend, the small capability interfaces each backend opts into, and the
+// provider-neutral pieces (addresses, REPORT parsing). Backends live in
+// sub-packages (docker, local, aws, gcp) and SDK types never leave them.
+// Nothing under cloud/ imports Bubble Tea.
+package cloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Sentinel errors let the UI give a hint instead of a raw SDK string.
+// Backends wrap them: fmt.Errorf("listing functions in %s: %w", region, cloud.ErrUnauthenticated).
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrUnauthenticated = errors.New("not authenticated")
+	ErrPermission      = errors.New("permission denied")
+	ErrThrottled       = errors.New("throttled")
+	ErrUnreachable     = errors.New("unreachable")
+	ErrInvalid         = errors.New("invalid request")
+	ErrConflict        = errors.New("conflict")
+	// ErrNeedsConfirmation is returned when an action would create something
+	// (an ECR / Artifact Registry repository) that needs --yes or a TUI confirmation.
+	ErrNeedsConfirmation = errors.New("needs confirmation")
+)
+
+// HintError carries a hint for the user (e.g. "aws sso login --profile prod")
+// next to the error. Use cloud.Hint(err) to read one from a wrapped chain.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+// WithHint wraps err with a hint; nil stays nil.
+func WithHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &HintError{Err: err, Hint: hint}
+}
+
+// Hint returns the first hint found in err's chain, or "".
+func Hint(err error) string {
+	var h *HintError
+	if errors.As(err, &h) {
+		return h.Hint
+	}
+	return ""
+}
+
+// ---------- images ----------
+
+// Image is one local image, one per image ID.
+type Image struct {
+	ID           string    `json:"id"`
+	RepoTags     []string  `json:"repo_tags"`
+	RepoDigests  []string  `json:"repo_digests"`
+	Size         int64     `json:"size"`
+	Created      time.Time `json:"created"`
+	OS           string    `json:"os,omitempty"`
+	Architecture string    `json:"architecture,omitempty"`
+	Variant      string    `json:"variant,omitempty"`
+	Dangling     bool      `json:"dangling"`
+}
+
+// Layer is one entry of an image's history.
+type Layer struct {
+	ID        string    `json:"id"`
+	Created   time.Time `json:"created"`
+	CreatedBy string    `json:"created_by"`
+	Size      int64     `json:"size"`
+	Comment   string    `json:"comment,omitempty"`
+}
+
+// ImageDetail is what inspect + history tell about one image. Env carries
+// variable NAMES only: values may be secrets and are never shown.
+type ImageDetail struct {
+	Image
+	Entrypoint   []string          `json:"entrypoint"`
+	Cmd          []string          `json:"cmd"`
+	WorkingDir   string            `json:"working_dir"`
+	User         string            `json:"user,omitempty"`
+	EnvNames     []string          `json:"env_names"`
+	ExposedPorts []string          `json:"exposed_ports"`
+	Labels       map[string]string `json:"labels"`
+	Layers       []Layer           `json:"layers"`
+	MediaType    string            `json:"media_type,omitempty"`
+}
+
+// ImageEvent is one change reported by the engine's event stream.
+type ImageEvent struct {
+	Action string // pull, tag, untag, delete, import, load, build ...
+	ID     string
+}
+
+// RemovedImage is one line of an image removal's report.
+type RemovedImage struct {
+	Untagged string `json:"untagged,omitempty"`
+	Deleted  string `json:"deleted,omitempty"`
+}
+
+// Images is the local image store (the Docker engine).
+type Images interface {
+	// Host is the engine address as the user would recognise it ("unix:///var/run/docker.sock").
+	Host() string
+	// Ping checks the engine answers; the error says why not (wrapping ErrUnreachable).
+	Ping(ctx context.Context) error
+	// List lists images; all=true includes intermediate images.
+	List(ctx context.Context, all bool) ([]Image, error)
+	// Inspect returns one image's detail (os/arch included, history included).
+	Inspect(ctx context.Context, ref string) (ImageDetail, error)
+	// Remove deletes an image; untagged parents are pruned; an image in use is
+	// refused with the engine's reason (ErrConflict wrapped).
+	Remove(ctx context.Context, ref string, force bool) ([]RemovedImage, error)
+	// Events streams image events until ctx ends or the connection is lost;
+	// the error channel receives exactly one value (nil on ctx end) and then
+	// both channels are closed.
+	Events(ctx context.Context) (<-chan ImageEvent, <-chan error)
+}
+
+// ---------- task output ----------
+
+// Progress is one update of a progress bar (a pushed layer, a build step).
+type Progress struct {
+	ID      string // bar identity, e.g. layer digest
+	Status  string // "Pushing", "Pushed", "Layer already exists", ...
+	Current int64
+	Total   int64 // 0 when unknown
+}
+
+// Sink receives the output of a long action. Text comes from outside
+// (build output, registry messages) and is sanitized by whoever shows it;
+// a Sink must be safe for concurrent use.
+type Sink interface {
+	Line(text string)
+	Progress(p Progress)
+}
+
+// DiscardSink drops everything.
+type DiscardSink struct{}
+
+func (DiscardSink) Line(string)       {}
+func (DiscardSink) Progress(Progress) {}
+
+// ---------- build and push ----------
+
+// BuildOptions describes one image build.
+type BuildOptions struct {
+	ContextDir string
+	Dockerfile string // relative to ContextDir unless absolute; default "Dockerfile"
+	Tags       []string
+	Platform   string // "linux/amd64", "linux/arm64" or ""
+	BuildArgs  map[string]string
+	NoCache    bool
+}
+
+// BuildResult is what a successful build produced.
+type BuildResult struct {
+	ImageID      string   `json:"image_id"`
+	Tags         []string `json:"tags"`
+	Architecture string   `json:"architecture"`
+	OS           string   `json:"os"`
+}
+
+// Builder builds images.
+type Builder interface {
+	Build(ctx context.Context, opts BuildOptions, out Sink) (BuildResult, error)
+}
+
+// PushOptions: Ref is a local image reference; To, when set, is the remote
+// reference to tag and push as.
+type PushOptions struct {
+	Ref string
+	To  string
+}
+
+// PushResult is what the registry holds after a push.
+type PushResult struct {
+	Ref       string `json:"ref"`
+	Digest    string `json:"digest"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size,omitempty"`
+}
+
+// Pusher pushes images to registries.
+type Pusher interface {
+	Push(ctx context.Context, opts PushOptions, out Sink) (PushResult, error)
+}
+
+// RegistryAuth is a credential for one registry. It is a secret: never log or print it.
+type RegistryAuth struct {
+	Username      string
+	Password      string
+	IdentityToken string
+	ServerAddress string
+	Expires       time.Time // zero when unknown
+}
+
+// AuthProvider resolves credentials for a registry host. ok=false means
+// "not mine, ask the next provider". Cloud backends (ECR, Artifact Registry)
+// plug in here; the docker config file is the last provider in the chain.
+type AuthProvider interface {
+	AuthFor(ctx context.Context, host string) (auth RegistryAuth, ok bool, err error)
+}
+
+// AuthChain asks each provider in order.
+type AuthChain []AuthProvider
+
+// AuthFor returns the first provider's answer that claims the host.
+func (c AuthChain) AuthFor(ctx context.Context, host string) (RegistryAuth, bool, error) {
+	for _, p := range c {
+		a, ok, err := p.AuthFor(ctx, host)
+		if err != nil || ok {
+			return a, ok, err
+		}
+	}
+	return RegistryAuth{}, false, nil
+}
+
+// ---------- functions ----------
+
+// Traffic is one entry of a Cloud Run traffic split.
+type Traffic struct {
+	Revision string `json:"revision"`
+	Percent  int    `json:"percent"`
+	Tag      string `json:"tag,omitempty"`
+	Latest   bool   `json:"latest,omitempty"`
+}
+
+// Function is a deployed function or service, whatever the provider.
+// Fields that do not apply stay zero and are omitted from JSON.
+type Function struct {
+	Address             string     `json:"address"`
+	Provider            Provider   `json:"provider"`
+	Name                string     `json:"name"`
+	Region              string     `json:"region,omitempty"`
+	Account             string     `json:"account,omitempty"`
+	Profile             string     `json:"profile,omitempty"`
+	Project             string     `json:"project,omitempty"`
+	PackageType         string     `json:"package_type,omitempty"` // Image | Zip
+	ImageURI            string     `json:"image_uri,omitempty"`
+	ResolvedImageURI    string     `json:"resolved_image_uri,omitempty"`
+	Architecture        string     `json:"architecture,omitempty"`
+	MemoryMB            int        `json:"memory_mb,omitempty"`
+	TimeoutS            int        `json:"timeout_s,omitempty"`
+	State               string     `json:"state,omitempty"`
+	LastUpdateStatus    string     `json:"last_update_status,omitempty"`
+	StatusReason        string     `json:"status_reason,omitempty"`
+	URL                 string     `json:"url,omitempty"`
+	LatestReadyRevision string     `json:"latest_ready_revision,omitempty"`
+	Traffic             []Traffic  `json:"traffic,omitempty"`
+	Ready               *bool      `json:"ready,omitempty"`
+	ReadyMessage        string     `json:"ready_message,omitempty"`
+	LastModified        *time.Time `json:"last_modified,omitempty"`
+	// Mode is the local target's platform flavour: "lambda" or "cloudrun".
+	Mode string `json:"mode,omitempty"`
+	// Partial is true while fields that need a second call (GetFunction) are missing.
+	Partial bool `json:"-"`
+}
+
+// Group identifies one independently loading source of functions:
+// provider → scope (AWS account/profile, GCP project, "local") → region.
+type Group struct {
+	Provider Provider `json:"provider"`
+	Scope    string   `json:"scope"`  // "prod (123456789012)", "acme-web", "docker"
+	Region   string   `json:"region"` // "" when the provider has none
+}
+
+// GroupResult is one source's answer: its functions or its error and hint.
+type GroupResult struct {
+	Group     Group
+	Functions []Function
+	Err       error
+	Hint      string
+}
+
+// ListFilter narrows a listing (CLI --provider/--region/--project/--profile).
+type ListFilter struct {
+	Regions  []string
+	Projects []string
+	Profiles []string
+}
+
+// Lister lists functions. List calls emit once per source as each completes
+// (emit may be called from several goroutines; the caller synchronizes) and
+// returns when every source has answered or ctx ends. A source that fails is
+// an emitted GroupResult with Err set, never a returned error; the returned
+// error is for a failure before any source could be tried.
+type Lister interface {
+	Provider() Provider
+	List(ctx context.Context, f ListFilter, emit func(GroupResult)) error
+}
+
+// Describer returns one function with every field filled (Lambda GetFunction).
+type Describer interface {
+	Describe(ctx context.Context, target Address) (Function, error)
+}
+
+// DeployRequest describes one deploy. Image is a local image or a registry
+// reference; the backend pushes/copies it to the target's registry first
+// when the platform cannot pull it from where it is, and says so on out.
+type DeployRequest struct {
+	Target   Address
+	Image    string
+	Create   bool
+	Yes      bool // may create a registry repository without asking
+	Role     string
+	MemoryMB int
+	TimeoutS int
+	Arch     string // x86_64 | arm64
+	Port     int
+	Env      map[string]string
+	As       string // local: lambda | cloudrun
+}
+
+// DeployResult records what a deploy changed, for history and rollback.
+type DeployResult struct {
+	Target   string `json:"target"`
+	OldImage string `json:"old_image,omitempty"`
+	NewImage string `json:"new_image"`
+	// Revision is the provider's identity of what now serves: Lambda version,
+	// Cloud Run revision, local container ID.
+	Revision    string `json:"revision,omitempty"`
+	OldRevision string `json:"old_revision,omitempty"`
+	Created     bool   `json:"created,omitempty"`
+}
+
+// Deployer deploys images to targets.
+type Deployer interface {
+	Deploy(ctx context.Context, req DeployRequest, out Sink) (DeployResult, error)
+}
+
+// RollBacker returns a target to a previous deploy (from fndeck's history).
+type RollBacker interface {
+	Rollback(ctx context.Context, target Address, to DeployResult, out Sink) (DeployResult, error)
+}
+
+// Remover removes a function (local targets).
+type Remover interface {
+	Remove(ctx context.Context, target Address) error
+}
+
+// InvokeRequest is one invocation. Method/Path/Headers apply to HTTP targets.
+type InvokeRequest struct {
+	Target  Address
+	Payload []byte
+	Method  string
+	Path    string
+	Headers http.Header
+	Cold    bool
+}
+
+// Report holds a REPORT line's figures.
+type Report struct {
+	DurationMS  float64 `json:"duration_ms"`
+	BilledMS    float64 `json:"billed_ms"`
+	InitMS      float64 `json:"init_ms,omitempty"`
+	MemoryMB    int     `json:"memory_mb"`
+	MaxMemoryMB int     `json:"max_memory_mb"`
+	RequestID   string  `json:"-"`
+	Status      string  `json:"status,omitempty"` // e.g. "timeout" from the JSON platform.report
+}
+
+// InvokeResult is the outcome of an invocation.
+type InvokeResult struct {
+	Address       string          `json:"address"`
+	StatusCode    int             `json:"status_code"`
+	FunctionError string          `json:"function_error,omitempty"`
+	Response      json.RawMessage `json:"response,omitempty"` // JSON when the body is JSON, else a JSON string
+	Body          []byte          `json:"-"`                  // raw body
+	Headers       http.Header     `json:"headers,omitempty"`
+	LogTail       string          `json:"log_tail,omitempty"`
+	Report        *Report         `json:"report,omitempty"`
+	RequestID     string          `json:"request_id,omitempty"`
+	ElapsedMS     float64         `json:"elapsed_ms,omitempty"`
+	TimedOut      bool            `json:"timed_out,omitempty"`
+}
+
+// Invoker invokes functions. chunk, when not nil, is called with each piece of
+// a streamed response as it arrives (the full body is still in the result).
+type Invoker interface {
+	Invoke(ctx context.Context, req InvokeRequest, chunk func([]byte)) (InvokeResult, error)
+}
+
+// LogRequest asks for a target's logs.
+type LogRequest struct {
+	Target Address
+	Since  time.Time
+	Follow bool
+	Filter string // literal substring, every provider
+	Query  string // provider syntax (CloudWatch pattern, Cloud Logging filter)
+}
+
+// LogLine is one log event. Message is raw text from outside.
+type LogLine struct {
+	Time     time.Time       `json:"time"`
+	Address  string          `json:"address"`
+	Stream   string          `json:"stream,omitempty"`
+	Severity string          `json:"severity,omitempty"`
+	Message  string          `json:"message"`
+	JSON     json.RawMessage `json:"json,omitempty"`
+	ID       string          `json:"-"` // provider event ID, for de-duplication
+	// Notice marks a line fndeck itself emits about the stream
+	// (sampling, suppressed entries, reconnecting).
+	Notice bool `json:"notice,omitempty"`
+}
+
+// LogTailer reads logs. Without Follow it emits what matches Since and
+// returns; with Follow it keeps emitting until ctx ends. emit is called
+// from one goroutine at a time.
+type LogTailer interface {
+	Logs(ctx context.Context, req LogRequest, emit func(LogLine)) error
+}
