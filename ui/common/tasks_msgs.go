@@ -1,0 +1,9 @@
+package common
+
+// ShowTaskOutputMsg asks the root to show a task's output in the output pane
+// and focus it (Tasks pane `enter`).
+type ShowTaskOutputMsg struct{ ID string }
+
+// SelectedTaskMsg reports that the Tasks pane cursor moved to a task, so the
+// output pane can follow the selection without taking focus.
+type SelectedTaskMsg struct{ ID string }

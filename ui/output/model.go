@@ -1,0 +1,829 @@
+package output
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/sanitize"
+)
+
+// DefaultBufferLines is logs.buffer_lines' default.
+const DefaultBufferLines = 50000
+
+// Options configures the pane.
+type Options struct {
+	Theme common.Theme
+	// BufferLines bounds the pane's own ring of display lines
+	// (logs.buffer_lines); 0 means DefaultBufferLines.
+	BufferLines int
+	// Now gives the time for default save names; nil means time.Now.
+	Now func() time.Time
+}
+
+// entry is one display line with its render caches. Text is sanitized once,
+// on arrival; rows are computed for the current layout only when the line is
+// first drawn and kept until the layout (width, wrap, JSON) changes.
+type entry struct {
+	time   time.Time
+	text   string // sanitized, one line
+	sev    string // log lines only: severity, upper-case
+	notice bool   // a line fndeck emits about a log stream
+	ascii  bool
+	json   string // log lines with a JSON payload: the payload, sanitized
+
+	width int // display width of text, -1 until measured
+
+	prettyDone bool
+	pretty     []string
+
+	rowsKey layoutKey
+	rows    []string
+}
+
+type layoutKey struct {
+	width int
+	wrap  bool
+	json  bool
+	ok    bool
+}
+
+type promptKind int
+
+const (
+	promptNone promptKind = iota
+	promptSearch
+	promptSave
+)
+
+// Model is the output pane. Use New; it implements common.Pane.
+type Model struct {
+	theme   common.Theme
+	now     func() time.Time
+	capN    int
+	width   int
+	height  int
+	focused bool
+
+	// current stream
+	id      string
+	title   string
+	logFile string
+	src     Source
+	gen     uint64
+	stop    chan struct{}
+	done    bool
+	isLog   bool
+
+	// ring of entries; abs index i lives at ring[(start + i - base) % len]
+	ring  []entry
+	start int
+	base  int // abs index of the oldest entry (= entries evicted so far)
+
+	dropped uint64 // lines lost in the producer plus lines evicted here
+
+	// view state
+	follow   bool
+	wrap     bool
+	showTime bool
+	json     bool
+	topAbs   int
+	topSub   int
+	xoff     int
+
+	query    string
+	match    matcher
+	matchAbs int
+
+	prompt      promptKind
+	promptInput string
+	status      string
+}
+
+// New returns an empty pane in follow mode.
+func New(opts Options) *Model {
+	n := opts.BufferLines
+	if n <= 0 {
+		n = DefaultBufferLines
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Model{theme: opts.Theme, now: now, capN: n, follow: true, matchAbs: -1}
+}
+
+var _ common.Pane = (*Model)(nil)
+
+// ID is the id of the stream shown ("" when none).
+func (m *Model) ID() string { return m.id }
+
+// Len is the number of lines held.
+func (m *Model) Len() int { return len(m.ring) }
+
+// Dropped is how many lines were lost, in the producer or evicted here.
+func (m *Model) Dropped() uint64 { return m.dropped }
+
+// Following reports whether follow mode is on.
+func (m *Model) Following() bool { return m.follow }
+
+// SetSource shows src under id and starts pulling from its beginning. Setting
+// the id already shown is a no-op, so the pane can follow the selected task
+// without losing its place. The returned Cmd is the pane's one pending read.
+func (m *Model) SetSource(id string, src Source, title string) tea.Cmd {
+	if id == m.id && src == m.src && src != nil {
+		return nil
+	}
+	m.reset(id, title)
+	m.src = src
+	if src == nil {
+		return nil
+	}
+	return waitOutput(m.id, m.gen, src, 0, m.stop)
+}
+
+// ShowLogs clears the pane for a log tail under id; lines then arrive with
+// AppendLogLines or LogLinesMsg.
+func (m *Model) ShowLogs(id, title string) {
+	if id == m.id && m.isLog {
+		return
+	}
+	m.reset(id, title)
+	m.isLog = true
+}
+
+// SetLogFile names the file holding the full output, shown with the
+// dropped-lines notice.
+func (m *Model) SetLogFile(path string) { m.logFile = path }
+
+func (m *Model) reset(id, title string) {
+	if m.stop != nil {
+		close(m.stop)
+	}
+	m.stop = make(chan struct{})
+	m.gen++
+	m.id, m.title, m.logFile = id, title, ""
+	m.src, m.done, m.isLog = nil, false, false
+	m.ring, m.start, m.base = nil, 0, 0
+	m.dropped = 0
+	m.follow, m.topAbs, m.topSub, m.xoff = true, 0, 0, 0
+	m.matchAbs = -1
+	m.status = ""
+}
+
+// push appends one entry, evicting (and counting) the oldest when full.
+func (m *Model) push(e entry) {
+	e.width = -1
+	if len(m.ring) < m.capN {
+		m.ring = append(m.ring, e)
+		return
+	}
+	m.ring[m.start] = e
+	m.start = (m.start + 1) % len(m.ring)
+	m.base++
+	m.dropped++
+}
+
+// AppendLines adds raw lines (sanitized here) to the pane.
+func (m *Model) AppendLines(lines []Line) {
+	for _, l := range lines {
+		t := sanitize.Line(l.Text)
+		m.push(entry{time: l.Time, text: t, ascii: isASCII(t)})
+	}
+}
+
+// AppendLogLines adds function log lines: time, severity (coloured), stream
+// and message; a JSON payload renders indented in JSON mode (`J`).
+func (m *Model) AppendLogLines(lines []cloud.LogLine) {
+	for _, l := range lines {
+		msg := l.Message
+		if msg == "" && len(l.JSON) > 0 {
+			msg = string(l.JSON)
+		}
+		t := sanitize.Line(strings.TrimRight(msg, "\r\n"))
+		if l.Stream != "" {
+			t = sanitize.Line(l.Stream) + " " + t
+		}
+		e := entry{time: l.Time, text: t, ascii: isASCII(t), sev: strings.ToUpper(sanitize.Line(l.Severity)), notice: l.Notice}
+		if len(l.JSON) > 0 {
+			e.json = string(l.JSON)
+		}
+		m.push(e)
+	}
+}
+
+func (m *Model) at(abs int) *entry {
+	return &m.ring[(m.start+abs-m.base)%len(m.ring)]
+}
+
+func (m *Model) lastAbs() int { return m.base + len(m.ring) - 1 }
+
+// Title implements common.Pane.
+func (m *Model) Title() string {
+	if m.id == "" {
+		return "Output"
+	}
+	return fmt.Sprintf("Output · %s (%s lines)", sanitize.Line(m.title), commas(uint64(len(m.ring))))
+}
+
+// SetSize implements common.Pane.
+func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+
+// SetFocused implements common.Pane.
+func (m *Model) SetFocused(f bool) { m.focused = f }
+
+// Capturing implements common.Pane: the search and save prompts take keys.
+func (m *Model) Capturing() bool { return m.prompt != promptNone }
+
+var keys = []key.Binding{
+	key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
+	key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/k", "scroll")),
+	key.NewBinding(key.WithKeys("pgdown", "pgup"), key.WithHelp("pgup/pgdn", "page")),
+	key.NewBinding(key.WithKeys("g", "G"), key.WithHelp("g/G", "top/bottom")),
+	key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+	key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n/N", "next/prev match")),
+	key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
+	key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps")),
+	key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "pretty JSON")),
+	key.NewBinding(key.WithKeys("h", "l", "left", "right"), key.WithHelp("h/l", "scroll sideways")),
+	key.NewBinding(key.WithKeys("$", "end", "0", "home"), key.WithHelp("$/0", "line end/start")),
+	key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")),
+}
+
+// Keys implements common.Pane.
+func (m *Model) Keys() []key.Binding { return keys }
+
+// Update implements common.Pane.
+func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case outputMsg:
+		if msg.id != m.id || msg.gen != m.gen || m.src == nil {
+			return m, nil
+		}
+		m.dropped += msg.dropped
+		m.AppendLines(msg.lines)
+		if msg.done {
+			m.done = true
+			return m, nil
+		}
+		return m, waitOutput(m.id, m.gen, m.src, msg.next, m.stop)
+	case LogLinesMsg:
+		if msg.ID == m.id && m.isLog {
+			m.AppendLogLines(msg.Lines)
+		}
+		return m, nil
+	case savedMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return common.ErrorMsg{Err: msg.err} }
+		}
+		text := fmt.Sprintf("saved %s lines to %s", commas(uint64(msg.n)), msg.path)
+		m.status = text
+		return m, func() tea.Msg { return common.StatusMsg{Text: text} }
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.prompt != promptNone {
+		return m.handlePromptKey(msg)
+	}
+	h := m.bodyHeight()
+	switch msg.String() {
+	case "f":
+		m.follow = !m.follow
+		if !m.follow {
+			m.topAbs, m.topSub = m.bottomTop(h)
+		}
+	case "G":
+		m.follow = true
+	case "g", "home":
+		if msg.String() == "home" {
+			m.xoff = 0
+			return nil
+		}
+		m.follow = false
+		m.topAbs, m.topSub = m.base, 0
+	case "j", "down":
+		m.scroll(1)
+	case "k", "up":
+		m.scroll(-1)
+	case "pgdown", "space", "ctrl+f":
+		m.scroll(max(1, h-1))
+	case "pgup", "ctrl+b":
+		m.scroll(-max(1, h-1))
+	case "h", "left":
+		m.xoff = max(0, m.xoff-max(1, m.width/2))
+	case "l", "right":
+		m.xoff += max(1, m.width/2)
+	case "0":
+		m.xoff = 0
+	case "$", "end":
+		m.toLineEnd()
+	case "w":
+		m.wrap = !m.wrap
+		m.xoff = 0
+		m.topSub = 0
+	case "t":
+		m.showTime = !m.showTime
+	case "J":
+		m.json = !m.json
+		m.topSub = 0
+	case "/":
+		m.prompt, m.promptInput = promptSearch, ""
+	case "n":
+		m.findNext(1)
+	case "N":
+		m.findNext(-1)
+	case "s":
+		m.prompt = promptSave
+		m.promptInput = m.defaultSavePath()
+	case "esc":
+		if m.query != "" {
+			m.query, m.match, m.matchAbs = "", matcher{}, -1
+		}
+	}
+	return nil
+}
+
+func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc", "ctrl+c":
+		m.prompt = promptNone
+		return nil
+	case "enter":
+		kind, input := m.prompt, m.promptInput
+		m.prompt = promptNone
+		if kind == promptSearch {
+			m.query = input
+			m.match = newMatcher(input)
+			m.matchAbs = -1
+			if input != "" {
+				m.findNext(1)
+			}
+			return nil
+		}
+		if strings.TrimSpace(input) == "" {
+			m.status = "save cancelled: no path"
+			return nil
+		}
+		return m.saveCmd(input)
+	case "backspace", "ctrl+h":
+		if r := []rune(m.promptInput); len(r) > 0 {
+			m.promptInput = string(r[:len(r)-1])
+		}
+		return nil
+	case "ctrl+u":
+		m.promptInput = ""
+		return nil
+	}
+	if t := msg.Key().Text; t != "" {
+		m.promptInput += sanitize.Line(t)
+	}
+	return nil
+}
+
+// bodyHeight is the rows available for lines (one row is the status line).
+func (m *Model) bodyHeight() int { return max(0, m.height-1) }
+
+// layout is the current row layout key for an entry.
+func (m *Model) layout(e *entry) layoutKey {
+	return layoutKey{width: max(1, m.width-m.prefixWidth(e)), wrap: m.wrap, json: m.json, ok: true}
+}
+
+func (m *Model) prefixWidth(e *entry) int {
+	w := 0
+	if m.showTime {
+		w += len(timeFormat) + 1
+	}
+	if e.sev != "" {
+		w += sevWidth + 1
+	}
+	return w
+}
+
+const (
+	timeFormat = "15:04:05.000"
+	sevWidth   = 5
+)
+
+// rowsOf returns e's display rows for the current layout, cached per entry.
+func (m *Model) rowsOf(e *entry) []string {
+	k := m.layout(e)
+	if e.rowsKey == k {
+		return e.rows
+	}
+	logical := []string{e.text}
+	if m.json {
+		if !e.prettyDone {
+			src := e.text
+			if e.json != "" {
+				src = e.json
+			}
+			e.pretty = prettyJSON(src)
+			e.prettyDone = true
+		}
+		if e.pretty != nil {
+			logical = e.pretty
+		}
+	}
+	var rows []string
+	if m.wrap {
+		for i, l := range logical {
+			ascii := e.ascii
+			if i > 0 || len(logical) > 1 {
+				ascii = isASCII(l)
+			}
+			rows = append(rows, wrapRows(l, k.width, ascii)...)
+		}
+	} else {
+		rows = logical
+	}
+	e.rowsKey, e.rows = k, rows
+	return rows
+}
+
+// bottomTop is the top position of a view whose last row is the last row of
+// the buffer: it walks back only over the last entries.
+func (m *Model) bottomTop(h int) (int, int) {
+	if len(m.ring) == 0 {
+		return m.base, 0
+	}
+	need := h
+	for abs := m.lastAbs(); abs >= m.base; abs-- {
+		n := len(m.rowsOf(m.at(abs)))
+		if n >= need {
+			return abs, n - need
+		}
+		need -= n
+	}
+	return m.base, 0
+}
+
+// scroll moves the top by d rows; scrolling up leaves follow mode.
+func (m *Model) scroll(d int) {
+	if len(m.ring) == 0 {
+		return
+	}
+	h := m.bodyHeight()
+	if m.follow {
+		if d >= 0 {
+			return
+		}
+		m.topAbs, m.topSub = m.bottomTop(h)
+		m.follow = false
+	}
+	m.clampTop()
+	for d < 0 {
+		if m.topSub > 0 {
+			step := min(m.topSub, -d)
+			m.topSub -= step
+			d += step
+			continue
+		}
+		if m.topAbs <= m.base {
+			break
+		}
+		m.topAbs--
+		m.topSub = len(m.rowsOf(m.at(m.topAbs)))
+	}
+	for d > 0 {
+		n := len(m.rowsOf(m.at(m.topAbs)))
+		if m.topSub+d < n {
+			m.topSub += d
+			break
+		}
+		if m.topAbs >= m.lastAbs() {
+			m.topSub = n - 1
+			break
+		}
+		d -= n - m.topSub
+		m.topAbs++
+		m.topSub = 0
+	}
+	// Never scroll past the point where the last row is at the bottom.
+	ba, bs := m.bottomTop(h)
+	if m.topAbs > ba || (m.topAbs == ba && m.topSub > bs) {
+		m.topAbs, m.topSub = ba, bs
+	}
+}
+
+func (m *Model) clampTop() {
+	if m.topAbs < m.base {
+		m.topAbs, m.topSub = m.base, 0
+	}
+	if len(m.ring) > 0 && m.topAbs > m.lastAbs() {
+		m.topAbs, m.topSub = m.lastAbs(), 0
+	}
+	if len(m.ring) > 0 {
+		if n := len(m.rowsOf(m.at(m.topAbs))); m.topSub >= n {
+			m.topSub = n - 1
+		}
+	}
+}
+
+// toLineEnd brings the end of the longest visible line on screen: sideways
+// in nowrap mode, down to its last rows when wrapped.
+func (m *Model) toLineEnd() {
+	rows := m.visible(m.bodyHeight())
+	if len(rows) == 0 {
+		return
+	}
+	if m.wrap {
+		e := rows[0].e
+		abs := rows[0].abs
+		n := len(m.rowsOf(e))
+		m.follow = false
+		m.topAbs, m.topSub = abs, max(0, n-m.bodyHeight())
+		return
+	}
+	widest := 0
+	for _, r := range rows {
+		if r.e.width < 0 {
+			r.e.width = textWidth(r.e.text, r.e.ascii)
+		}
+		widest = max(widest, r.e.width-max(1, m.width-m.prefixWidth(r.e)))
+	}
+	m.xoff = max(0, widest)
+}
+
+// findNext jumps to the next (dir 1) or previous (dir -1) line that matches
+// the query, wrapping around the buffer.
+func (m *Model) findNext(dir int) {
+	if m.query == "" || len(m.ring) == 0 {
+		return
+	}
+	from := m.matchAbs
+	if from < m.base {
+		if m.follow {
+			from, _ = m.bottomTop(m.bodyHeight())
+		} else {
+			from = m.topAbs
+		}
+		if dir > 0 {
+			from--
+		} else {
+			from++
+		}
+	}
+	n := len(m.ring)
+	for i := 1; i <= n; i++ {
+		abs := m.base + ((from-m.base+dir*i)%n+n)%n
+		e := m.at(abs)
+		if m.match.index(e.text) >= 0 || (e.json != "" && m.match.index(e.json) >= 0) {
+			m.matchAbs = abs
+			m.follow = false
+			m.topAbs, m.topSub = abs, 0
+			m.status = ""
+			m.clampScroll()
+			return
+		}
+	}
+	m.status = "no match for " + sanitize.Line(m.query)
+}
+
+// clampScroll keeps the top no lower than the bottom-anchored position.
+func (m *Model) clampScroll() {
+	ba, bs := m.bottomTop(m.bodyHeight())
+	if m.topAbs > ba || (m.topAbs == ba && m.topSub > bs) {
+		m.topAbs, m.topSub = ba, bs
+	}
+}
+
+type vrow struct {
+	e     *entry
+	abs   int
+	sub   int
+	text  string
+	first bool
+}
+
+// visible returns the h rows on screen; only these are ever rendered.
+func (m *Model) visible(h int) []vrow {
+	if len(m.ring) == 0 || h <= 0 {
+		return nil
+	}
+	var abs, sub int
+	if m.follow {
+		abs, sub = m.bottomTop(h)
+	} else {
+		m.clampTop()
+		abs, sub = m.topAbs, m.topSub
+	}
+	out := make([]vrow, 0, h)
+	for ; abs <= m.lastAbs() && len(out) < h; abs++ {
+		e := m.at(abs)
+		rows := m.rowsOf(e)
+		for ; sub < len(rows) && len(out) < h; sub++ {
+			out = append(out, vrow{e: e, abs: abs, sub: sub, text: rows[sub], first: sub == 0})
+		}
+		sub = 0
+	}
+	return out
+}
+
+// View implements common.Pane.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	h := m.bodyHeight()
+	rows := m.visible(h)
+	var b strings.Builder
+	b.Grow((m.width + 16) * m.height)
+	for i := 0; i < h; i++ {
+		if i < len(rows) {
+			m.renderRow(&b, rows[i])
+		} else if i == 0 && len(m.ring) == 0 {
+			b.WriteString(m.pad(m.theme.Muted.Render(m.emptyText()), lipgloss.Width(m.emptyText())))
+		} else {
+			b.WriteString(strings.Repeat(" ", m.width))
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.statusLine())
+	return b.String()
+}
+
+func (m *Model) emptyText() string {
+	t := "no output yet"
+	if m.id == "" {
+		t = "nothing selected"
+	}
+	if len(t) > m.width {
+		t = t[:m.width]
+	}
+	return t
+}
+
+func (m *Model) pad(s string, w int) string {
+	if w >= m.width {
+		return s
+	}
+	return s + strings.Repeat(" ", m.width-w)
+}
+
+func (m *Model) renderRow(b *strings.Builder, r vrow) {
+	used := 0
+	if m.showTime {
+		ts := strings.Repeat(" ", len(timeFormat))
+		if r.first && !r.e.time.IsZero() {
+			ts = r.e.time.Format(timeFormat)
+		}
+		b.WriteString(m.theme.Muted.Render(ts))
+		b.WriteByte(' ')
+		used += len(timeFormat) + 1
+	}
+	if r.e.sev != "" {
+		sev := r.e.sev
+		if len(sev) > sevWidth {
+			sev = sev[:sevWidth]
+		}
+		sev += strings.Repeat(" ", sevWidth-len(sev))
+		if r.first {
+			b.WriteString(m.sevStyle(r.e.sev).Render(sev))
+		} else {
+			b.WriteString(strings.Repeat(" ", sevWidth))
+		}
+		b.WriteByte(' ')
+		used += sevWidth + 1
+	}
+	tw := max(0, m.width-used)
+	text, w := r.text, 0
+	if m.wrap {
+		w = textWidth(text, isASCII(text))
+	} else {
+		ascii := r.e.ascii
+		if r.text != r.e.text {
+			ascii = isASCII(text)
+		}
+		text, w = window(text, m.xoff, tw, ascii)
+	}
+	style := m.theme.Base
+	if r.e.notice {
+		style = m.theme.Muted
+	}
+	m.writeHighlighted(b, text, style, r.abs == m.matchAbs)
+	if w < tw {
+		b.WriteString(strings.Repeat(" ", tw-w))
+	}
+}
+
+// writeHighlighted writes text with every match of the query highlighted.
+func (m *Model) writeHighlighted(b *strings.Builder, text string, style lipgloss.Style, current bool) {
+	if m.query == "" {
+		b.WriteString(style.Render(text))
+		return
+	}
+	hl := m.theme.Match
+	if current {
+		hl = hl.Reverse(true)
+	}
+	for text != "" {
+		i := m.match.index(text)
+		if i < 0 {
+			break
+		}
+		if i > 0 {
+			b.WriteString(style.Render(text[:i]))
+		}
+		b.WriteString(hl.Render(text[i : i+len(m.query)]))
+		text = text[i+len(m.query):]
+	}
+	if text != "" {
+		b.WriteString(style.Render(text))
+	}
+}
+
+func (m *Model) sevStyle(sev string) lipgloss.Style {
+	switch sev {
+	case "ERROR", "CRITICAL", "ALERT", "EMERGENCY", "FATAL", "PANIC":
+		return m.theme.Error
+	case "WARN", "WARNING":
+		return m.theme.Warn
+	case "DEBUG", "TRACE":
+		return m.theme.Muted
+	}
+	return m.theme.Accent
+}
+
+func (m *Model) statusLine() string {
+	var s string
+	switch m.prompt {
+	case promptSearch:
+		s = "/" + m.promptInput + "█"
+	case promptSave:
+		s = "save to: " + m.promptInput + "█"
+	default:
+		var parts []string
+		if m.follow {
+			parts = append(parts, "FOLLOW")
+		}
+		if m.wrap {
+			parts = append(parts, "wrap")
+		}
+		if m.showTime {
+			parts = append(parts, "time")
+		}
+		if m.json {
+			parts = append(parts, "json")
+		}
+		if !m.wrap && m.xoff > 0 {
+			parts = append(parts, fmt.Sprintf("col %d", m.xoff+1))
+		}
+		if m.query != "" {
+			parts = append(parts, "/"+sanitize.Line(m.query))
+		}
+		if m.done {
+			parts = append(parts, "done")
+		}
+		if m.dropped > 0 {
+			d := "… " + commas(m.dropped) + " lines dropped"
+			if m.logFile != "" {
+				d += " — full output in " + sanitize.Line(m.logFile)
+			}
+			parts = append(parts, d)
+		}
+		if m.status != "" {
+			parts = append(parts, m.status)
+		}
+		s = strings.Join(parts, " · ")
+	}
+	w := lipgloss.Width(s)
+	if w > m.width {
+		s = truncate(s, m.width)
+		w = lipgloss.Width(s)
+	}
+	return m.pad(m.theme.Muted.Render(s), w)
+}
+
+func truncate(s string, w int) string {
+	out, _ := window(s, 0, w, isASCII(s))
+	return out
+}
+
+// commas formats n with thousands separators.
+func commas(n uint64) string {
+	s := fmt.Sprint(n)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}

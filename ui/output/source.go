@@ -1,0 +1,72 @@
+// Package output is the output/log pane: it shows one stream at a time (a
+// task's output, an invocation, a log tail), pulls it with one pending read,
+// keeps a bounded ring of display lines and renders only the visible rows.
+package output
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// Line is one line of output as a Source hands it out. It mirrors
+// actions.Line so this package does not import actions; Text is raw text
+// from outside and is sanitized here before display.
+type Line struct {
+	Seq  uint64
+	Time time.Time
+	Text string
+}
+
+// Source is a stream of output lines the pane pulls from. *actions.Buffer
+// satisfies it through a small adapter.
+type Source interface {
+	// Since returns the lines written at or after seq, the offset to ask for
+	// next, how many lines between seq and the first returned one were lost
+	// (overwritten in the producer's ring), and whether the stream is closed.
+	Since(seq uint64) (lines []Line, next uint64, dropped uint64, done bool)
+	// Notify returns a one-slot channel that receives after each write and
+	// on close; the pane blocks on it in its single pending read.
+	Notify() <-chan struct{}
+}
+
+// outputMsg carries everything a Source produced since the pane's offset.
+// A burst of any size arrives as one message.
+type outputMsg struct {
+	id      string
+	gen     uint64
+	lines   []Line
+	next    uint64
+	dropped uint64
+	done    bool
+}
+
+// LogLinesMsg pushes function log lines (a log tail) to the pane showing ID.
+// The root sends it for tails set up with ShowLogs; other IDs are ignored.
+type LogLinesMsg struct {
+	ID    string
+	Lines []cloud.LogLine
+}
+
+// waitOutput is the pane's one pending read: it returns at once when the
+// source has something past seq, otherwise blocks on Notify. stop is closed
+// when the pane switches sources, so an abandoned read does not leak.
+func waitOutput(id string, gen uint64, src Source, seq uint64, stop <-chan struct{}) tea.Cmd {
+	return func() tea.Msg {
+		for {
+			lines, next, dropped, done := src.Since(seq)
+			if len(lines) > 0 || dropped > 0 || done || next != seq {
+				return outputMsg{id: id, gen: gen, lines: lines, next: next, dropped: dropped, done: done}
+			}
+			// A stale token in the one-slot channel only costs one extra
+			// empty Since; a write after our Since leaves a token, so no
+			// wake-up is lost.
+			select {
+			case <-src.Notify():
+			case <-stop:
+				return nil
+			}
+		}
+	}
+}
