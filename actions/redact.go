@@ -1,0 +1,144 @@
+package actions
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Redacted replaces every secret in task output, files and errors.
+const Redacted = "[redacted]"
+
+// minSecretLen: shorter registered values are ignored, because replacing
+// every "ab" or "1" in the output would wreck it while hiding nothing
+// (a 3-character secret is not a secret worth the name).
+const minSecretLen = 4
+
+// Redactor removes secrets from text: values registered with Add, and text
+// that looks like a credential whatever its origin (see Redact). It is safe
+// for concurrent use.
+type Redactor struct {
+	mu       sync.RWMutex
+	secrets  []string
+	replacer *strings.Replacer
+}
+
+// NewRedactor returns a redactor with no registered values.
+func NewRedactor() *Redactor { return &Redactor{} }
+
+// Add registers a value to redact wherever it appears. Values shorter than
+// four bytes are ignored (see minSecretLen).
+func (r *Redactor) Add(secret string) {
+	secret = strings.TrimSpace(secret)
+	if len(secret) < minSecretLen {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.secrets, secret) {
+		return
+	}
+	r.secrets = append(r.secrets, secret)
+	// Longest first so a secret containing another is replaced whole.
+	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(r.secrets))
+	for _, s := range r.secrets {
+		pairs = append(pairs, s, Redacted)
+	}
+	r.replacer = strings.NewReplacer(pairs...)
+}
+
+var (
+	// aws_secret_access_key=…, AWS_SESSION_TOKEN: …, "SecretAccessKey": "…"
+	reAWSSecret = regexp.MustCompile(`(?i)((?:aws_secret_access_key|aws_session_token|secret_?access_?key|session_?token)["']?\s*[=:]\s*["']?)[A-Za-z0-9/+=]{16,}`)
+	// Authorization: Bearer …, Basic …, or a bare token value.
+	reAuthHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|aws4-hmac-sha256)?\s*)[^\s"',]+`)
+	// "password": "…" and friends in JSON.
+	reJSONSecret = regexp.MustCompile(`(?i)("(?:password|passwd|secret|client_secret|token|access_token|refresh_token|id_token|identitytoken|identity_token|registrytoken|auth|api_key|apikey|private_key|secretaccesskey|sessiontoken)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
+	// X-Amz-Security-Token / X-Amz-Signature as header or presigned-URL query.
+	reAmzToken = regexp.MustCompile(`(?i)(x-amz-(?:security-token|signature|credential)\s*[:=]\s*)[^\s&"']+`)
+	// JWT-looking tokens: three base64url parts, the first two JSON objects.
+	reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	// --password X, --password=X, -p X after docker login.
+	rePasswordFlag = regexp.MustCompile(`((?:^|\s)--?(?:password|passwd|token|secret)[= ])\S+`)
+	// https://user:pass@host
+	reURLUserinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@`)
+	// NAME=value where NAME looks secret (checked by secretName).
+	reEnvAssign = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s"']+)`)
+	// A quick filter: lines without any of these bytes skip the regexps.
+	secretHints = []string{"=", ":", "eyJ", "--"}
+)
+
+// secretWords make an environment variable name look secret.
+var secretWords = []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PWD", "KEY", "CREDENTIAL", "PRIVATE", "AUTH", "CERT", "SIGNATURE", "SESSION"}
+
+// SecretName reports whether an environment variable name looks like it holds
+// a secret. Names containing SECRET, TOKEN, PASSWORD, PASSWD, KEY, CREDENTIAL,
+// PRIVATE, AUTH, … do, except identifiers that merely name a key: names ending
+// in KEY_ID, _ID, _NAME, _ARN, _PATH, _FILE, _URL (AWS_ACCESS_KEY_ID,
+// KMS_KEY_ARN) — those are shown so the user can still read their config.
+// PWD itself (the working directory) is not a secret.
+func SecretName(name string) bool {
+	n := strings.ToUpper(name)
+	if n == "PWD" || n == "OLDPWD" {
+		return false
+	}
+	for _, suf := range []string{"_ID", "_NAME", "_ARN", "_PATH", "_FILE", "_URL", "_REGION", "_TYPE"} {
+		if strings.HasSuffix(n, suf) {
+			return false
+		}
+	}
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns s with registered values and credential-looking text
+// replaced by "[redacted]": AWS secret keys and session tokens after their
+// names, Authorization header values, JSON "password"/"token"/"secret"
+// fields, X-Amz-Security-Token/Signature, JWTs, --password flags, URL
+// passwords, and NAME=value where SecretName(NAME).
+func (r *Redactor) Redact(s string) string {
+	if r != nil {
+		r.mu.RLock()
+		rep := r.replacer
+		r.mu.RUnlock()
+		if rep != nil {
+			s = rep.Replace(s)
+		}
+	}
+	return RedactPatterns(s)
+}
+
+// RedactPatterns applies only the credential patterns of Redact.
+func RedactPatterns(s string) string {
+	hint := false
+	for _, h := range secretHints {
+		if strings.Contains(s, h) {
+			hint = true
+			break
+		}
+	}
+	if !hint {
+		return s
+	}
+	s = reAWSSecret.ReplaceAllString(s, "${1}"+Redacted)
+	s = reAuthHeader.ReplaceAllString(s, "${1}"+Redacted)
+	s = reJSONSecret.ReplaceAllString(s, `${1}`+Redacted+`"`)
+	s = reAmzToken.ReplaceAllString(s, "${1}"+Redacted)
+	s = reJWT.ReplaceAllString(s, Redacted)
+	s = rePasswordFlag.ReplaceAllString(s, "${1}"+Redacted)
+	s = reURLUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+	s = reEnvAssign.ReplaceAllStringFunc(s, func(m string) string {
+		name, val, _ := strings.Cut(m, "=")
+		if !SecretName(name) || val == Redacted || strings.HasSuffix(val, Redacted) {
+			return m
+		}
+		return name + "=" + Redacted
+	})
+	return s
+}

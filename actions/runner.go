@@ -1,0 +1,586 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// DefaultLimit is how many tasks run at once when RunnerOptions.Limit is unset.
+const DefaultLimit = 4
+
+// LogRetention is how long task output files are kept.
+const LogRetention = 7 * 24 * time.Hour
+
+// RunnerOptions configures a Runner.
+type RunnerOptions struct {
+	// Context is the parent of every task's context (main's context, so an
+	// interrupt cancels everything). Nil means the runner makes its own root,
+	// ended by Close.
+	Context context.Context
+	// Limit is how many tasks run at once; <= 0 means DefaultLimit.
+	Limit int
+	// StateDir is fndeck's state directory; task output files go to
+	// StateDir/tasks. Empty means no files (tests, UI demos).
+	StateDir string
+	// BufferLines and BufferBytes bound each task's output ring (0 = default).
+	BufferLines, BufferBytes int
+	// Now is the clock for task timestamps (default time.Now).
+	Now func() time.Time
+}
+
+// Runner admits, runs and tracks tasks. All methods are safe for concurrent use.
+type Runner struct {
+	opts    RunnerOptions
+	now     func() time.Time
+	ctx     context.Context
+	cancel  context.CancelFunc
+	taskDir string
+
+	mu      sync.Mutex
+	tasks   map[ID]*task
+	order   []*task
+	nextID  ID
+	closed  bool
+	changed chan struct{}
+	wg      sync.WaitGroup
+}
+
+type task struct {
+	info      TaskInfo
+	spec      Spec
+	buf       *Buffer
+	red       *Redactor
+	out       *taskOutput
+	cancel    context.CancelFunc
+	cancelled bool // cancelled by us (Cancel or Close), not by the task itself
+	done      chan struct{}
+	progIdx   map[string]int
+}
+
+// NewRunner makes a runner. With a StateDir it creates StateDir/tasks (0700)
+// and deletes task output files older than seven days.
+func NewRunner(opts RunnerOptions) (*Runner, error) {
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultLimit
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	parent := opts.Context
+	if parent == nil {
+		// The runner outlives any one call; Close ends this root.
+		parent = context.Background()
+	}
+	r := &Runner{
+		opts:    opts,
+		now:     now,
+		tasks:   map[ID]*task{},
+		changed: make(chan struct{}, 1),
+	}
+	if opts.StateDir != "" {
+		r.taskDir = filepath.Join(opts.StateDir, "tasks")
+		if err := os.MkdirAll(r.taskDir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating task output directory: %w", err)
+		}
+		if err := pruneTaskLogs(r.taskDir, now().Add(-LogRetention)); err != nil {
+			return nil, err
+		}
+	}
+	r.ctx, r.cancel = context.WithCancel(parent)
+	return r, nil
+}
+
+// pruneTaskLogs removes *.log files last written before cutoff.
+func pruneTaskLogs(dir string, cutoff time.Time) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reading task output directory %s: %w", dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".log") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if fi.ModTime().Before(cutoff) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("pruning old task output: %w", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Changed returns a one-slot channel that receives whenever any task changes
+// state, progress, summary or last line. Call Tasks after it fires.
+func (r *Runner) Changed() <-chan struct{} { return r.changed }
+
+func (r *Runner) notify() {
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Submit queues a task and returns its ID. After Close, the task is
+// cancelled at once; a Spec without Run fails at once.
+func (r *Runner) Submit(s Spec) ID {
+	r.mu.Lock()
+	id := r.submitLocked(s, 0)
+	r.mu.Unlock()
+	r.notify()
+	return id
+}
+
+func (r *Runner) submitLocked(s Spec, retryOf ID) ID {
+	r.nextID++
+	t := &task{
+		spec: s,
+		buf:  NewBuffer(r.opts.BufferLines, r.opts.BufferBytes),
+		red:  NewRedactor(),
+		done: make(chan struct{}),
+		info: TaskInfo{
+			ID:      r.nextID,
+			Kind:    s.Kind,
+			Target:  s.Target,
+			Title:   s.Title,
+			Args:    maps.Clone(s.Args),
+			After:   slices.Clone(s.After),
+			RetryOf: retryOf,
+			State:   Queued,
+			Queued:  r.now(),
+		},
+	}
+	r.tasks[t.info.ID] = t
+	r.order = append(r.order, t)
+	switch {
+	case r.closed:
+		r.finishLocked(t, Cancelled, "runner closed")
+	case s.Run == nil:
+		r.finishLocked(t, Failed, "task has nothing to run")
+	default:
+		r.scheduleLocked()
+	}
+	return t.info.ID
+}
+
+// scheduleLocked settles queued tasks whose dependencies ended badly, then
+// starts what admissible allows.
+func (r *Runner) scheduleLocked() {
+	if r.closed {
+		return
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, t := range r.order {
+			if t.info.State != Queued {
+				continue
+			}
+			for _, d := range t.info.After {
+				dt, ok := r.tasks[d]
+				switch {
+				case !ok:
+					r.finishLocked(t, Failed, fmt.Sprintf("skipped: depends on unknown task #%d", d))
+				case dt.info.State == Failed:
+					r.finishLocked(t, Failed, fmt.Sprintf("skipped: %s #%d failed", dt.info.Kind, d))
+				case dt.info.State == Cancelled:
+					r.finishLocked(t, Cancelled, fmt.Sprintf("skipped: %s #%d was cancelled", dt.info.Kind, d))
+				default:
+					continue
+				}
+				changed = true
+				break
+			}
+		}
+	}
+	var queued, running []TaskInfo
+	for _, t := range r.order {
+		switch t.info.State {
+		case Queued:
+			queued = append(queued, t.info)
+		case Running:
+			running = append(running, t.info)
+		}
+	}
+	for _, id := range admissible(queued, running, r.opts.Limit) {
+		r.startLocked(r.tasks[id])
+	}
+}
+
+func (r *Runner) startLocked(t *task) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	t.cancel = cancel
+	t.info.State = Running
+	t.info.Started = r.now()
+	out := &taskOutput{r: r, t: t}
+	t.out = out
+	if r.taskDir != "" {
+		f, path, err := createTaskLog(r.taskDir, t.info)
+		if err != nil {
+			t.buf.AddLine(fmt.Sprintf("fndeck: task output is not saved to a file: %v", err))
+		} else {
+			out.file = f
+			t.info.LogFile = path
+			fmt.Fprintf(f, "# fndeck task #%d %s %s started %s\n", t.info.ID, t.info.Kind,
+				t.red.Redact(t.info.Target), t.info.Started.UTC().Format(time.RFC3339))
+		}
+	}
+	r.wg.Add(1)
+	go r.run(ctx, t, out)
+}
+
+// createTaskLog creates <dir>/<start-time>-<id>-<kind>.log exclusively (two
+// fndeck processes both number their tasks from 1).
+func createTaskLog(dir string, info TaskInfo) (*os.File, string, error) {
+	kind := strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			return c
+		}
+		return '_'
+	}, strings.ToLower(string(info.Kind)))
+	base := fmt.Sprintf("%s-%d-%s", info.Started.UTC().Format("20060102T150405Z"), info.ID, kind)
+	for i := 1; i < 100; i++ {
+		name := base + ".log"
+		if i > 1 {
+			name = fmt.Sprintf("%s.%d.log", base, i)
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("creating task output file: %w", err)
+		}
+		return f, path, nil
+	}
+	return nil, "", fmt.Errorf("creating task output file %s: too many files with that name", base)
+}
+
+func (r *Runner) run(ctx context.Context, t *task, out *taskOutput) {
+	defer r.wg.Done()
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+				// The stack goes to the output and file so the bug can be reported.
+				out.Line(fmt.Sprintf("fndeck: task panicked: %v", p))
+				out.Write(debug.Stack())
+			}
+		}()
+		return t.spec.Run(ctx, out)
+	}()
+	out.close()
+	r.mu.Lock()
+	switch {
+	case err == nil:
+		r.finishLocked(t, Succeeded, "")
+	case t.cancelled:
+		msg := "cancelled"
+		if !errors.Is(err, context.Canceled) {
+			msg += ": " + err.Error()
+		}
+		r.finishLocked(t, Cancelled, msg)
+	default:
+		r.finishLocked(t, Failed, err.Error())
+	}
+	t.cancel()
+	r.scheduleLocked()
+	r.mu.Unlock()
+	r.notify()
+}
+
+// finishLocked moves t to a final state. The task's output must be closed
+// (or never opened) already: taskOutput's lock is taken before r.mu, never after.
+func (r *Runner) finishLocked(t *task, s State, errText string) {
+	t.info.State = s
+	t.info.Finished = r.now()
+	t.info.Err = t.red.Redact(errText)
+	if t.out == nil && errText != "" {
+		t.buf.AddLine("fndeck: " + t.info.Err)
+	}
+	t.buf.Close()
+	close(t.done)
+}
+
+// Cancel cancels a task: a queued one becomes cancelled at once (its
+// dependents are skipped); a running one has its context cancelled and
+// becomes cancelled when its Run returns. Final tasks are left alone.
+func (r *Runner) Cancel(id ID) {
+	r.mu.Lock()
+	t, ok := r.tasks[id]
+	if ok {
+		switch t.info.State {
+		case Queued:
+			r.finishLocked(t, Cancelled, "cancelled before it started")
+			r.scheduleLocked()
+		case Running:
+			t.cancelled = true
+			t.cancel()
+		}
+	}
+	r.mu.Unlock()
+	r.notify()
+}
+
+// Retry submits a new task with the same spec as a finished one.
+func (r *Runner) Retry(id ID) (ID, error) {
+	r.mu.Lock()
+	t, ok := r.tasks[id]
+	if !ok {
+		r.mu.Unlock()
+		return 0, fmt.Errorf("retrying task #%d: no such task", id)
+	}
+	if !t.info.State.Final() {
+		r.mu.Unlock()
+		return 0, fmt.Errorf("retrying task #%d: it is still %s", id, t.info.State)
+	}
+	nid := r.submitLocked(t.spec, id)
+	r.mu.Unlock()
+	r.notify()
+	return nid, nil
+}
+
+func (t *task) snapshot() TaskInfo {
+	info := t.info
+	info.Progress = slices.Clone(t.info.Progress)
+	return info
+}
+
+// Get returns a copy of one task's state.
+func (r *Runner) Get(id ID) (TaskInfo, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.tasks[id]
+	if !ok {
+		return TaskInfo{}, false
+	}
+	return t.snapshot(), true
+}
+
+// Tasks returns copies of every task's state in submit order.
+func (r *Runner) Tasks() []TaskInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]TaskInfo, len(r.order))
+	for i, t := range r.order {
+		out[i] = t.snapshot()
+	}
+	return out
+}
+
+// Output returns a task's output buffer, nil for an unknown ID. The buffer
+// exists from Submit and is closed when the task ends.
+func (r *Runner) Output(id ID) *Buffer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.tasks[id]; ok {
+		return t.buf
+	}
+	return nil
+}
+
+// Wait blocks until the task is final or ctx ends.
+func (r *Runner) Wait(ctx context.Context, id ID) (TaskInfo, error) {
+	r.mu.Lock()
+	t, ok := r.tasks[id]
+	r.mu.Unlock()
+	if !ok {
+		return TaskInfo{}, fmt.Errorf("waiting for task #%d: no such task", id)
+	}
+	select {
+	case <-t.done:
+	case <-ctx.Done():
+		return TaskInfo{}, fmt.Errorf("waiting for task #%d: %w", id, ctx.Err())
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return t.snapshot(), nil
+}
+
+// Running returns how many tasks are running.
+func (r *Runner) Running() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, t := range r.order {
+		if t.info.State == Running {
+			n++
+		}
+	}
+	return n
+}
+
+// Close cancels every queued and running task and waits for running ones to
+// return. Tasks submitted afterwards are cancelled at once.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	r.closed = true
+	for _, t := range r.order {
+		switch t.info.State {
+		case Queued:
+			r.finishLocked(t, Cancelled, "runner closed")
+		case Running:
+			t.cancelled = true
+			t.cancel()
+		}
+	}
+	r.mu.Unlock()
+	r.notify()
+	r.wg.Wait()
+	r.cancel()
+}
+
+// taskOutput is the Output handed to a task's Run.
+type taskOutput struct {
+	r *Runner
+	t *task
+
+	mu      sync.Mutex
+	partial []byte
+	file    *os.File
+	fileErr bool
+	closed  bool
+	chunk   []byte // reused file write batch
+}
+
+var _ Output = (*taskOutput)(nil)
+
+// Line adds one line (a text holding newlines becomes several lines).
+func (o *taskOutput) Line(text string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	text = strings.TrimSuffix(text, "\n")
+	if strings.IndexByte(text, '\n') < 0 {
+		o.emitLocked([]string{text})
+		return
+	}
+	o.emitLocked(strings.Split(text, "\n"))
+}
+
+// Write splits p into lines; a trailing partial line waits for its newline
+// (or the end of the task) so a secret split across writes is still redacted.
+func (o *taskOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return 0, ErrBufferClosed
+	}
+	n := len(p)
+	var lines []string
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			break
+		}
+		if len(o.partial) > 0 {
+			o.partial = append(o.partial, p[:i]...)
+			lines = append(lines, string(o.partial))
+			o.partial = o.partial[:0]
+		} else {
+			lines = append(lines, string(p[:i]))
+		}
+		p = p[i+1:]
+	}
+	o.partial = append(o.partial, p...)
+	if len(lines) > 0 {
+		o.emitLocked(lines)
+	}
+	return n, nil
+}
+
+// emitLocked redacts lines and sends them to the ring and the file.
+func (o *taskOutput) emitLocked(lines []string) {
+	o.chunk = o.chunk[:0]
+	last := ""
+	for _, l := range lines {
+		l = strings.TrimSuffix(l, "\r")
+		l = o.t.red.Redact(l)
+		o.t.buf.AddLine(l)
+		o.chunk = append(o.chunk, l...)
+		o.chunk = append(o.chunk, '\n')
+		last = l
+	}
+	if o.file != nil && !o.fileErr {
+		if _, err := o.file.Write(o.chunk); err != nil {
+			o.fileErr = true
+			o.t.buf.AddLine(fmt.Sprintf("fndeck: writing task output file: %v (the file is incomplete)", err))
+		}
+	}
+	if cap(o.chunk) > 1<<20 {
+		o.chunk = nil // do not keep a huge line's batch alive
+	}
+	r := o.r
+	r.mu.Lock()
+	o.t.info.LastLine = last
+	r.mu.Unlock()
+	r.notify()
+}
+
+// Progress records the latest update of one bar.
+func (o *taskOutput) Progress(p cloud.Progress) {
+	r := o.r
+	r.mu.Lock()
+	t := o.t
+	if t.progIdx == nil {
+		t.progIdx = map[string]int{}
+	}
+	if i, ok := t.progIdx[p.ID]; ok {
+		t.info.Progress[i] = p
+	} else {
+		t.progIdx[p.ID] = len(t.info.Progress)
+		t.info.Progress = append(t.info.Progress, p)
+	}
+	r.mu.Unlock()
+	r.notify()
+}
+
+// Secret registers a value to redact from now on.
+func (o *taskOutput) Secret(value string) { o.t.red.Add(value) }
+
+// Summary sets the task's one-line result.
+func (o *taskOutput) Summary(s string) {
+	s = o.t.red.Redact(s)
+	o.r.mu.Lock()
+	o.t.info.Summary = s
+	o.r.mu.Unlock()
+	o.r.notify()
+}
+
+// close flushes a partial line and closes the file; later writes are refused.
+func (o *taskOutput) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	if len(o.partial) > 0 {
+		o.emitLocked([]string{string(o.partial)})
+		o.partial = nil
+	}
+	o.closed = true
+	if o.file != nil {
+		if err := o.file.Close(); err != nil && !o.fileErr {
+			o.t.buf.AddLine(fmt.Sprintf("fndeck: closing task output file: %v", err))
+		}
+	}
+}
