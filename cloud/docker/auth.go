@@ -1,0 +1,193 @@
+package docker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	credclient "github.com/docker/docker-credential-helpers/client"
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// dockerHubKey is the key the docker CLI stores Docker Hub credentials under.
+const dockerHubKey = "https://index.docker.io/v1/"
+
+// DockerConfigAuth is the cloud.AuthProvider reading the docker CLI's
+// config.json: credHelpers (per host), then credsStore, then auths. It is
+// the last provider of the chain; cloud providers (ECR, Artifact Registry)
+// go in front. The file is read on every call so a `docker login` done
+// while fndeck runs is picked up.
+type DockerConfigAuth struct {
+	// Dir holds config.json; "" means $DOCKER_CONFIG, else ~/.docker.
+	Dir string
+}
+
+var _ cloud.AuthProvider = (*DockerConfigAuth)(nil)
+
+// LoginHinter is implemented by auth providers that know what the user
+// should run when a registry refuses their credentials.
+type LoginHinter interface {
+	LoginHint(host string) string
+}
+
+// LoginHint tells the user how to store credentials for host.
+func (a *DockerConfigAuth) LoginHint(host string) string {
+	if isDockerHub(host) {
+		return "docker login"
+	}
+	return "docker login " + host
+}
+
+// configAuths is config.json's credential part. It holds secrets: never log it.
+type configAuths struct {
+	Auths map[string]struct {
+		Auth          string `json:"auth"`
+		Username      string `json:"username"`
+		Password      string `json:"password"`
+		IdentityToken string `json:"identitytoken"`
+		RegistryToken string `json:"registrytoken"`
+	} `json:"auths"`
+	CredsStore  string            `json:"credsStore"`
+	CredHelpers map[string]string `json:"credHelpers"`
+}
+
+// AuthFor returns the credentials config.json has for host; ok=false when
+// it has none.
+func (a *DockerConfigAuth) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
+	dir := a.Dir
+	if dir == "" {
+		dir = ConfigDir()
+	}
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return cloud.RegistryAuth{}, false, nil
+	}
+	if err != nil {
+		return cloud.RegistryAuth{}, false, fmt.Errorf("reading docker config: %w", err)
+	}
+	var cfg configAuths
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cloud.RegistryAuth{}, false, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	host = normalizeHost(host)
+	server := host
+	if isDockerHub(host) {
+		server = dockerHubKey
+	}
+	helper, from := "", ""
+	for k, h := range cfg.CredHelpers {
+		if normalizeHost(k) == host {
+			helper, from = h, "credHelpers"
+		}
+	}
+	if helper == "" && cfg.CredsStore != "" {
+		helper, from = cfg.CredsStore, "credsStore"
+	}
+	if helper != "" {
+		ra, ok, err := fromHelper(ctx, helper, server)
+		if err != nil {
+			return cloud.RegistryAuth{}, false, fmt.Errorf("credentials for %s (%s in %s): %w", host, from, path, err)
+		}
+		if ok {
+			return ra, true, nil
+		}
+	}
+	for k, e := range cfg.Auths {
+		if normalizeHost(k) != host {
+			continue
+		}
+		ra := cloud.RegistryAuth{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, ServerAddress: server}
+		if e.Auth != "" {
+			raw, err := base64.StdEncoding.DecodeString(e.Auth)
+			if err != nil {
+				return cloud.RegistryAuth{}, false, fmt.Errorf("%s: auths[%q].auth is not valid base64", path, k)
+			}
+			u, p, ok := strings.Cut(string(raw), ":")
+			if !ok {
+				return cloud.RegistryAuth{}, false, fmt.Errorf("%s: auths[%q].auth is not user:password", path, k)
+			}
+			ra.Username, ra.Password = u, p
+		}
+		if ra.Username == "" && ra.Password == "" && ra.IdentityToken == "" {
+			continue
+		}
+		return ra, true, nil
+	}
+	return cloud.RegistryAuth{}, false, nil
+}
+
+// fromHelper runs `docker-credential-NAME get`. A helper's "<token>"
+// username means the secret is an identity token.
+func fromHelper(ctx context.Context, name, server string) (cloud.RegistryAuth, bool, error) {
+	bin := "docker-credential-" + name
+	if _, err := exec.LookPath(bin); err != nil {
+		return cloud.RegistryAuth{}, false, fmt.Errorf("credential helper %s not found on PATH", bin)
+	}
+	prog := func(args ...string) credclient.Program {
+		return &helperProgram{cmd: exec.CommandContext(ctx, bin, args...)}
+	}
+	c, err := credclient.Get(prog, server)
+	if err != nil {
+		if credentials.IsErrCredentialsNotFound(err) {
+			return cloud.RegistryAuth{}, false, nil
+		}
+		return cloud.RegistryAuth{}, false, fmt.Errorf("%s get: %w", bin, err)
+	}
+	ra := cloud.RegistryAuth{ServerAddress: server}
+	if c.Username == "<token>" {
+		ra.IdentityToken = c.Secret
+	} else {
+		ra.Username, ra.Password = c.Username, c.Secret
+	}
+	return ra, true, nil
+}
+
+// helperProgram runs a credential helper bound to the caller's ctx; its
+// stderr is kept off the terminal (the TUI owns it).
+type helperProgram struct{ cmd *exec.Cmd }
+
+func (p *helperProgram) Input(r io.Reader) { p.cmd.Stdin = r }
+func (p *helperProgram) Output() ([]byte, error) {
+	out, err := p.cmd.Output()
+	if err != nil && len(out) == 0 {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+			return []byte(strings.TrimSpace(string(ee.Stderr))), err
+		}
+	}
+	return out, err
+}
+
+// normalizeHost turns a config.json key or a reference's domain into a
+// bare lowercase host[:port]; every Docker Hub alias becomes index.docker.io.
+func normalizeHost(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	if isDockerHub(s) {
+		return "index.docker.io"
+	}
+	return s
+}
+
+func isDockerHub(h string) bool {
+	switch h {
+	case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,260 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// cleanupTimeout bounds the work after a cancelled build (removing the
+// step's container and any tag already applied).
+const cleanupTimeout = 30 * time.Second
+
+// Build builds an image with the classic builder (API build version "1").
+// The classic builder always produces a single-platform image, which is what
+// Lambda and Cloud Run take; BuildKit would need a session and protobuf
+// progress decoding for no gain here.
+//
+// The build output goes to out line by line. A failing build returns an
+// error naming the failing step. Cancelling ctx stops the build and removes
+// its intermediate container and any tag it already applied.
+func (e *Engine) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.Sink) (cloud.BuildResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	bc, err := prepareContext(opts.ContextDir, opts.Dockerfile)
+	if err != nil {
+		return cloud.BuildResult{}, fmt.Errorf("building: %w", invalid(err))
+	}
+	for _, t := range opts.Tags {
+		if _, err := reference.ParseNormalizedNamed(t); err != nil {
+			return cloud.BuildResult{}, fmt.Errorf("building: %w", invalid(fmt.Errorf("invalid tag %q: %w", t, err)))
+		}
+	}
+	var platforms []ocispec.Platform
+	if opts.Platform != "" {
+		p, err := parsePlatform(opts.Platform)
+		if err != nil {
+			return cloud.BuildResult{}, fmt.Errorf("building: %w", err)
+		}
+		platforms = []ocispec.Platform{p}
+	}
+	args := make(map[string]*string, len(opts.BuildArgs))
+	for k, v := range opts.BuildArgs {
+		args[k] = &v
+	}
+
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(bc.writeTar(pw)) }()
+	defer pr.Close()
+
+	start := time.Now()
+	resp, err := e.cli.ImageBuild(ctx, pr, client.ImageBuildOptions{
+		Tags:        opts.Tags,
+		Dockerfile:  bc.dockerfileName,
+		BuildArgs:   args,
+		NoCache:     opts.NoCache,
+		Remove:      true,
+		ForceRemove: true, // no container left behind by a failing step either
+		Platforms:   platforms,
+		Version:     build.BuilderV1,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return cloud.BuildResult{}, fmt.Errorf("build cancelled: %w", ctx.Err())
+		}
+		return cloud.BuildResult{}, e.wrap(ctx, err, "building")
+	}
+	defer resp.Body.Close()
+
+	tr := &buildTracker{}
+	dec := json.NewDecoder(resp.Body)
+	var streamErr error
+	for {
+		var m streamMessage
+		if err := dec.Decode(&m); err != nil {
+			if !errors.Is(err, io.EOF) {
+				streamErr = err
+			}
+			break
+		}
+		for _, l := range tr.feed(&m) {
+			out.Line(l)
+		}
+		if m.Progress != nil && m.ID != "" {
+			out.Progress(cloud.Progress{ID: m.ID, Status: m.Status, Current: m.Progress.Current, Total: m.Progress.Total})
+		}
+	}
+	for _, l := range tr.flush() {
+		out.Line(l)
+	}
+	if ctx.Err() != nil {
+		resp.Body.Close()
+		cerr := e.cleanupCancelledBuild(ctx, tr, opts.Tags, start, out)
+		if cerr != nil {
+			return cloud.BuildResult{}, fmt.Errorf("build cancelled: %w; cleanup failed: %w", ctx.Err(), cerr)
+		}
+		return cloud.BuildResult{}, fmt.Errorf("build cancelled: %w", ctx.Err())
+	}
+	if tr.errMsg != "" {
+		if tr.errStep != "" {
+			return cloud.BuildResult{}, fmt.Errorf("build failed at %s: %s", tr.errStep, tr.errMsg)
+		}
+		return cloud.BuildResult{}, fmt.Errorf("build failed (%s): %s", bc.dockerfileName, tr.errMsg)
+	}
+	if streamErr != nil {
+		return cloud.BuildResult{}, e.wrap(ctx, streamErr, "reading build output")
+	}
+	id := tr.imageID
+	if id == "" {
+		id = tr.built
+	}
+	if id == "" {
+		return cloud.BuildResult{}, errors.New("build ended without producing an image")
+	}
+	ins, err := e.cli.ImageInspect(ctx, id)
+	if err != nil {
+		return cloud.BuildResult{}, e.wrap(ctx, err, fmt.Sprintf("inspecting built image %s", id))
+	}
+	res := cloud.BuildResult{ImageID: ins.ID, Tags: opts.Tags, Architecture: ins.Architecture, OS: ins.Os}
+	if len(platforms) == 1 {
+		want := platforms[0]
+		if want.Architecture != ins.Architecture || want.OS != ins.Os {
+			// dockerd 20.10's classic builder labels a FROM scratch image with
+			// the engine's architecture whatever --platform said.
+			out.Line(fmt.Sprintf("warning: requested platform %s but the engine recorded the image as %s/%s; its binaries are what they are, the label is not",
+				opts.Platform, ins.Os, ins.Architecture))
+		}
+	}
+	return res, nil
+}
+
+// parsePlatform reads "os/arch[/variant]".
+func parsePlatform(s string) (ocispec.Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return ocispec.Platform{}, invalid(fmt.Errorf("platform %q: want os/arch, e.g. linux/amd64 or linux/arm64", s))
+	}
+	p := ocispec.Platform{OS: parts[0], Architecture: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}
+
+// cleanupCancelledBuild removes what a cancelled classic build may leave:
+// the container of the step that was running, and tags already applied.
+// The daemon kills and removes the step container itself when the client
+// goes away, but asynchronously and not on every path, so this makes sure.
+// It only touches containers this build's stream named ("Running in ID"),
+// plus, for the window where the container was created but the line had
+// not reached us, containers whose image is this build's last step image
+// and that were created after the build started.
+func (e *Engine) cleanupCancelledBuild(ctx context.Context, tr *buildTracker, tags []string, start time.Time, out cloud.Sink) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	ids := append([]string{}, tr.running...)
+	if tr.lastImage != "" {
+		list, err := e.cli.ContainerList(cctx, client.ContainerListOptions{
+			All:     true,
+			Filters: make(client.Filters).Add("ancestor", tr.lastImage),
+		})
+		if err == nil {
+			for _, c := range list.Items {
+				if strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), tr.lastImage) &&
+					c.Created >= start.Unix()-1 && len(c.Labels) == 0 && !contains(ids, c.ID) {
+					ids = append(ids, c.ID)
+				}
+			}
+		}
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := e.removeContainer(cctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("removing build container %s: %w", short(id), err))
+			continue
+		}
+		out.Line(fmt.Sprintf("removed build container %s", short(id)))
+	}
+	// Tags are applied only after the last step; if the cancel landed
+	// between two tags, undo the ones that point at this build's image.
+	built := tr.imageID
+	if built == "" {
+		built = tr.built
+	}
+	if built != "" {
+		for _, t := range tags {
+			ins, err := e.cli.ImageInspect(cctx, t)
+			if err != nil {
+				continue
+			}
+			if strings.HasPrefix(strings.TrimPrefix(ins.ID, "sha256:"), strings.TrimPrefix(built, "sha256:")) {
+				if _, err := e.cli.ImageRemove(cctx, t, client.ImageRemoveOptions{PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+					errs = append(errs, fmt.Errorf("removing tag %s of the cancelled build: %w", t, err))
+				} else {
+					out.Line(fmt.Sprintf("removed tag %s of the cancelled build", t))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeContainer force-removes a container and waits until it is gone;
+// "removal already in progress" (the daemon cleaning up itself) is retried.
+func (e *Engine) removeContainer(ctx context.Context, id string) error {
+	for {
+		_, err := e.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+		if err == nil || cerrdefs.IsNotFound(err) {
+			if _, ierr := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(ierr) {
+				return nil
+			}
+		} else if !cerrdefs.IsConflict(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still present after %s: %w", cleanupTimeout, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.HasPrefix(s, x) || strings.HasPrefix(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// invalidError marks bad input (cloud.ErrInvalid) while keeping the
+// message about what and where unchanged.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string        { return e.err.Error() }
+func (e invalidError) Unwrap() error        { return e.err }
+func (e invalidError) Is(target error) bool { return target == cloud.ErrInvalid }
+
+func invalid(err error) error { return invalidError{err} }

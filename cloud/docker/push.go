@@ -1,0 +1,272 @@
+package docker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/client"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// pushAttempts bounds retries of transient push failures (429, 5xx, resets).
+const pushAttempts = 4
+
+// pushBackoff is the wait before retry n (1-based); a var so tests of the
+// retry path need not sleep for seconds.
+var pushBackoff = func(n int) time.Duration { return time.Duration(1<<(n-1)) * time.Second }
+
+// Push tags opts.Ref as opts.To (when set), applies registries.rewrite to
+// the destination, and pushes it with credentials from the auth provider.
+// Per-layer progress goes to out.Progress, status lines to out.Line.
+// The result carries the pushed digest and the manifest media type the
+// registry holds.
+func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sink) (cloud.PushResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	if opts.Ref == "" {
+		return cloud.PushResult{}, fmt.Errorf("pushing: %w", invalid(errors.New("no image reference given")))
+	}
+	dest := opts.To
+	if dest == "" {
+		dest = opts.Ref
+	}
+	named, err := reference.ParseNormalizedNamed(dest)
+	if err != nil {
+		return cloud.PushResult{}, fmt.Errorf("pushing: %w", invalid(fmt.Errorf("destination %q: %w", dest, err)))
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return cloud.PushResult{}, fmt.Errorf("pushing: %w", invalid(fmt.Errorf("destination %q: cannot push to a digest, give a tag", dest)))
+	}
+	named = reference.TagNameOnly(named)
+	origHost := reference.Domain(named)
+	target, rewritten, err := e.applyRewrite(named)
+	if err != nil {
+		return cloud.PushResult{}, fmt.Errorf("pushing: %w", err)
+	}
+	targetRef := reference.FamiliarString(target)
+	if rewritten {
+		out.Line(fmt.Sprintf("registries.rewrite: pushing %s to %s instead", reference.FamiliarString(named), targetRef))
+	}
+	if src, err := reference.ParseNormalizedNamed(opts.Ref); err != nil || reference.TagNameOnly(src).String() != target.String() {
+		if _, err := e.cli.ImageTag(ctx, client.ImageTagOptions{Source: opts.Ref, Target: target.String()}); err != nil {
+			return cloud.PushResult{}, e.wrap(ctx, err, fmt.Sprintf("tagging %s as %s", opts.Ref, targetRef))
+		}
+		out.Line(fmt.Sprintf("tagged %s as %s", opts.Ref, targetRef))
+	}
+
+	pushHost := reference.Domain(target)
+	auth, hint, err := e.authFor(ctx, pushHost, origHost)
+	if err != nil {
+		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
+	}
+	encoded := ""
+	if auth != nil {
+		b, err := json.Marshal(registry.AuthConfig{
+			Username: auth.Username, Password: auth.Password,
+			IdentityToken: auth.IdentityToken, ServerAddress: pushHost,
+		})
+		if err != nil {
+			return cloud.PushResult{}, fmt.Errorf("pushing %s: encoding credentials: %w", targetRef, err)
+		}
+		encoded = base64.URLEncoding.EncodeToString(b)
+	}
+
+	var res cloud.PushResult
+	for attempt := 1; ; attempt++ {
+		res, err = e.pushOnce(ctx, target, encoded, out)
+		if err == nil {
+			break
+		}
+		var pe *pushError
+		if errors.As(err, &pe) && pe.unauthorized {
+			if hint == "" {
+				hint = "docker login " + pushHost
+			}
+			return cloud.PushResult{}, cloud.WithHint(fmt.Errorf("pushing %s: registry %s refused the credentials (%s): %w", targetRef, pushHost, pe.msg, cloud.ErrUnauthenticated), hint)
+		}
+		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) || attempt == pushAttempts {
+			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
+		}
+		wait := pushBackoff(attempt)
+		out.Line(fmt.Sprintf("push failed (%s); retrying in %s (attempt %d of %d)", pe.msg, wait, attempt+1, pushAttempts))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, ctx.Err())
+		case <-t.C:
+		}
+	}
+	res.Ref = targetRef
+	info, err := e.manifestInfo(ctx, target, auth)
+	if err != nil {
+		return res, fmt.Errorf("pushed %s (digest %s) but reading its manifest from the registry failed: %w", targetRef, res.Digest, err)
+	}
+	if res.Digest != "" && info.digest != "" && info.digest != res.Digest {
+		out.Line(fmt.Sprintf("warning: the engine reported digest %s but the registry holds %s", res.Digest, info.digest))
+	}
+	if res.Digest == "" {
+		res.Digest = info.digest
+	}
+	res.MediaType = info.mediaType
+	return res, nil
+}
+
+// applyRewrite maps the reference's registry host through registries.rewrite.
+func (e *Engine) applyRewrite(named reference.Named) (reference.Named, bool, error) {
+	host := reference.Domain(named)
+	to, ok := e.rewrite[strings.ToLower(host)]
+	if !ok || to == "" {
+		return named, false, nil
+	}
+	s := to + "/" + reference.Path(named)
+	if t, ok := named.(reference.Tagged); ok {
+		s += ":" + t.Tag()
+	}
+	r, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return nil, false, invalid(fmt.Errorf("registries.rewrite %s → %s gives an invalid reference %q: %w", host, to, s, err))
+	}
+	return r, true, nil
+}
+
+// authFor asks the provider for the host pushed to, then for the host the
+// user named (a rewritten ECR host keeps its ECR credentials). The hint is
+// what to run when the registry refuses them.
+func (e *Engine) authFor(ctx context.Context, pushHost, origHost string) (*cloud.RegistryAuth, string, error) {
+	hint := ""
+	if e.auth == nil {
+		return nil, hint, nil
+	}
+	for _, h := range []string{pushHost, origHost} {
+		a, ok, err := e.auth.AuthFor(ctx, h)
+		if err != nil {
+			return nil, "", fmt.Errorf("credentials for %s: %w", h, err)
+		}
+		if ok {
+			return &a, loginHint(ctx, e.auth, h), nil
+		}
+		if h == origHost {
+			break
+		}
+	}
+	return nil, loginHint(ctx, e.auth, pushHost), nil
+}
+
+// loginHint finds the provider that claims host (walking an AuthChain) and
+// asks it for its hint; "" lets the caller fall back to docker login.
+func loginHint(ctx context.Context, p cloud.AuthProvider, host string) string {
+	if chain, ok := p.(cloud.AuthChain); ok {
+		for _, q := range chain {
+			if _, ok, err := q.AuthFor(ctx, host); err == nil && ok {
+				return loginHint(ctx, q, host)
+			}
+		}
+		return ""
+	}
+	if h, ok := p.(LoginHinter); ok {
+		return h.LoginHint(host)
+	}
+	return ""
+}
+
+// pushError is a failure the push stream reported, classified.
+type pushError struct {
+	msg          string
+	transient    bool
+	unauthorized bool
+}
+
+func (p *pushError) Error() string { return p.msg }
+
+// pushOnce runs one push and reads its stream.
+func (e *Engine) pushOnce(ctx context.Context, target reference.Named, encodedAuth string, out cloud.Sink) (cloud.PushResult, error) {
+	resp, err := e.cli.ImagePush(ctx, target.String(), client.ImagePushOptions{RegistryAuth: encodedAuth})
+	if err != nil {
+		if ctx.Err() == nil && !client.IsErrConnectionFailed(err) && !isNetErr(err) {
+			if pe := classifyPushError(err.Error()); pe.transient || pe.unauthorized {
+				return cloud.PushResult{}, pe
+			}
+		}
+		return cloud.PushResult{}, e.wrap(ctx, err, "starting push")
+	}
+	defer resp.Close()
+	var res cloud.PushResult
+	lastStatus := map[string]string{}
+	dec := json.NewDecoder(resp)
+	for {
+		var m streamMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if ctx.Err() != nil {
+				return cloud.PushResult{}, ctx.Err()
+			}
+			return cloud.PushResult{}, &pushError{msg: "reading push output: " + err.Error(), transient: true}
+		}
+		if msg := m.errorText(); msg != "" {
+			return cloud.PushResult{}, classifyPushError(msg)
+		}
+		if len(m.Aux) > 0 {
+			var aux struct {
+				Tag    string `json:"Tag"`
+				Digest string `json:"Digest"`
+				Size   int64  `json:"Size"`
+			}
+			if json.Unmarshal(m.Aux, &aux) == nil && aux.Digest != "" {
+				res.Digest, res.Size = aux.Digest, aux.Size
+			}
+		}
+		if m.Status == "" {
+			continue
+		}
+		if m.ID != "" {
+			p := cloud.Progress{ID: m.ID, Status: m.Status}
+			if m.Progress != nil {
+				p.Current, p.Total = m.Progress.Current, m.Progress.Total
+			}
+			out.Progress(p)
+			// Progress ticks repeat the status; a line per change is enough.
+			if lastStatus[m.ID] != m.Status {
+				lastStatus[m.ID] = m.Status
+				out.Line(m.ID + ": " + m.Status)
+			}
+			continue
+		}
+		out.Line(m.Status)
+	}
+	return res, nil
+}
+
+// classifyPushError sorts a registry/engine message into auth failures
+// (explained, not retried), transient ones (retried) and the rest.
+func classifyPushError(msg string) *pushError {
+	l := strings.ToLower(msg)
+	pe := &pushError{msg: msg}
+	switch {
+	case strings.Contains(l, "unauthorized"), strings.Contains(l, "authentication required"),
+		strings.Contains(l, "no basic auth credentials"), strings.Contains(l, "denied"),
+		strings.Contains(l, "401 unauthorized"), strings.Contains(l, "403 forbidden"):
+		pe.unauthorized = true
+	case strings.Contains(l, "toomanyrequests"), strings.Contains(l, "too many requests"), strings.Contains(l, "429"),
+		strings.Contains(l, "500 internal server error"), strings.Contains(l, "502 bad gateway"),
+		strings.Contains(l, "503 service unavailable"), strings.Contains(l, "504 gateway timeout"),
+		strings.Contains(l, "status: 50"), strings.Contains(l, "status 50"),
+		strings.Contains(l, "connection reset"), strings.Contains(l, "broken pipe"),
+		strings.Contains(l, "i/o timeout"), strings.Contains(l, "tls handshake timeout"),
+		strings.Contains(l, "unexpected eof"), strings.Contains(l, "connection refused"):
+		pe.transient = true
+	}
+	return pe
+}
