@@ -240,7 +240,7 @@ func (m *Model) SetFocused(f bool) { m.focused = f }
 // Capturing implements common.Pane: the search and save prompts take keys.
 func (m *Model) Capturing() bool { return m.prompt != promptNone }
 
-var keys = []key.Binding{
+var paneKeys = []key.Binding{
 	key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
 	key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/k", "scroll")),
 	key.NewBinding(key.WithKeys("pgdown", "pgup"), key.WithHelp("pgup/pgdn", "page")),
@@ -256,7 +256,7 @@ var keys = []key.Binding{
 }
 
 // Keys implements common.Pane.
-func (m *Model) Keys() []key.Binding { return keys }
+func (m *Model) Keys() []key.Binding { return paneKeys }
 
 // Update implements common.Pane.
 func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
@@ -681,10 +681,7 @@ func (m *Model) renderRow(b *strings.Builder, r vrow) {
 		used += len(timeFormat) + 1
 	}
 	if r.e.sev != "" {
-		sev := r.e.sev
-		if len(sev) > sevWidth {
-			sev = sev[:sevWidth]
-		}
+		sev := shortSeverity(r.e.sev)
 		sev += strings.Repeat(" ", sevWidth-len(sev))
 		if r.first {
 			b.WriteString(m.sevStyle(r.e.sev).Render(sev))
@@ -717,13 +714,14 @@ func (m *Model) renderRow(b *strings.Builder, r vrow) {
 
 // writeHighlighted writes text with every match of the query highlighted.
 func (m *Model) writeHighlighted(b *strings.Builder, text string, style lipgloss.Style, current bool) {
+	base := sgrOf(style)
 	if m.query == "" {
-		b.WriteString(style.Render(text))
+		base.write(b, text)
 		return
 	}
-	hl := m.theme.Match
+	hl := sgrOf(m.theme.Match)
 	if current {
-		hl = hl.Reverse(true)
+		hl = sgrOf(m.theme.Match.Reverse(true))
 	}
 	for text != "" {
 		i := m.match.index(text)
@@ -731,14 +729,38 @@ func (m *Model) writeHighlighted(b *strings.Builder, text string, style lipgloss
 			break
 		}
 		if i > 0 {
-			b.WriteString(style.Render(text[:i]))
+			base.write(b, text[:i])
 		}
-		b.WriteString(hl.Render(text[i : i+len(m.query)]))
+		hl.write(b, text[i:i+len(m.query)])
 		text = text[i+len(m.query):]
 	}
 	if text != "" {
-		b.WriteString(style.Render(text))
+		base.write(b, text)
 	}
+}
+
+// sgr is a style reduced to the escape sequences around its text. Row text is
+// sanitized and single-line, so wrapping it in the style's opening and
+// closing sequences is what Render would do, without Render's per-call cost
+// (and without its per-rune output for underlined styles).
+type sgr struct{ pre, suf string }
+
+func sgrOf(st lipgloss.Style) sgr {
+	out := st.Render("X")
+	i := strings.Index(out, "X")
+	if i < 0 {
+		return sgr{}
+	}
+	return sgr{pre: out[:i], suf: out[i+1:]}
+}
+
+func (s sgr) write(b *strings.Builder, text string) {
+	if text == "" {
+		return
+	}
+	b.WriteString(s.pre)
+	b.WriteString(text)
+	b.WriteString(s.suf)
 }
 
 func (m *Model) sevStyle(sev string) lipgloss.Style {
@@ -751,6 +773,26 @@ func (m *Model) sevStyle(sev string) lipgloss.Style {
 		return m.theme.Muted
 	}
 	return m.theme.Accent
+}
+
+// shortSeverity fits the common severity names in the 5-column gutter.
+func shortSeverity(sev string) string {
+	switch sev {
+	case "WARNING":
+		return "WARN"
+	case "CRITICAL":
+		return "CRIT"
+	case "EMERGENCY":
+		return "EMERG"
+	case "NOTICE":
+		return "NOTE"
+	case "DEFAULT":
+		return ""
+	}
+	if len(sev) > sevWidth {
+		return sev[:sevWidth]
+	}
+	return sev
 }
 
 func (m *Model) statusLine() string {
