@@ -1,0 +1,383 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+var reVersion = regexp.MustCompile(`^([0-9]+|\$LATEST)$`)
+
+// Deploy updates an image function to req.Image (or creates one with
+// req.Create), pushing a local image to the account's ECR first, and waits
+// with the SDK's waiters until the function is Active and its last update
+// Successful. A qualified target (an alias) is deployed by publishing a
+// version and moving the alias to it.
+func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	t := req.Target
+	if t.Provider != cloud.AWS {
+		return cloud.DeployResult{}, fmt.Errorf("deploying to %s: not a lambda: address: %w", t, cloud.ErrInvalid)
+	}
+	if reVersion.MatchString(t.Qualifier) {
+		return cloud.DeployResult{}, cloud.WithHint(fmt.Errorf("deploying to %s: %q is a version, and versions are immutable: %w", t, t.Qualifier, cloud.ErrInvalid),
+			"deploy to the function, or to an alias (lambda:REGION/FUNCTION:ALIAS)")
+	}
+	profile := b.profileFor(t)
+	rc, err := b.clients(ctx, profile, t.Region)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	acct, err := b.account(ctx, profile, t.Region)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	res := cloud.DeployResult{Target: t.String()}
+
+	cur, err := b.getFunctionRaw(ctx, rc, nil, t.Function, "")
+	exists := err == nil
+	if err != nil {
+		if cerr := classify(err, profile); !errors.Is(cerr, cloud.ErrNotFound) {
+			return res, errorf(profile, "looking up %s: %w", t, err)
+		}
+	}
+	arch := string(types.ArchitectureX8664)
+	switch {
+	case req.Create && exists:
+		return res, cloud.WithHint(fmt.Errorf("creating %s: the function already exists: %w", t, cloud.ErrConflict), "deploy without --create to update it")
+	case !req.Create && !exists:
+		return res, cloud.WithHint(fmt.Errorf("deploying to %s: no such function: %w", t, cloud.ErrNotFound), "pass --create (with --role) to create it")
+	case exists:
+		c := cur.Configuration
+		if c != nil && c.PackageType != types.PackageTypeImage {
+			return res, cloud.WithHint(fmt.Errorf("deploying to %s: it is a %s function, and fndeck deploys container images only: %w", t, packageTypeOf(c), cloud.ErrInvalid),
+				"create an Image function under another name with --create")
+		}
+		if c != nil && len(c.Architectures) > 0 {
+			arch = string(c.Architectures[0])
+		}
+		if cur.Code != nil {
+			res.OldImage = sdkaws.ToString(cur.Code.ImageUri)
+		}
+	case req.Create:
+		if t.Qualifier != "" {
+			return res, fmt.Errorf("creating %s: create the function without a qualifier first: %w", t, cloud.ErrInvalid)
+		}
+		if req.Role == "" {
+			return res, cloud.WithHint(fmt.Errorf("creating %s: an execution role is required: %w", t, cloud.ErrInvalid), "pass --role arn:aws:iam::ACCOUNT:role/NAME")
+		}
+	}
+	if req.Arch != "" {
+		a, err := normalizeArch(req.Arch)
+		if err != nil {
+			return res, fmt.Errorf("deploying to %s: %w", t, err)
+		}
+		arch = a
+	}
+
+	image, err := b.prepareImage(ctx, rc, profile, acct, t.Region, req, arch, out)
+	if err != nil {
+		return res, err
+	}
+	res.NewImage = image
+
+	if req.Create {
+		return b.create(ctx, rc, profile, req, image, arch, res, out)
+	}
+	in := &lambda.UpdateFunctionCodeInput{FunctionName: &t.Function, ImageUri: &image, Publish: t.Qualifier != ""}
+	if req.Arch != "" {
+		in.Architectures = []types.Architecture{types.Architecture(arch)}
+	}
+	out.Line(fmt.Sprintf("updating %s: %s → %s", t, orNone(res.OldImage), image))
+	var upd *lambda.UpdateFunctionCodeOutput
+	err = b.call(ctx, nil, func() error {
+		var e error
+		upd, e = rc.lambda.UpdateFunctionCode(ctx, in)
+		return e
+	})
+	if err != nil {
+		return res, errorf(profile, "updating the code of %s: %w", t, err)
+	}
+	if err := b.waitUpdated(ctx, rc, profile, t, out); err != nil {
+		return res, err
+	}
+	res.Revision = sdkaws.ToString(upd.Version)
+	if t.Qualifier != "" {
+		old, err := b.moveAlias(ctx, rc, profile, t, res.Revision, out)
+		if err != nil {
+			return res, err
+		}
+		res.OldRevision = old
+	}
+	out.Line(fmt.Sprintf("%s is serving %s", t, image))
+	return res, nil
+}
+
+func packageTypeOf(c *types.FunctionConfiguration) string {
+	if c.PackageType == "" {
+		return string(types.PackageTypeZip)
+	}
+	return string(c.PackageType)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// normalizeArch maps Docker and Lambda architecture names to Lambda's.
+func normalizeArch(a string) (string, error) {
+	switch strings.ToLower(a) {
+	case "x86_64", "amd64", "x86-64":
+		return string(types.ArchitectureX8664), nil
+	case "arm64", "aarch64":
+		return string(types.ArchitectureArm64), nil
+	}
+	return "", fmt.Errorf("architecture %q: use x86_64 or arm64: %w", a, cloud.ErrInvalid)
+}
+
+// create creates an Image function and waits until it is Active.
+func (b *Backend) create(ctx context.Context, rc *regionClients, profile string, req cloud.DeployRequest, image, arch string, res cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
+	t := req.Target
+	in := &lambda.CreateFunctionInput{
+		FunctionName:  &t.Function,
+		PackageType:   types.PackageTypeImage,
+		Code:          &types.FunctionCode{ImageUri: &image},
+		Role:          &req.Role,
+		Architectures: []types.Architecture{types.Architecture(arch)},
+	}
+	if req.MemoryMB > 0 {
+		in.MemorySize = sdkaws.Int32(int32(req.MemoryMB))
+	}
+	if req.TimeoutS > 0 {
+		in.Timeout = sdkaws.Int32(int32(req.TimeoutS))
+	}
+	if len(req.Env) > 0 {
+		in.Environment = &types.Environment{Variables: req.Env}
+	}
+	out.Line(fmt.Sprintf("creating %s from %s (%s)", t, image, arch))
+	var cr *lambda.CreateFunctionOutput
+	err := b.call(ctx, nil, func() error {
+		var e error
+		cr, e = rc.lambda.CreateFunction(ctx, in)
+		return e
+	})
+	if err != nil {
+		return res, errorf(profile, "creating %s: %w", t, err)
+	}
+	out.Line(fmt.Sprintf("waiting for %s to become Active", t))
+	w := lambda.NewFunctionActiveV2Waiter(rc.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = b.opts.WaitMinDelay, b.opts.WaitMaxDelay
+	})
+	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: &t.Function}, b.opts.WaitTimeout); err != nil {
+		return res, b.failureReason(ctx, rc, profile, t, "creating", err)
+	}
+	res.Created = true
+	res.Revision = sdkaws.ToString(cr.Version)
+	out.Line(fmt.Sprintf("%s is serving %s", t, image))
+	return res, nil
+}
+
+// waitUpdated waits until the function's last update is Successful; a
+// failure carries LastUpdateStatusReason.
+func (b *Backend) waitUpdated(ctx context.Context, rc *regionClients, profile string, t cloud.Address, out cloud.Sink) error {
+	out.Line(fmt.Sprintf("waiting for %s to finish updating", t))
+	w := lambda.NewFunctionUpdatedV2Waiter(rc.lambda, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = b.opts.WaitMinDelay, b.opts.WaitMaxDelay
+	})
+	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: &t.Function}, b.opts.WaitTimeout); err != nil {
+		return b.failureReason(ctx, rc, profile, t, "updating", err)
+	}
+	return nil
+}
+
+// failureReason turns a waiter error into one that says why the platform
+// refused the update (LastUpdateStatusReason / StateReason).
+func (b *Backend) failureReason(ctx context.Context, rc *regionClients, profile string, t cloud.Address, doing string, werr error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s %s: %w", doing, t, ctx.Err())
+	}
+	got, err := b.getFunctionRaw(ctx, rc, nil, t.Function, "")
+	if err == nil && got.Configuration != nil {
+		c := got.Configuration
+		if c.LastUpdateStatus == types.LastUpdateStatusFailed || c.State == types.StateFailed {
+			reason := sdkaws.ToString(c.LastUpdateStatusReason)
+			code := string(c.LastUpdateStatusReasonCode)
+			if reason == "" {
+				reason, code = sdkaws.ToString(c.StateReason), string(c.StateReasonCode)
+			}
+			if code != "" {
+				reason = code + ": " + reason
+			}
+			return fmt.Errorf("%s %s failed: %s: %w", doing, t, reason, cloud.ErrInvalid)
+		}
+	}
+	return errorf(profile, "%s %s: waiting for the function: %w", doing, t, werr)
+}
+
+// moveAlias points the target's alias at version and returns the version it
+// pointed to before.
+func (b *Backend) moveAlias(ctx context.Context, rc *regionClients, profile string, t cloud.Address, version string, out cloud.Sink) (string, error) {
+	var cur *lambda.GetAliasOutput
+	err := b.call(ctx, nil, func() error {
+		var e error
+		cur, e = rc.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &t.Function, Name: &t.Qualifier})
+		return e
+	})
+	if err != nil {
+		return "", errorf(profile, "reading alias %s: %w", t, err)
+	}
+	old := sdkaws.ToString(cur.FunctionVersion)
+	out.Line(fmt.Sprintf("moving alias %s: version %s → %s", t, old, version))
+	err = b.call(ctx, nil, func() error {
+		_, e := rc.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: &t.Function, Name: &t.Qualifier, FunctionVersion: &version})
+		return e
+	})
+	if err != nil {
+		return old, errorf(profile, "moving alias %s to version %s: %w", t, version, err)
+	}
+	return old, nil
+}
+
+// prepareImage returns an image URI Lambda can pull: the image itself when
+// it is already in the target account's ECR in the target region, else the
+// local image pushed there (after an architecture check).
+func (b *Backend) prepareImage(ctx context.Context, rc *regionClients, profile, acct, region string, req cloud.DeployRequest, arch string, out cloud.Sink) (string, error) {
+	ref := req.Image
+	if ref == "" {
+		return "", fmt.Errorf("deploying to %s: no image given: %w", req.Target, cloud.ErrInvalid)
+	}
+	host := refHost(ref)
+	if a, r, ok := parseECRHost(host); ok && a == acct && r == region {
+		if b.opts.ImageInspector != nil {
+			if d, err := b.opts.ImageInspector(ctx, ref); err == nil {
+				if err := checkArch(d, arch, ref, req.Target); err != nil {
+					return "", err
+				}
+			}
+		}
+		return ref, nil
+	}
+	if b.opts.ImageInspector == nil {
+		return "", notInECR(ref, acct, region)
+	}
+	detail, err := b.opts.ImageInspector(ctx, ref)
+	if err != nil {
+		if errors.Is(err, cloud.ErrNotFound) {
+			return "", notInECR(ref, acct, region)
+		}
+		return "", fmt.Errorf("inspecting local image %s: %w", ref, err)
+	}
+	if err := checkArch(detail, arch, ref, req.Target); err != nil {
+		return "", err
+	}
+	if b.opts.Pusher == nil {
+		return "", fmt.Errorf("deploying %s: it is a local image and no pusher is configured: %w", ref, cloud.ErrInvalid)
+	}
+	repo, tag := repoAndTag(ref)
+	if err := b.ensureRepository(ctx, rc, profile, region, repo, req.Yes, out); err != nil {
+		return "", err
+	}
+	remote := registryHost(acct, region) + "/" + repo + ":" + tag
+	out.Line(fmt.Sprintf("%s is a local image: pushing it to %s first", ref, remote))
+	pr, err := b.opts.Pusher.Push(ctx, cloud.PushOptions{Ref: ref, To: remote}, out)
+	if err != nil {
+		return "", fmt.Errorf("pushing %s to %s: %w", ref, remote, err)
+	}
+	if pr.Digest != "" {
+		// A digest pins exactly what was pushed, whatever happens to the tag.
+		return registryHost(acct, region) + "/" + repo + "@" + pr.Digest, nil
+	}
+	return remote, nil
+}
+
+func notInECR(ref, acct, region string) error {
+	return cloud.WithHint(fmt.Errorf("image %s is neither a local image nor in the ECR of account %s in %s, and copying remote images is not supported yet: %w", ref, acct, region, cloud.ErrInvalid),
+		"pull the image locally (docker pull) and deploy again, so fndeck pushes it to ECR")
+}
+
+// checkArch refuses an image whose architecture differs from the function's.
+func checkArch(d cloud.ImageDetail, fnArch, ref string, t cloud.Address) error {
+	if d.Architecture == "" {
+		return nil
+	}
+	ia, err := normalizeArch(d.Architecture)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", ref, err)
+	}
+	if ia != fnArch {
+		return cloud.WithHint(fmt.Errorf("image %s is %s but %s runs on %s: %w", ref, ia, t, fnArch, cloud.ErrInvalid),
+			"rebuild with --platform linux/"+dockerArch(fnArch)+", or deploy with --arch "+ia)
+	}
+	return nil
+}
+
+func dockerArch(lambdaArch string) string {
+	if lambdaArch == string(types.ArchitectureArm64) {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// Rollback makes the target serve to.NewImage again (or, for an alias, moves
+// it back to to.Revision) and waits until the function is updated.
+func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	profile := b.profileFor(target)
+	rc, err := b.clients(ctx, profile, target.Region)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	res := cloud.DeployResult{Target: target.String(), NewImage: to.NewImage}
+	if target.Qualifier != "" && to.Revision != "" && to.Revision != "$LATEST" {
+		old, err := b.moveAlias(ctx, rc, profile, target, to.Revision, out)
+		if err != nil {
+			return res, err
+		}
+		res.OldRevision, res.Revision = old, to.Revision
+		return res, nil
+	}
+	if to.NewImage == "" {
+		return res, fmt.Errorf("rolling back %s: the history entry names no image: %w", target, cloud.ErrInvalid)
+	}
+	cur, err := b.getFunctionRaw(ctx, rc, nil, target.Function, "")
+	if err != nil {
+		return res, errorf(profile, "looking up %s: %w", target, err)
+	}
+	if cur.Configuration != nil && cur.Configuration.PackageType != types.PackageTypeImage {
+		return res, fmt.Errorf("rolling back %s: it is a %s function: %w", target, packageTypeOf(cur.Configuration), cloud.ErrInvalid)
+	}
+	if cur.Code != nil {
+		res.OldImage = sdkaws.ToString(cur.Code.ImageUri)
+	}
+	out.Line(fmt.Sprintf("rolling back %s: %s → %s", target, orNone(res.OldImage), to.NewImage))
+	var upd *lambda.UpdateFunctionCodeOutput
+	err = b.call(ctx, nil, func() error {
+		var e error
+		upd, e = rc.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: &target.Function, ImageUri: &to.NewImage})
+		return e
+	})
+	if err != nil {
+		return res, errorf(profile, "rolling back %s: %w", target, err)
+	}
+	if err := b.waitUpdated(ctx, rc, profile, target, out); err != nil {
+		return res, err
+	}
+	res.Revision = sdkaws.ToString(upd.Version)
+	return res, nil
+}
+

@@ -1,0 +1,195 @@
+package aws
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// reECRHost matches a private ECR registry host: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn].
+var reECRHost = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+
+// registryHost is the private ECR registry of an account in a region.
+func registryHost(acct, region string) string {
+	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", acct, region)
+}
+
+// parseECRHost returns the account and region of an ECR host.
+func parseECRHost(host string) (acct, region string, ok bool) {
+	m := reECRHost.FindStringSubmatch(strings.ToLower(host))
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// refHost returns the registry host of an image reference ("" for Docker Hub
+// short names, which have no dot or port in their first component).
+func refHost(ref string) string {
+	first, _, ok := strings.Cut(ref, "/")
+	if !ok || (!strings.ContainsAny(first, ".:") && first != "localhost") {
+		return ""
+	}
+	return first
+}
+
+// AuthFor implements cloud.AuthProvider for private ECR hosts: it finds a
+// configured profile on the host's account, gets an authorization token and
+// caches it until shortly before it expires. The token is never logged.
+func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
+	acct, region, ok := parseECRHost(host)
+	if !ok {
+		return cloud.RegistryAuth{}, false, nil
+	}
+	b.ecrMu.Lock()
+	cached, hit := b.ecrCache[host]
+	b.ecrMu.Unlock()
+	if hit && (cached.Expires.IsZero() || time.Until(cached.Expires) > time.Minute) {
+		return cached, true, nil
+	}
+	profile, err := b.profileForAccount(ctx, acct, region)
+	if err != nil {
+		return cloud.RegistryAuth{}, true, err
+	}
+	rc, err := b.clients(ctx, profile, region)
+	if err != nil {
+		return cloud.RegistryAuth{}, true, err
+	}
+	auth, err := b.ecrToken(ctx, rc, profile, host)
+	if err != nil {
+		return cloud.RegistryAuth{}, true, err
+	}
+	return auth, true, nil
+}
+
+// ecrToken asks ECR for a token and caches it by host.
+func (b *Backend) ecrToken(ctx context.Context, rc *regionClients, profile, host string) (cloud.RegistryAuth, error) {
+	var out *ecr.GetAuthorizationTokenOutput
+	err := b.call(ctx, nil, func() error {
+		var e error
+		out, e = rc.ecr.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+		return e
+	})
+	if err != nil {
+		return cloud.RegistryAuth{}, errorf(profile, "getting an ECR token for %s: %w", host, err)
+	}
+	if len(out.AuthorizationData) == 0 {
+		return cloud.RegistryAuth{}, fmt.Errorf("getting an ECR token for %s: the answer holds no authorization data", host)
+	}
+	d := out.AuthorizationData[0]
+	raw, err := base64.StdEncoding.DecodeString(sdkaws.ToString(d.AuthorizationToken))
+	if err != nil {
+		return cloud.RegistryAuth{}, fmt.Errorf("decoding the ECR token for %s: not base64", host)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return cloud.RegistryAuth{}, fmt.Errorf("decoding the ECR token for %s: no user:password pair", host)
+	}
+	auth := cloud.RegistryAuth{Username: user, Password: pass, ServerAddress: host}
+	if d.ExpiresAt != nil {
+		auth.Expires = *d.ExpiresAt
+	}
+	b.ecrMu.Lock()
+	b.ecrCache[host] = auth
+	b.ecrMu.Unlock()
+	return auth, nil
+}
+
+// profileForAccount finds the first configured profile whose account is acct.
+func (b *Backend) profileForAccount(ctx context.Context, acct, region string) (string, error) {
+	names, err := b.profileNames(nil)
+	if err != nil {
+		return "", err
+	}
+	var errs []error
+	for _, n := range names {
+		a, err := b.account(ctx, n, region)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if a == acct {
+			return n, nil
+		}
+	}
+	err = fmt.Errorf("no configured AWS profile is on account %s: %w", acct, cloud.ErrUnauthenticated)
+	if len(errs) > 0 {
+		err = fmt.Errorf("%w (%w)", err, errors.Join(errs...))
+	}
+	return "", cloud.WithHint(err, "add a profile for account "+acct+" to aws.profiles")
+}
+
+// ensureRepository makes sure an ECR repository exists, creating it only
+// when the caller said yes; otherwise it fails naming --yes.
+func (b *Backend) ensureRepository(ctx context.Context, rc *regionClients, profile, region, repo string, yes bool, out cloud.Sink) error {
+	err := b.call(ctx, nil, func() error {
+		_, e := rc.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
+		return e
+	})
+	if err == nil {
+		return nil
+	}
+	if cerr := classify(err, profile); !errors.Is(cerr, cloud.ErrNotFound) {
+		return errorf(profile, "looking up ECR repository %s in %s: %w", repo, region, err)
+	}
+	if !yes {
+		return cloud.WithHint(fmt.Errorf("ECR repository %s does not exist in %s: creating it %w (--yes)", repo, region, cloud.ErrNeedsConfirmation),
+			"pass --yes to create the repository")
+	}
+	out.Line(fmt.Sprintf("creating ECR repository %s in %s", repo, region))
+	err = b.call(ctx, nil, func() error {
+		_, e := rc.ecr.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: &repo})
+		return e
+	})
+	if err != nil {
+		return errorf(profile, "creating ECR repository %s in %s: %w", repo, region, err)
+	}
+	return nil
+}
+
+// repoAndTag derives an ECR repository name and tag from a local image
+// reference: "localhost:5000/team/app:1" → ("team/app", "1"); an image ID
+// gets the repository "fndeck" and a tag from the ID.
+func repoAndTag(ref string) (repo, tag string) {
+	if strings.HasPrefix(ref, "sha256:") || (len(ref) >= 12 && !strings.ContainsAny(ref, ":/") && isHex(ref)) {
+		id := strings.TrimPrefix(ref, "sha256:")
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		return "fndeck", "id-" + id
+	}
+	name := ref
+	if at := strings.Index(name, "@"); at >= 0 {
+		name = name[:at]
+		tag = "latest"
+	}
+	if h := refHost(name); h != "" {
+		name = strings.TrimPrefix(name, h+"/")
+	}
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		name, tag = name[:i], name[i+1:]
+	}
+	if tag == "" {
+		tag = "latest"
+	}
+	name = strings.TrimPrefix(name, "library/")
+	return strings.ToLower(name), tag
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
