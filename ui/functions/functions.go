@@ -1,0 +1,848 @@
+// Package functions is the Functions pane: every configured source's
+// functions in a collapsible tree provider → account/project → region. Each
+// source loads on its own and shows its own error and hint inline; keys
+// for invoke/logs/deploy/rollback/remove are bound only when the selected
+// function's backend supports them (k9s style).
+package functions
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/ui/table"
+)
+
+const (
+	spinnerEvery  = 120 * time.Millisecond
+	describeBatch = 32
+)
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// DefaultUnconfigured says what to configure for a provider with no Lister.
+var DefaultUnconfigured = map[cloud.Provider]string{
+	cloud.AWS: "AWS: no credentials found — run `aws configure` or set aws.profiles",
+	cloud.GCP: "GCP: no credentials found — run `gcloud auth application-default login` or set gcp.projects",
+}
+
+// Options configures the pane.
+type Options struct {
+	Ctx     context.Context
+	Listers []cloud.Lister
+	Theme   common.Theme
+	Keys    map[string][]string
+	// Unconfigured overrides, per provider without a Lister, what the pane
+	// tells the user to configure (nil → DefaultUnconfigured).
+	Unconfigured map[cloud.Provider]string
+	Now          func() time.Time
+}
+
+// KeyMap holds the pane's bindings.
+type KeyMap struct {
+	Detail, Toggle, Invoke, Logs, Deploy, Rollback, Refresh, Remove, Filter, Back key.Binding
+}
+
+var actionNames = []string{"detail", "toggle", "invoke", "logs", "deploy", "rollback", "refresh", "remove", "filter", "back"}
+
+// ActionNames lists the remappable action names ("functions.invoke", …).
+func ActionNames() []string {
+	out := make([]string, len(actionNames))
+	for i, n := range actionNames {
+		out[i] = "functions." + n
+	}
+	return out
+}
+
+func defaultKeys() KeyMap {
+	return KeyMap{
+		Detail:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail / expand")),
+		Toggle:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "collapse/expand")),
+		Invoke:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "invoke")),
+		Logs:     key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
+		Deploy:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deploy")),
+		Rollback: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rollback")),
+		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Remove:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	}
+}
+
+func (k *KeyMap) ptrs() []*key.Binding {
+	return []*key.Binding{&k.Detail, &k.Toggle, &k.Invoke, &k.Logs, &k.Deploy, &k.Rollback, &k.Refresh, &k.Remove, &k.Filter, &k.Back}
+}
+
+type nodeKind int
+
+const (
+	kindProvider nodeKind = iota
+	kindScope
+	kindRegion
+	kindFunction
+	kindMessage
+)
+
+// node is one tree row.
+type node struct {
+	kind   nodeKind
+	id     string
+	depth  int
+	label  string
+	fn     cloud.Function
+	lister int // index into listers, -1 when none
+	isErr  bool
+	count  int
+}
+
+type groupState struct {
+	res    cloud.GroupResult
+	lister int
+}
+
+type listerState struct {
+	loading bool
+	err     error // failure before any source could be tried
+}
+
+// Pane is the Functions pane; it implements common.Pane.
+type Pane struct {
+	opts    Options
+	keys    KeyMap
+	theme   common.Theme
+	tbl     *table.Table[node]
+	width   int
+	height  int
+	focused bool
+
+	listers   []listerState
+	groups    map[cloud.Group]*groupState
+	collapsed map[string]bool
+	described map[string]bool
+	gen       int
+	cancel    context.CancelFunc
+	frame     int
+	ticking   bool
+
+	detail *table.Pager
+	detTtl string
+}
+
+var _ common.Pane = (*Pane)(nil)
+
+// New builds the pane; call Init to start loading.
+func New(opts Options) *Pane {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Unconfigured == nil {
+		opts.Unconfigured = DefaultUnconfigured
+	}
+	p := &Pane{opts: opts, keys: defaultKeys(), groups: map[cloud.Group]*groupState{},
+		collapsed: map[string]bool{}, described: map[string]bool{}, listers: make([]listerState, len(opts.Listers))}
+	ptrs := p.keys.ptrs()
+	for i, n := range actionNames {
+		if ks, ok := opts.Keys["functions."+n]; ok && len(ks) > 0 {
+			ptrs[i].SetKeys(ks...)
+			ptrs[i].SetHelp(strings.Join(ks, "/"), ptrs[i].Help().Desc)
+		}
+	}
+	p.tbl = table.New(table.Options[node]{
+		Columns: []table.Column{
+			{Title: "NAME", Flex: 3, Min: 12},
+			{Title: "TYPE", Width: 8},
+			{Title: "IMAGE", Flex: 2, Min: 8},
+			{Title: "ARCH", Width: 7},
+			{Title: "MEM", Width: 5, Right: true},
+			{Title: "TMO", Width: 4, Right: true},
+			{Title: "STATE", Width: 12},
+			{Title: "MODIFIED", Width: 14},
+			{Title: "URL", Flex: 2, Min: 4},
+		},
+		ID:      func(n node) string { return n.id },
+		Version: p.nodeVersion,
+		Cells:   p.cells,
+		FilterText: func(n node) string {
+			if n.kind == kindFunction {
+				return n.fn.Name + " " + n.fn.Address + " " + n.fn.ImageURI
+			}
+			return n.label
+		},
+		Keep: func(n node) bool { return n.kind != kindFunction },
+		Style: func(n node) (lipgloss.Style, bool) {
+			switch {
+			case n.isErr:
+				return p.theme.Error, true
+			case n.kind == kindMessage:
+				return p.theme.Muted, true
+			case n.kind != kindFunction:
+				return p.theme.Accent, true
+			}
+			return lipgloss.Style{}, false
+		},
+		Empty: "no functions",
+	})
+	p.applyTheme(opts.Theme)
+	p.rebuild()
+	return p
+}
+
+func (p *Pane) applyTheme(t common.Theme) {
+	p.theme = t
+	p.tbl.SetStyles(t.Header, t.Selected, t.SelectedDim)
+}
+
+func (p *Pane) nodeVersion(n node) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s|%d|%v|%d|", n.kind, n.label, n.count, n.isErr, n.depth)
+	if n.kind == kindFunction {
+		f := n.fn
+		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%d|%d|%s|%s|%s|%v|%s|%s", f.Name, f.PackageType, f.Mode, f.ImageURI, f.Architecture,
+			f.MemoryMB, f.TimeoutS, f.State, f.LastUpdateStatus, f.URL, f.Ready != nil && *f.Ready, p.modified(f), f.ReadyMessage)
+	}
+	return h.Sum64()
+}
+
+func (p *Pane) modified(f cloud.Function) string {
+	if f.LastModified == nil {
+		return ""
+	}
+	return ago(*f.LastModified, p.opts.Now())
+}
+
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}
+
+func (p *Pane) cells(n node) []string {
+	indent := strings.Repeat("  ", n.depth)
+	if n.kind != kindFunction {
+		return []string{indent + n.label}
+	}
+	f := n.fn
+	typ := f.PackageType
+	if f.Mode != "" {
+		typ = f.Mode
+	}
+	state := f.State
+	if f.LastUpdateStatus != "" && f.LastUpdateStatus != "Successful" {
+		state += "/" + f.LastUpdateStatus
+	}
+	if f.Ready != nil {
+		if *f.Ready {
+			state = "ready"
+		} else {
+			state = "not ready"
+		}
+	}
+	if f.Partial && state == "" {
+		state = "…"
+	}
+	mem, tmo := "", ""
+	if f.MemoryMB > 0 {
+		mem = strconv.Itoa(f.MemoryMB)
+	}
+	if f.TimeoutS > 0 {
+		tmo = strconv.Itoa(f.TimeoutS) + "s"
+	}
+	return []string{indent + f.Name, typ, shortImage(f.ImageURI), f.Architecture, mem, tmo, state, p.modified(f), f.URL}
+}
+
+// shortImage keeps the repository's last path element and tag/digest:
+// "123.dkr.ecr.eu-west-1.amazonaws.com/team/thumb:v3" → "thumb:v3".
+func shortImage(uri string) string {
+	if i := strings.LastIndex(uri, "/"); i >= 0 {
+		uri = uri[i+1:]
+	}
+	if i := strings.Index(uri, "@sha256:"); i >= 0 && len(uri) > i+8+12 {
+		uri = uri[:i+8+12]
+	}
+	return uri
+}
+
+// ---------- loading ----------
+
+type groupMsg struct {
+	gen    int
+	lister int
+	res    cloud.GroupResult
+	ch     <-chan listEvent
+}
+
+type listDoneMsg struct {
+	gen    int
+	lister int
+	err    error
+}
+
+type tickMsg struct{ gen int }
+
+type describedMsg struct {
+	gen int
+	fns map[string]cloud.Function
+	err map[string]error
+}
+
+type removedMsg struct {
+	addr string
+	err  error
+}
+
+type listEvent struct {
+	res  *cloud.GroupResult
+	err  error
+	done bool
+}
+
+// Init starts every source loading; each answers on its own.
+func (p *Pane) Init() tea.Cmd { return p.load() }
+
+func (p *Pane) load() tea.Cmd {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.gen++
+	ctx, cancel := context.WithCancel(p.opts.Ctx)
+	p.cancel = cancel
+	cmds := []tea.Cmd{}
+	for i, l := range p.opts.Listers {
+		p.listers[i] = listerState{loading: true}
+		ch := make(chan listEvent, 16)
+		go func() {
+			err := l.List(ctx, cloud.ListFilter{}, func(r cloud.GroupResult) {
+				select {
+				case ch <- listEvent{res: &r}:
+				case <-ctx.Done():
+				}
+			})
+			select {
+			case ch <- listEvent{err: err, done: true}:
+			case <-ctx.Done():
+			}
+			close(ch)
+		}()
+		cmds = append(cmds, next(p.gen, i, ch))
+	}
+	p.rebuild()
+	cmds = append(cmds, p.startTicking())
+	return tea.Batch(cmds...)
+}
+
+func next(gen, lister int, ch <-chan listEvent) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok || ev.done {
+			return listDoneMsg{gen: gen, lister: lister, err: ev.err}
+		}
+		return groupMsg{gen: gen, lister: lister, res: *ev.res, ch: ch}
+	}
+}
+
+func (p *Pane) anyLoading() bool {
+	for _, l := range p.listers {
+		if l.loading {
+			return true
+		}
+	}
+	return false
+}
+
+// startTicking runs the spinner only while a source is loading: no timer
+// while idle.
+func (p *Pane) startTicking() tea.Cmd {
+	if p.ticking || !p.anyLoading() {
+		return nil
+	}
+	p.ticking = true
+	gen := p.gen
+	return tea.Tick(spinnerEvery, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+}
+
+// ---------- update ----------
+
+// Update implements common.Pane.
+func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case common.ThemeMsg:
+		p.applyTheme(msg.Theme)
+		p.rebuild()
+	case groupMsg:
+		if msg.gen != p.gen {
+			return p, nil
+		}
+		p.groups[msg.res.Group] = &groupState{res: msg.res, lister: msg.lister}
+		p.rebuild()
+		return p, tea.Batch(next(msg.gen, msg.lister, msg.ch), p.describeVisible())
+	case listDoneMsg:
+		if msg.gen != p.gen {
+			return p, nil
+		}
+		p.listers[msg.lister] = listerState{err: msg.err}
+		p.rebuild()
+		return p, p.describeVisible()
+	case tickMsg:
+		p.ticking = false
+		if msg.gen != p.gen {
+			return p, p.startTicking()
+		}
+		p.frame++
+		p.rebuild()
+		return p, p.startTicking()
+	case describedMsg:
+		if msg.gen != p.gen {
+			return p, nil
+		}
+		for _, g := range p.groups {
+			for i, f := range g.res.Functions {
+				if full, ok := msg.fns[f.Address]; ok {
+					full.Partial = false
+					g.res.Functions[i] = full
+				}
+			}
+		}
+		p.rebuild()
+	case removedMsg:
+		if msg.err != nil {
+			return p, msgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", msg.addr, msg.err), Hint: cloud.Hint(msg.err)})
+		}
+		return p, tea.Batch(p.load(), msgCmd(common.StatusMsg{Text: "removed " + msg.addr}))
+	case tea.KeyPressMsg:
+		return p, p.handleKey(msg)
+	}
+	return p, nil
+}
+
+func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
+
+// capabilities of the lister behind a row.
+func (p *Pane) lister(n node) cloud.Lister {
+	if n.lister < 0 || n.lister >= len(p.opts.Listers) {
+		return nil
+	}
+	return p.opts.Listers[n.lister]
+}
+
+func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if p.detail != nil {
+		if key.Matches(msg, p.keys.Back) {
+			p.detail = nil
+			return nil
+		}
+		p.detail.HandleKey(msg)
+		return nil
+	}
+	if p.tbl.Filtering() {
+		p.tbl.HandleKey(msg)
+		return p.describeVisible()
+	}
+	switch {
+	case key.Matches(msg, p.keys.Filter):
+		p.tbl.StartFilter()
+		return nil
+	case key.Matches(msg, p.keys.Back):
+		p.tbl.ClearFilter()
+		return nil
+	case key.Matches(msg, p.keys.Refresh):
+		p.described = map[string]bool{}
+		return p.load()
+	}
+	n, ok := p.tbl.Selected()
+	if !ok {
+		p.tbl.HandleKey(msg)
+		return nil
+	}
+	if n.kind != kindFunction {
+		if key.Matches(msg, p.keys.Detail, p.keys.Toggle) && n.kind != kindMessage {
+			p.collapsed[n.id] = !p.collapsed[n.id]
+			p.rebuild()
+			return p.describeVisible()
+		}
+		if p.tbl.HandleKey(msg) {
+			return p.describeVisible()
+		}
+		return nil
+	}
+	l := p.lister(n)
+	addr := n.fn.Address
+	switch {
+	case key.Matches(msg, p.keys.Detail):
+		p.detail = &table.Pager{}
+		p.detail.SetSize(p.width, p.height)
+		p.detail.SetLines(detailLines(n.fn))
+		p.detTtl = "Function " + sanitize.Line(addr) + "  (esc back)"
+		return nil
+	case key.Matches(msg, p.keys.Invoke) && supports[cloud.Invoker](l):
+		return msgCmd(common.InvokeRequestMsg{Address: addr})
+	case key.Matches(msg, p.keys.Logs) && supports[cloud.LogTailer](l):
+		return msgCmd(common.LogsRequestMsg{Address: addr})
+	case key.Matches(msg, p.keys.Deploy) && supports[cloud.Deployer](l):
+		return msgCmd(common.FunctionDeployRequestMsg{Address: addr})
+	case key.Matches(msg, p.keys.Rollback) && supports[cloud.RollBacker](l):
+		return msgCmd(common.RollbackRequestMsg{Address: addr})
+	case key.Matches(msg, p.keys.Remove) && supports[cloud.Remover](l):
+		rm := l.(cloud.Remover)
+		target, err := cloud.ParseAddress(addr)
+		if err != nil {
+			return msgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", addr, err)})
+		}
+		ctx := p.opts.Ctx
+		return msgCmd(common.ConfirmRequestMsg{
+			Title: "Remove " + addr + "?",
+			Body:  []string{"image " + n.fn.ImageURI},
+			Yes: func() tea.Msg {
+				return removedMsg{addr: addr, err: rm.Remove(ctx, target)}
+			},
+		})
+	}
+	if p.tbl.HandleKey(msg) {
+		return p.describeVisible()
+	}
+	return nil
+}
+
+func supports[C any](l cloud.Lister) bool {
+	if l == nil {
+		return false
+	}
+	_, ok := l.(C)
+	return ok
+}
+
+// describeVisible fills Partial rows on screen through the Describer, in one
+// background command, each function at most once per load.
+func (p *Pane) describeVisible() tea.Cmd {
+	type job struct {
+		d    cloud.Describer
+		addr string
+	}
+	var jobs []job
+	for _, n := range p.tbl.VisibleItems() {
+		if n.kind != kindFunction || !n.fn.Partial || p.described[n.fn.Address] {
+			continue
+		}
+		d, ok := p.lister(n).(cloud.Describer)
+		if !ok {
+			continue
+		}
+		p.described[n.fn.Address] = true
+		jobs = append(jobs, job{d, n.fn.Address})
+		if len(jobs) >= describeBatch {
+			break
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	gen, ctx := p.gen, p.opts.Ctx
+	return func() tea.Msg {
+		out := describedMsg{gen: gen, fns: map[string]cloud.Function{}, err: map[string]error{}}
+		for _, j := range jobs {
+			a, err := cloud.ParseAddress(j.addr)
+			if err == nil {
+				var f cloud.Function
+				f, err = j.d.Describe(ctx, a)
+				if err == nil {
+					out.fns[j.addr] = f
+					continue
+				}
+			}
+			out.err[j.addr] = err
+		}
+		return out
+	}
+}
+
+// rebuild flattens sources and groups into the tree rows.
+func (p *Pane) rebuild() {
+	var rows []node
+	providers := []cloud.Provider{cloud.Local, cloud.AWS, cloud.GCP}
+	byProv := map[cloud.Provider][]int{}
+	for i, l := range p.opts.Listers {
+		pr := l.Provider()
+		if !slices.Contains(providers, pr) {
+			providers = append(providers, pr)
+		}
+		byProv[pr] = append(byProv[pr], i)
+	}
+	groups := make([]*groupState, 0, len(p.groups))
+	for _, g := range p.groups {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(a, b *groupState) int {
+		return cmp.Or(strings.Compare(a.res.Group.Scope, b.res.Group.Scope), strings.Compare(a.res.Group.Region, b.res.Group.Region))
+	})
+	spin := spinnerFrames[p.frame%len(spinnerFrames)]
+	for _, pr := range providers {
+		idx := byProv[pr]
+		if len(idx) == 0 {
+			if hint, ok := p.opts.Unconfigured[pr]; ok {
+				rows = append(rows, node{kind: kindProvider, id: "p:" + string(pr), label: providerLabel(pr), lister: -1})
+				rows = append(rows, node{kind: kindMessage, id: "m:" + string(pr), depth: 1, label: hint, lister: -1})
+			}
+			continue
+		}
+		pid := "p:" + string(pr)
+		loading := false
+		var listErrs []error
+		for _, i := range idx {
+			if p.listers[i].loading {
+				loading = true
+			}
+			if p.listers[i].err != nil {
+				listErrs = append(listErrs, p.listers[i].err)
+			}
+		}
+		var mine []*groupState
+		total := 0
+		for _, g := range groups {
+			if g.res.Group.Provider == pr {
+				mine = append(mine, g)
+				total += len(g.res.Functions)
+			}
+		}
+		label := providerLabel(pr) + fmt.Sprintf(" (%d)", total)
+		if p.collapsed[pid] {
+			label = "▸ " + label
+		} else {
+			label = "▾ " + label
+		}
+		if loading {
+			label += " " + spin + " loading…"
+		}
+		rows = append(rows, node{kind: kindProvider, id: pid, label: label, lister: idx[0], count: total})
+		if p.collapsed[pid] {
+			continue
+		}
+		for _, err := range listErrs {
+			rows = append(rows, errorRows(pid, 1, err, cloud.Hint(err), -1)...)
+		}
+		if len(mine) == 0 && loading {
+			rows = append(rows, node{kind: kindMessage, id: pid + "/loading", depth: 1, label: spin + " loading…", lister: -1})
+		}
+		lastScope := ""
+		scopeCollapsed := false
+		for _, g := range mine {
+			gr := g.res.Group
+			sid := pid + "/" + gr.Scope
+			if gr.Scope != lastScope {
+				lastScope = gr.Scope
+				scopeCollapsed = p.collapsed[sid]
+				n := 0
+				for _, o := range mine {
+					if o.res.Group.Scope == gr.Scope {
+						n += len(o.res.Functions)
+					}
+				}
+				rows = append(rows, node{kind: kindScope, id: sid, depth: 1, label: arrow(scopeCollapsed) + gr.Scope + fmt.Sprintf(" (%d)", n), lister: g.lister, count: n})
+			}
+			if scopeCollapsed {
+				continue
+			}
+			depth := 2
+			rid := sid + "/" + gr.Region
+			if gr.Region != "" {
+				rl := arrow(p.collapsed[rid]) + gr.Region + fmt.Sprintf(" (%d)", len(g.res.Functions))
+				if g.res.Err != nil {
+					rl += " ✗"
+				}
+				rows = append(rows, node{kind: kindRegion, id: rid, depth: 2, label: rl, lister: g.lister, isErr: g.res.Err != nil, count: len(g.res.Functions)})
+				if p.collapsed[rid] {
+					continue
+				}
+				depth = 3
+			}
+			if g.res.Err != nil {
+				hint := g.res.Hint
+				if hint == "" {
+					hint = cloud.Hint(g.res.Err)
+				}
+				rows = append(rows, errorRows(rid, depth, g.res.Err, hint, g.lister)...)
+			}
+			fns := slices.Clone(g.res.Functions)
+			slices.SortFunc(fns, func(a, b cloud.Function) int { return strings.Compare(a.Name, b.Name) })
+			for _, f := range fns {
+				rows = append(rows, node{kind: kindFunction, id: f.Address, depth: depth, fn: f, lister: g.lister})
+			}
+		}
+	}
+	p.tbl.SetRows(rows)
+}
+
+func arrow(collapsed bool) string {
+	if collapsed {
+		return "▸ "
+	}
+	return "▾ "
+}
+
+func errorRows(parent string, depth int, err error, hint string, lister int) []node {
+	rows := []node{{kind: kindMessage, id: parent + "/err", depth: depth, label: "error: " + err.Error(), isErr: true, lister: lister}}
+	if hint != "" {
+		rows = append(rows, node{kind: kindMessage, id: parent + "/hint", depth: depth, label: "hint: " + hint, lister: lister})
+	}
+	return rows
+}
+
+func providerLabel(p cloud.Provider) string {
+	switch p {
+	case cloud.AWS:
+		return "AWS Lambda"
+	case cloud.GCP:
+		return "Cloud Run"
+	case cloud.Local:
+		return "local"
+	}
+	return string(p)
+}
+
+func detailLines(f cloud.Function) []string {
+	var l []string
+	add := func(k, v string) {
+		if v != "" {
+			l = append(l, fmt.Sprintf("%-22s %s", k, sanitize.Line(v)))
+		}
+	}
+	add("Address", f.Address)
+	add("Provider", string(f.Provider))
+	add("Name", f.Name)
+	add("Region", f.Region)
+	add("Account", f.Account)
+	add("Profile", f.Profile)
+	add("Project", f.Project)
+	add("Package type", f.PackageType)
+	add("Mode", f.Mode)
+	add("Image URI", f.ImageURI)
+	add("Resolved image", f.ResolvedImageURI)
+	add("Architecture", f.Architecture)
+	if f.MemoryMB > 0 {
+		add("Memory", fmt.Sprintf("%d MB", f.MemoryMB))
+	}
+	if f.TimeoutS > 0 {
+		add("Timeout", fmt.Sprintf("%d s", f.TimeoutS))
+	}
+	add("State", f.State)
+	add("Last update status", f.LastUpdateStatus)
+	add("Status reason", f.StatusReason)
+	add("URL", f.URL)
+	add("Latest ready revision", f.LatestReadyRevision)
+	if f.Ready != nil {
+		add("Ready", strconv.FormatBool(*f.Ready))
+	}
+	add("Ready message", f.ReadyMessage)
+	if f.LastModified != nil {
+		add("Last modified", f.LastModified.UTC().Format(time.RFC3339))
+	}
+	if len(f.Traffic) > 0 {
+		l = append(l, "", "Traffic")
+		for _, t := range f.Traffic {
+			rev := t.Revision
+			if t.Latest {
+				rev = "LATEST (" + rev + ")"
+			}
+			line := fmt.Sprintf("  %3d%%  %s", t.Percent, sanitize.Line(rev))
+			if t.Tag != "" {
+				line += "  tag " + sanitize.Line(t.Tag)
+			}
+			l = append(l, line)
+		}
+	}
+	if f.Partial {
+		l = append(l, "", "(some fields are still loading)")
+	}
+	return l
+}
+
+// ---------- view ----------
+
+// SetSize implements common.Pane.
+func (p *Pane) SetSize(w, h int) {
+	p.width, p.height = w, h
+	p.tbl.SetSize(w, h)
+	if p.detail != nil {
+		p.detail.SetSize(w, h)
+	}
+}
+
+// SetFocused implements common.Pane.
+func (p *Pane) SetFocused(f bool) { p.focused = f; p.tbl.SetFocused(f) }
+
+// Capturing implements common.Pane.
+func (p *Pane) Capturing() bool { return p.tbl.Filtering() }
+
+// Title implements common.Pane.
+func (p *Pane) Title() string {
+	n := 0
+	for _, g := range p.groups {
+		n += len(g.res.Functions)
+	}
+	if p.anyLoading() {
+		return fmt.Sprintf("Functions (%d, loading)", n)
+	}
+	return fmt.Sprintf("Functions (%d)", n)
+}
+
+// Keys implements common.Pane: capability keys only when the selected
+// function's backend supports them.
+func (p *Pane) Keys() []key.Binding {
+	if p.detail != nil {
+		return []key.Binding{p.keys.Back}
+	}
+	k := p.keys
+	out := []key.Binding{k.Detail, k.Toggle}
+	n, ok := p.tbl.Selected()
+	if ok && n.kind == kindFunction {
+		l := p.lister(n)
+		for _, c := range []struct {
+			b  key.Binding
+			ok bool
+		}{
+			{k.Invoke, supports[cloud.Invoker](l)},
+			{k.Logs, supports[cloud.LogTailer](l)},
+			{k.Deploy, supports[cloud.Deployer](l)},
+			{k.Rollback, supports[cloud.RollBacker](l)},
+			{k.Remove, supports[cloud.Remover](l)},
+		} {
+			if c.ok {
+				out = append(out, c.b)
+			}
+		}
+	}
+	out = append(out, k.Refresh, k.Filter, k.Back)
+	return append(out, p.tbl.Keys.Bindings()...)
+}
+
+// AllKeys lists every binding the pane can have (for the palette and help),
+// whatever is selected.
+func (p *Pane) AllKeys() []key.Binding {
+	k := p.keys
+	return append([]key.Binding{k.Detail, k.Toggle, k.Invoke, k.Logs, k.Deploy, k.Rollback, k.Remove, k.Refresh, k.Filter, k.Back}, p.tbl.Keys.Bindings()...)
+}
+
+// View implements common.Pane.
+func (p *Pane) View() string {
+	if p.detail != nil {
+		return p.detail.View(p.theme.Header.Render(p.detTtl))
+	}
+	return p.tbl.View()
+}
