@@ -1,0 +1,293 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// Deploy points a service at a new image (or creates it with req.Create) and
+// waits for the operation and the Ready condition. A failing revision's
+// condition message is the error. Traffic pinned to one revision (by a
+// rollback) is sent back to the latest revision, as PRODUCT.md asks.
+// Serialization per target across processes is the caller's (actions.LockTarget).
+func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	t := req.Target
+	if t.Provider != cloud.GCP {
+		return cloud.DeployResult{}, fmt.Errorf("deploying to %s: not a cloud run address: %w", t, cloud.ErrInvalid)
+	}
+	if req.Image == "" {
+		return cloud.DeployResult{}, fmt.Errorf("deploying to %s: no image given: %w", t, cloud.ErrInvalid)
+	}
+	services, _, _, err := b.runClients(ctx)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	existing, err := b.getService(ctx, t)
+	if err != nil {
+		if !errors.Is(err, cloud.ErrNotFound) {
+			return cloud.DeployResult{}, err
+		}
+		if !req.Create {
+			return cloud.DeployResult{}, cloud.WithHint(fmt.Errorf("deploying to %s: service does not exist: %w", t, cloud.ErrNotFound), "add --create to create the service")
+		}
+		existing = nil
+	}
+	image, err := b.deployableImage(ctx, req, out)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	res := cloud.DeployResult{Target: t.String(), NewImage: image}
+	var svc *runpb.Service
+	if existing == nil {
+		out.Line(fmt.Sprintf("creating cloud run service %s with %s", t, image))
+		op, err := services.CreateService(ctx, &runpb.CreateServiceRequest{
+			Parent:    "projects/" + t.Project + "/locations/" + t.Region,
+			ServiceId: t.Function,
+			Service:   &runpb.Service{Template: newTemplate(req, image)},
+		})
+		if err != nil {
+			return res, classify(err, "creating cloud run service "+t.String(), t.Project, runAPI)
+		}
+		out.Line("waiting for the service to become ready")
+		svc, err = op.Wait(ctx)
+		if err != nil {
+			return res, classify(err, "creating cloud run service "+t.String(), t.Project, runAPI)
+		}
+		res.Created = true
+	} else {
+		res.OldImage = containerImage(existing)
+		res.OldRevision = servingRevision(existing)
+		upd := proto.Clone(existing).(*runpb.Service)
+		applyRequest(upd, req, image)
+		if !trafficIsLatest(upd.GetTraffic()) {
+			out.Line(fmt.Sprintf("traffic was pinned (serving %s); sending 100%% to the latest revision", res.OldRevision))
+			upd.Traffic = latestTraffic(upd.GetTraffic())
+		}
+		out.Line(fmt.Sprintf("updating %s: %s → %s", t, res.OldImage, image))
+		op, err := services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: upd})
+		if err != nil {
+			return res, classify(err, "updating cloud run service "+t.String(), t.Project, runAPI)
+		}
+		out.Line("waiting for the new revision to become ready")
+		svc, err = op.Wait(ctx)
+		if err != nil {
+			return res, classify(err, "deploying "+image+" to "+t.String(), t.Project, runAPI)
+		}
+	}
+	if err := readyError(svc); err != nil {
+		return res, fmt.Errorf("deploying %s to %s: %w", image, t, err)
+	}
+	res.Revision = lastSegment(svc.GetLatestReadyRevision())
+	out.Line(fmt.Sprintf("revision %s is ready and serving at %s", res.Revision, svc.GetUri()))
+	return res, nil
+}
+
+// Rollback routes 100 % of the traffic to to.Revision, the revision that
+// served before the deploy being undone. The template is left alone, so no
+// new revision is created.
+func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	if to.Revision == "" {
+		return cloud.DeployResult{}, fmt.Errorf("rolling back %s: the history entry names no revision: %w", target, cloud.ErrInvalid)
+	}
+	services, revisions, _, err := b.runClients(ctx)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	existing, err := b.getService(ctx, target)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	revName := serviceName(target) + "/revisions/" + to.Revision
+	rev, err := revisions.GetRevision(ctx, &runpb.GetRevisionRequest{Name: revName})
+	if err != nil {
+		return cloud.DeployResult{}, classify(err, "rolling back "+target.String()+": getting revision "+to.Revision, target.Project, runAPI)
+	}
+	for _, c := range rev.GetConditions() {
+		if c.GetType() == "Ready" && c.GetState() == runpb.Condition_CONDITION_FAILED {
+			return cloud.DeployResult{}, fmt.Errorf("rolling back %s: revision %s is not ready: %s: %w", target, to.Revision, c.GetMessage(), cloud.ErrConflict)
+		}
+	}
+	res := cloud.DeployResult{Target: target.String(), OldImage: containerImage(existing), NewImage: to.NewImage,
+		Revision: to.Revision, OldRevision: servingRevision(existing)}
+	if cs := rev.GetContainers(); len(cs) > 0 {
+		res.NewImage = cs[0].GetImage()
+	}
+	upd := proto.Clone(existing).(*runpb.Service)
+	traffic := []*runpb.TrafficTarget{{
+		Type:     runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
+		Revision: to.Revision, Percent: 100,
+	}}
+	upd.Traffic = append(traffic, taggedOnly(existing.GetTraffic())...)
+	out.Line(fmt.Sprintf("routing 100%% of %s's traffic to %s (was %s)", target, to.Revision, res.OldRevision))
+	op, err := services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: upd})
+	if err != nil {
+		return res, classify(err, "rolling back "+target.String(), target.Project, runAPI)
+	}
+	svc, err := op.Wait(ctx)
+	if err != nil {
+		return res, classify(err, "rolling back "+target.String(), target.Project, runAPI)
+	}
+	if err := readyError(svc); err != nil {
+		return res, fmt.Errorf("rolling back %s: %w", target, err)
+	}
+	out.Line(fmt.Sprintf("%s now serves revision %s", target, to.Revision))
+	return res, nil
+}
+
+// newTemplate is the revision template of a service created by --create.
+func newTemplate(req cloud.DeployRequest, image string) *runpb.RevisionTemplate {
+	tpl := &runpb.RevisionTemplate{Containers: []*runpb.Container{{Image: image}}}
+	applyContainer(tpl, req)
+	return tpl
+}
+
+// applyRequest puts the new image (and any --port/--memory/--env/--timeout)
+// into an existing service's template. The template's explicit revision name
+// is cleared: reusing it would make the API refuse the update.
+func applyRequest(s *runpb.Service, req cloud.DeployRequest, image string) {
+	if s.Template == nil {
+		s.Template = &runpb.RevisionTemplate{}
+	}
+	s.Template.Revision = ""
+	if len(s.Template.Containers) == 0 {
+		s.Template.Containers = []*runpb.Container{{}}
+	}
+	s.Template.Containers[0].Image = image
+	applyContainer(s.Template, req)
+}
+
+func applyContainer(tpl *runpb.RevisionTemplate, req cloud.DeployRequest) {
+	c := tpl.Containers[0]
+	if req.Port > 0 {
+		c.Ports = []*runpb.ContainerPort{{ContainerPort: int32(req.Port)}}
+	}
+	if req.MemoryMB > 0 {
+		if c.Resources == nil {
+			c.Resources = &runpb.ResourceRequirements{}
+		}
+		if c.Resources.Limits == nil {
+			c.Resources.Limits = map[string]string{}
+		}
+		c.Resources.Limits["memory"] = fmt.Sprintf("%dMi", req.MemoryMB)
+	}
+	if req.TimeoutS > 0 {
+		tpl.Timeout = durationpb.New(timeSeconds(req.TimeoutS))
+	}
+	if len(req.Env) > 0 {
+		names := make([]string, 0, len(req.Env))
+		for k := range req.Env {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			v := &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_Value{Value: req.Env[k]}}
+			replaced := false
+			for i, e := range c.Env {
+				if e.GetName() == k {
+					c.Env[i], replaced = v, true
+				}
+			}
+			if !replaced {
+				c.Env = append(c.Env, v)
+			}
+		}
+	}
+}
+
+func containerImage(s *runpb.Service) string {
+	if cs := s.GetTemplate().GetContainers(); len(cs) > 0 {
+		return cs[0].GetImage()
+	}
+	return ""
+}
+
+// servingRevision names the revision taking the most traffic now.
+func servingRevision(s *runpb.Service) string {
+	best, pct := "", int32(-1)
+	for _, t := range s.GetTrafficStatuses() {
+		if t.GetPercent() > pct {
+			pct = t.GetPercent()
+			best = lastSegment(t.GetRevision())
+			if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST && best == "" {
+				best = lastSegment(s.GetLatestReadyRevision())
+			}
+		}
+	}
+	if best == "" {
+		best = lastSegment(s.GetLatestReadyRevision())
+	}
+	return best
+}
+
+// trafficIsLatest reports whether all traffic follows the latest revision.
+func trafficIsLatest(ts []*runpb.TrafficTarget) bool {
+	if len(ts) == 0 {
+		return true // the API's default is LATEST 100 %
+	}
+	for _, t := range ts {
+		if t.GetPercent() > 0 && t.GetType() != runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST {
+			return false
+		}
+	}
+	return true
+}
+
+// latestTraffic sends 100 % to LATEST and keeps tag-only (0 %) entries so
+// tagged URLs survive.
+func latestTraffic(ts []*runpb.TrafficTarget) []*runpb.TrafficTarget {
+	out := []*runpb.TrafficTarget{{Type: runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, Percent: 100}}
+	return append(out, taggedOnly(ts)...)
+}
+
+func taggedOnly(ts []*runpb.TrafficTarget) []*runpb.TrafficTarget {
+	var out []*runpb.TrafficTarget
+	for _, t := range ts {
+		if t.GetTag() != "" {
+			c := proto.Clone(t).(*runpb.TrafficTarget)
+			c.Percent = 0
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// readyError returns the reason a service is not ready after its operation,
+// nil when its terminal condition succeeded.
+func readyError(s *runpb.Service) error {
+	c := s.GetTerminalCondition()
+	if c == nil || c.GetState() != runpb.Condition_CONDITION_FAILED {
+		return nil
+	}
+	msg := c.GetMessage()
+	if msg == "" {
+		for _, cc := range s.GetConditions() {
+			if cc.GetState() == runpb.Condition_CONDITION_FAILED && cc.GetMessage() != "" {
+				msg = cc.GetMessage()
+				break
+			}
+		}
+	}
+	if msg == "" {
+		msg = "the service is not ready (" + c.GetReason().String() + ")"
+	}
+	rev := lastSegment(s.GetLatestCreatedRevision())
+	if rev != "" {
+		return fmt.Errorf("revision %s failed: %s", rev, strings.TrimSpace(msg))
+	}
+	return errors.New(strings.TrimSpace(msg))
+}

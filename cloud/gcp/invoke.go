@@ -1,0 +1,248 @@
+package gcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/api/idtoken"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// Invoke sends an HTTP request to the service URL: req.Method (POST with a
+// payload, else GET), req.Path, req.Headers, the payload as body. An ID token
+// is attached when credentials can produce one; when they cannot, the request
+// goes without and a 401/403 answer is explained with the token error. The
+// response body is passed to chunk as it arrives.
+func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk func([]byte)) (cloud.InvokeResult, error) {
+	t := req.Target
+	res := cloud.InvokeResult{Address: t.String()}
+	svc, err := b.getService(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	base := svc.GetUri()
+	if base == "" && len(svc.GetUrls()) > 0 {
+		base = svc.GetUrls()[0]
+	}
+	if base == "" {
+		return res, fmt.Errorf("invoking %s: the service has no url (is its default url disabled?): %w", t, cloud.ErrInvalid)
+	}
+	u, err := joinURL(base, req.Path)
+	if err != nil {
+		return res, fmt.Errorf("invoking %s: %w", t, err)
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+		if len(req.Payload) > 0 {
+			method = http.MethodPost
+		}
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(req.Payload))
+	if err != nil {
+		return res, fmt.Errorf("invoking %s: %w: %v", t, cloud.ErrInvalid, err)
+	}
+	for k, vs := range req.Headers {
+		for _, v := range vs {
+			hreq.Header.Add(k, v)
+		}
+	}
+	if len(req.Payload) > 0 && hreq.Header.Get("Content-Type") == "" && json.Valid(req.Payload) {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	var tokenErr error
+	if hreq.Header.Get("Authorization") == "" {
+		tok, err := b.idToken(ctx, strings.TrimRight(base, "/"))
+		if err != nil {
+			tokenErr = err
+		} else {
+			hreq.Header.Set("Authorization", "Bearer "+tok)
+		}
+	}
+	start := time.Now()
+	resp, err := b.httpClient().Do(hreq)
+	if err != nil {
+		return res, fmt.Errorf("invoking %s at %s: %w: %v", t, base, cloud.ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	res.Headers = resp.Header.Clone()
+	res.RequestID = resp.Header.Get("X-Cloud-Trace-Context")
+	var body bytes.Buffer
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			body.Write(buf[:n])
+			if chunk != nil {
+				chunk(bytes.Clone(buf[:n]))
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			res.Body = body.Bytes()
+			res.ElapsedMS = msSince(start)
+			return res, fmt.Errorf("invoking %s: reading the response: %w", t, rerr)
+		}
+	}
+	res.ElapsedMS = msSince(start)
+	res.Body = body.Bytes()
+	res.Response = asJSON(res.Body)
+	if resp.StatusCode >= 400 {
+		res.FunctionError = resp.Status
+	}
+	if (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) && tokenErr != nil {
+		return res, cloud.WithHint(fmt.Errorf("invoking %s: %s and no id token could be made: %w", t, resp.Status, tokenErr), hintLogin)
+	}
+	return res, nil
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+func joinURL(base, path string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("service url %q: %w", base, err)
+	}
+	if path == "" {
+		return u.String(), nil
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	p, err := url.Parse(path)
+	if err != nil {
+		return "", fmt.Errorf("path %q: %w: %v", path, cloud.ErrInvalid, err)
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + p.Path
+	u.RawQuery = p.RawQuery
+	return u.String(), nil
+}
+
+// asJSON returns body as JSON: itself when it is JSON, else a JSON string.
+func asJSON(body []byte) json.RawMessage {
+	if len(body) == 0 {
+		return nil
+	}
+	if json.Valid(body) {
+		return json.RawMessage(bytes.Clone(body))
+	}
+	s, _ := json.Marshal(string(body))
+	return s
+}
+
+// credentialsFile is the part of a credentials JSON file we read.
+type credentialsFile struct {
+	Type         string `json:"type"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	RefreshToken string `json:"refresh_token"`
+	TokenURI     string `json:"token_uri"`
+}
+
+// idToken returns an ID token for audience. Service accounts, impersonation
+// and the metadata server go through the idtoken package. authorized_user
+// credentials — what `gcloud auth application-default login` writes — are
+// refused by idtoken, so their ID token comes from the refresh exchange: its
+// audience is the OAuth client, not the service URL, which Cloud Run accepts
+// for users holding roles/run.invoker.
+func (b *Backend) idToken(ctx context.Context, audience string) (string, error) {
+	b.mu.Lock()
+	if tok, ok := b.idTokens[audience]; ok && tok.Valid() {
+		b.mu.Unlock()
+		return tok.AccessToken, nil
+	}
+	creds, err := b.credentialsLocked(ctx)
+	b.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	var cf credentialsFile
+	if len(creds.JSON) > 0 {
+		if err := json.Unmarshal(creds.JSON, &cf); err != nil {
+			return "", fmt.Errorf("reading credentials: %w", err)
+		}
+	}
+	var tok *oauth2.Token
+	if cf.Type == "authorized_user" {
+		tok, err = b.userIDToken(ctx, cf)
+	} else {
+		var ts oauth2.TokenSource
+		if len(creds.JSON) > 0 {
+			ts, err = idtoken.NewTokenSource(ctx, audience, idtoken.WithCredentialsJSON(creds.JSON))
+		} else {
+			ts, err = idtoken.NewTokenSource(ctx, audience)
+		}
+		if err == nil {
+			tok, err = ts.Token()
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("getting an id token for %s: %w", audience, err)
+	}
+	b.mu.Lock()
+	b.idTokens[audience] = tok
+	b.mu.Unlock()
+	return tok.AccessToken, nil
+}
+
+// userIDToken exchanges an authorized_user refresh token at its token URI
+// and returns the id_token of the answer (as the token's AccessToken).
+func (b *Backend) userIDToken(ctx context.Context, cf credentialsFile) (*oauth2.Token, error) {
+	uri := cf.TokenURI
+	if uri == "" {
+		uri = "https://oauth2.googleapis.com/token"
+	}
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"client_id":     {cf.ClientID},
+		"client_secret": {cf.ClientSecret},
+		"refresh_token": {cf.RefreshToken},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("refreshing user credentials: %w: %v", cloud.ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("refreshing user credentials: %w", err)
+	}
+	var ans struct {
+		IDToken   string `json:"id_token"`
+		ExpiresIn int64  `json:"expires_in"`
+		Error     string `json:"error"`
+		ErrorDesc string `json:"error_description"`
+	}
+	_ = json.Unmarshal(data, &ans)
+	if resp.StatusCode != http.StatusOK {
+		// The answer's error fields are safe to show; the request's are not.
+		return nil, cloud.WithHint(fmt.Errorf("refreshing user credentials: %w: http %d %s %s", cloud.ErrUnauthenticated, resp.StatusCode, ans.Error, ans.ErrorDesc), hintLogin)
+	}
+	if ans.IDToken == "" {
+		return nil, cloud.WithHint(errors.New("refreshing user credentials: the answer has no id_token (were the credentials made without the openid scope?)"), hintLogin)
+	}
+	exp := time.Now().Add(50 * time.Minute)
+	if ans.ExpiresIn > 0 {
+		// Renew a minute early so a token never expires in flight.
+		exp = time.Now().Add(time.Duration(ans.ExpiresIn)*time.Second - time.Minute)
+	}
+	return &oauth2.Token{AccessToken: ans.IDToken, Expiry: exp}, nil
+}
