@@ -1,0 +1,348 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/local/shim"
+)
+
+// invokePath is the RIE-compatible invoke route the shim serves.
+const invokePath = "/2015-03-31/functions/function/invocations"
+
+// Defaults follow the platforms: Lambda 128 MB / 3 s, Cloud Run 512 MiB / 300 s, port 8080.
+const (
+	defaultLambdaMemoryMB   = 128
+	defaultLambdaTimeoutS   = 3
+	defaultCloudRunMemoryMB = 512
+	defaultCloudRunTimeoutS = 300
+	defaultCloudRunPort     = 8080
+	bridgeShimPort          = 8080 // the shim's invoke port inside a bridge-networked container
+	bridgeRuntimeAddr       = "127.0.0.1:9001"
+)
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// settings are a deploy's inputs after defaults; rollback reads them back
+// from the running container's labels.
+type settings struct {
+	mode     string
+	memoryMB int
+	timeoutS int
+	appPort  int
+	env      map[string]string
+}
+
+// Deploy creates or replaces the container serving req.Target and waits
+// until it answers HTTP.
+func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	if req.Target.Provider != cloud.Local {
+		return cloud.DeployResult{}, fmt.Errorf("%s is not a local target: %w", req.Target, cloud.ErrInvalid)
+	}
+	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env}
+	switch st.mode {
+	case "":
+		st.mode = ModeLambda
+	case ModeLambda, ModeCloudRun:
+	default:
+		return cloud.DeployResult{}, fmt.Errorf("deploying %s: --as %q: use lambda or cloudrun: %w", req.Target, req.As, cloud.ErrInvalid)
+	}
+	if st.memoryMB < 0 || st.timeoutS < 0 || st.appPort < 0 || st.appPort > 65535 {
+		return cloud.DeployResult{}, fmt.Errorf("deploying %s: memory, timeout and port must be positive: %w", req.Target, cloud.ErrInvalid)
+	}
+	if st.memoryMB > 0 && st.memoryMB < 6 {
+		return cloud.DeployResult{}, fmt.Errorf("deploying %s: --memory %d MB is below Docker's 6 MB minimum: %w", req.Target, st.memoryMB, cloud.ErrInvalid)
+	}
+	for k := range st.env {
+		if !envName.MatchString(k) {
+			return cloud.DeployResult{}, fmt.Errorf("deploying %s: --env name %q is not a valid variable name: %w", req.Target, k, cloud.ErrInvalid)
+		}
+	}
+	return b.deploy(ctx, req.Target, req.Image, st, out)
+}
+
+func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string, st settings, out cloud.Sink) (cloud.DeployResult, error) {
+	name := target.Function
+	if st.memoryMB == 0 {
+		st.memoryMB = map[string]int{ModeLambda: defaultLambdaMemoryMB, ModeCloudRun: defaultCloudRunMemoryMB}[st.mode]
+	}
+	if st.timeoutS == 0 {
+		st.timeoutS = map[string]int{ModeLambda: defaultLambdaTimeoutS, ModeCloudRun: defaultCloudRunTimeoutS}[st.mode]
+	}
+	img, err := b.c.ImageInspect(ctx, image)
+	if err != nil {
+		err = dockerErr("deploying "+target.String()+": image "+image, err)
+		if cloud.Hint(err) == "" {
+			err = cloud.WithHint(err, "build or pull the image first (docker pull "+image+")")
+		}
+		return cloud.DeployResult{}, err
+	}
+	old, err := b.find(ctx, name)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	res := cloud.DeployResult{Target: target.String(), NewImage: image, Created: old == nil}
+	if old != nil {
+		res.OldImage, res.OldRevision = old.Labels[LabelImage], old.ID
+	}
+
+	// Keep the function's port across redeploys (scripts and
+	// `aws lambda invoke --endpoint-url` keep working) when the network is the same.
+	port, runtimePort := 0, 0
+	if old != nil && old.Labels[LabelNetwork] == b.network && old.Labels[LabelMode] == st.mode {
+		port, _ = strconv.Atoi(old.Labels[LabelPort])
+		runtimePort, _ = strconv.Atoi(old.Labels[LabelRuntimePort])
+	}
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return res, err
+		}
+	}
+	if st.mode == ModeLambda && b.network == NetworkHost && runtimePort == 0 {
+		if runtimePort, err = freePort(); err != nil {
+			return res, err
+		}
+	}
+
+	labels := map[string]string{
+		LabelFunction: name,
+		LabelMode:     st.mode,
+		LabelImage:    image,
+		LabelMemory:   strconv.Itoa(st.memoryMB),
+		LabelTimeout:  strconv.Itoa(st.timeoutS),
+		LabelPort:     strconv.Itoa(port),
+		LabelNetwork:  b.network,
+		LabelDeployed: b.now().UTC().Format(time.RFC3339Nano),
+	}
+	if res.OldImage != "" {
+		labels[LabelPreviousImage] = res.OldImage
+	}
+	var names []string
+	for k := range st.env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	labels[LabelEnvNames] = strings.Join(names, ",")
+
+	cfg := &container.Config{Labels: labels}
+	host := &container.HostConfig{
+		NetworkMode: container.NetworkMode(b.network),
+		Resources:   container.Resources{Memory: int64(st.memoryMB) << 20, MemorySwap: int64(st.memoryMB) << 20},
+	}
+	for _, k := range names {
+		cfg.Env = append(cfg.Env, k+"="+st.env[k])
+	}
+	var imgEntrypoint, imgCmd []string
+	if img.Config != nil {
+		imgEntrypoint, imgCmd = img.Config.Entrypoint, img.Config.Cmd
+	}
+	loopback := netip.MustParseAddr("127.0.0.1")
+	publish := func(containerPort int) {
+		p := network.MustParsePort(fmt.Sprintf("%d/tcp", containerPort))
+		cfg.ExposedPorts = network.PortSet{p: {}}
+		host.PortBindings = network.PortMap{p: {{HostIP: loopback, HostPort: strconv.Itoa(port)}}}
+	}
+
+	switch st.mode {
+	case ModeLambda:
+		arch := img.Architecture
+		shimHostPath, err := b.shimPath(ctx, arch)
+		if err != nil {
+			return res, fmt.Errorf("deploying %s: finding the runtime shim for linux/%s: %w", target, arch, err)
+		}
+		sc := shim.Config{
+			Function: name, Region: b.region, MemoryMB: st.memoryMB,
+			Timeout: time.Duration(st.timeoutS) * time.Second,
+			Command: append(append([]string{}, imgEntrypoint...), imgCmd...),
+		}
+		if len(imgCmd) > 0 {
+			sc.Handler = imgCmd[0]
+		}
+		if b.network == NetworkHost {
+			sc.InvokeAddr = fmt.Sprintf("127.0.0.1:%d", port)
+			sc.RuntimeAddr = fmt.Sprintf("127.0.0.1:%d", runtimePort)
+			labels[LabelRuntimePort] = strconv.Itoa(runtimePort)
+		} else {
+			// Inside its own network namespace; published on 127.0.0.1 only.
+			sc.InvokeAddr = fmt.Sprintf("0.0.0.0:%d", bridgeShimPort)
+			sc.RuntimeAddr = bridgeRuntimeAddr
+			publish(bridgeShimPort)
+		}
+		cfg.Entrypoint = append([]string{shimMountPath}, sc.Args()...)
+		cfg.Cmd = nil
+		cfg.Env = append(cfg.Env,
+			"AWS_LAMBDA_FUNCTION_NAME="+name,
+			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(st.memoryMB),
+			"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+			"AWS_REGION="+b.region,
+			"AWS_DEFAULT_REGION="+b.region,
+			"LAMBDA_TASK_ROOT=/var/task",
+			"LAMBDA_RUNTIME_DIR=/var/runtime",
+			"AWS_LAMBDA_RUNTIME_API="+sc.RuntimeAddr,
+			"TZ=:UTC",
+		)
+		host.Binds = []string{shimHostPath + ":" + shimMountPath + ":ro"}
+		host.ReadonlyRootfs = true
+		host.Tmpfs = map[string]string{"/tmp": "rw,exec,size=512m"}
+	case ModeCloudRun:
+		appPort := st.appPort
+		if b.network == NetworkHost {
+			appPort = port // the host's port is the container's: they share a network
+		} else if appPort == 0 {
+			appPort = defaultCloudRunPort
+		}
+		st.appPort = appPort
+		labels[LabelAppPort] = strconv.Itoa(appPort)
+		revision := fmt.Sprintf("%s-%s", name, randomSuffix())
+		cfg.Env = append(cfg.Env,
+			"PORT="+strconv.Itoa(appPort), "K_SERVICE="+name, "K_REVISION="+revision, "K_CONFIGURATION="+name)
+		if b.network == NetworkBridge {
+			publish(appPort)
+		}
+	}
+
+	tmpName := fmt.Sprintf("%s-new-%s", ContainerName(name), randomSuffix())
+	out.Line(fmt.Sprintf("creating %s from %s (%s, %d MB, %d s timeout, %s network)", ContainerName(name), image, st.mode, st.memoryMB, st.timeoutS, b.network))
+	created, err := b.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host, Name: tmpName, Image: image})
+	if err != nil {
+		return res, dockerErr("deploying "+target.String()+": creating the container", err)
+	}
+	for _, w := range created.Warnings {
+		out.Line("docker: " + w)
+	}
+	res.Revision = created.ID
+	if old != nil {
+		// Not ctx: once the old one is going, the swap must finish or the
+		// function is left with no container under its name.
+		if _, err := b.c.ContainerRemove(context.WithoutCancel(ctx), old.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+			_, _ = b.c.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
+			return res, dockerErr("deploying "+target.String()+": removing the previous container", err)
+		}
+		out.Line("removed the previous container " + shortID(old.ID) + " (" + res.OldImage + ")")
+	}
+	if _, err := b.c.ContainerRename(context.WithoutCancel(ctx), created.ID, client.ContainerRenameOptions{NewName: ContainerName(name)}); err != nil {
+		_, _ = b.c.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
+		return res, dockerErr("deploying "+target.String()+": naming the container", err)
+	}
+	if _, err := b.c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		return res, dockerErr(fmt.Sprintf("deploying %s: starting %s (left in place; see fndeck logs %s)", target, ContainerName(name), target), err)
+	}
+	out.Line(fmt.Sprintf("started %s; waiting for http://127.0.0.1:%d to answer", shortID(created.ID), port))
+	if err := b.waitReady(ctx, created.ID, st.mode, port); err != nil {
+		return res, fmt.Errorf("deploying %s: %w", target, err)
+	}
+	out.Line(fmt.Sprintf("%s is ready at http://127.0.0.1:%d", target, port))
+	return res, nil
+}
+
+// waitReady polls until the container answers HTTP. A TCP accept is not
+// enough: with a published port docker-proxy accepts before the app listens.
+func (b *Backend) waitReady(ctx context.Context, id, mode string, port int) error {
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	if mode == ModeLambda {
+		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, shim.HealthPath)
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := b.http.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			return nil
+		}
+		// Every few polls, see whether the container died: then waiting longer is pointless.
+		if n%10 == 0 {
+			ins, err := b.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+			if err == nil && ins.Container.State != nil && !ins.Container.State.Running {
+				return fmt.Errorf("the container exited with code %d before answering HTTP; its last output:\n%s",
+					ins.Container.State.ExitCode, b.lastOutput(ctx, id, 20))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return fmt.Errorf("the container did not answer HTTP on %s within %s; its last output:\n%s",
+					url, b.readyTimeout, b.lastOutput(context.WithoutCancel(ctx), id, 20))
+			}
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Rollback redeploys the image that served before (to.OldImage, else the
+// container's previous-image label) with the same settings.
+func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
+	if out == nil {
+		out = cloud.DiscardSink{}
+	}
+	s, err := b.mustFind(ctx, target)
+	if err != nil {
+		return cloud.DeployResult{}, err
+	}
+	image := to.OldImage
+	if image == "" {
+		image = s.Labels[LabelPreviousImage]
+	}
+	if image == "" {
+		return cloud.DeployResult{}, fmt.Errorf("rolling back %s: no previous image is recorded: %w", target, cloud.ErrNotFound)
+	}
+	ins, err := b.c.ContainerInspect(ctx, s.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return cloud.DeployResult{}, dockerErr("rolling back "+target.String(), err)
+	}
+	st := settings{mode: s.Labels[LabelMode], env: map[string]string{}}
+	st.memoryMB, _ = strconv.Atoi(s.Labels[LabelMemory])
+	st.timeoutS, _ = strconv.Atoi(s.Labels[LabelTimeout])
+	st.appPort, _ = strconv.Atoi(s.Labels[LabelAppPort])
+	if st.mode != ModeCloudRun {
+		st.mode = ModeLambda
+	}
+	if names := s.Labels[LabelEnvNames]; names != "" && ins.Container.Config != nil {
+		want := map[string]bool{}
+		for _, n := range strings.Split(names, ",") {
+			want[n] = true
+		}
+		for _, kv := range ins.Container.Config.Env {
+			if k, v, ok := strings.Cut(kv, "="); ok && want[k] {
+				st.env[k] = v
+			}
+		}
+	}
+	out.Line(fmt.Sprintf("rolling %s back: %s → %s", target, s.Labels[LabelImage], image))
+	return b.deploy(ctx, target, image, st, out)
+}
