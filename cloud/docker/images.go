@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,7 +110,7 @@ func (e *Engine) Inspect(ctx context.Context, ref string) (cloud.ImageDetail, er
 		d.Layers = append(d.Layers, cloud.Layer{
 			ID:        h.ID,
 			Created:   time.Unix(h.Created, 0),
-			CreatedBy: h.CreatedBy,
+			CreatedBy: redactCreatedBy(h.CreatedBy),
 			Size:      h.Size,
 			Comment:   h.Comment,
 		})
@@ -177,4 +179,48 @@ func (e *Engine) Events(ctx context.Context) (<-chan cloud.ImageEvent, <-chan er
 		}
 	}()
 	return out, errc
+}
+
+var (
+	envNameRe    = regexp.MustCompile(`(?:^|\s)([A-Za-z_][A-Za-z0-9_.-]*)=`)
+	buildArgsRe  = regexp.MustCompile(`^\|(\d+) `)
+	envInstrRe   = regexp.MustCompile(`^(.*?(?:#\(nop\)\s+)?)ENV\s+(.*)$`)
+	shellStartRe = regexp.MustCompile(`\s/bin/sh -c\s`)
+)
+
+// redactCreatedBy keeps an image history line readable while dropping the
+// values it may carry: ENV values and build-arg values (the classic
+// builder records RUN steps as "|2 A=1 B=2 /bin/sh -c ..."). Either may be
+// a secret; names stay so the user still sees what was set.
+func redactCreatedBy(s string) string {
+	if m := buildArgsRe.FindStringSubmatch(s); m != nil {
+		rest := s[len(m[0]):]
+		args, cmd := rest, ""
+		if loc := shellStartRe.FindStringIndex(rest); loc != nil {
+			args, cmd = rest[:loc[0]], rest[loc[0]:]
+		} else if n, err := strconv.Atoi(m[1]); err == nil {
+			// Exec form: the args are the first n space-separated words.
+			parts := strings.SplitN(rest, " ", n+1)
+			if len(parts) == n+1 {
+				args, cmd = strings.Join(parts[:n], " "), " "+parts[n]
+			}
+		}
+		s = m[0] + namesOnly(args) + cmd
+	}
+	if m := envInstrRe.FindStringSubmatch(s); m != nil && (strings.Contains(m[1], "#(nop)") || strings.TrimSpace(m[1]) == "") {
+		s = m[1] + "ENV " + namesOnly(m[2])
+	}
+	return s
+}
+
+// namesOnly turns "A=1 B=two words" into "A=… B=…".
+func namesOnly(kv string) string {
+	var names []string
+	for _, m := range envNameRe.FindAllStringSubmatch(kv, -1) {
+		names = append(names, m[1]+"=…")
+	}
+	if len(names) == 0 {
+		return "…"
+	}
+	return strings.Join(names, " ")
 }

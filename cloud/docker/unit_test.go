@@ -231,3 +231,19 @@ func TestRegistryScheme(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactCreatedBy(t *testing.T) {
+	tests := map[string]string{
+		"/bin/sh -c #(nop)  ENV SECRET_TOKEN=do-not-show APP_MODE=prod": "/bin/sh -c #(nop)  ENV SECRET_TOKEN=… APP_MODE=…",
+		"ENV API_KEY=abc": "ENV API_KEY=…",
+		"|1 GREETING=hi /bin/sh -c echo built-with-$GREETING": "|1 GREETING=… /bin/sh -c echo built-with-$GREETING",
+		"|2 A=x B=y sleep 1":                       "|2 A=… B=… sleep 1",
+		"/bin/sh -c echo ENVIRONMENT=prod":         "/bin/sh -c echo ENVIRONMENT=prod",
+		"/bin/sh -c #(nop) COPY file:abc in /app ": "/bin/sh -c #(nop) COPY file:abc in /app ",
+	}
+	for in, want := range tests {
+		if got := redactCreatedBy(in); got != want {
+			t.Errorf("redactCreatedBy(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
