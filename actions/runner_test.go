@@ -1,0 +1,493 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+const hangBound = 30 * time.Second
+
+func newTestRunner(t *testing.T, opts RunnerOptions) *Runner {
+	t.Helper()
+	if opts.StateDir == "" {
+		opts.StateDir = t.TempDir()
+	}
+	opts.Context = t.Context()
+	r, err := NewRunner(opts)
+	if err != nil {
+		t.Fatalf("NewRunner: %v", err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// waitUntil waits on Changed until cond holds, failing after a generous bound.
+func waitUntil(t *testing.T, r *Runner, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(hangBound)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-r.Changed():
+		case <-deadline.C:
+			t.Fatalf("timed out waiting until %s; tasks: %+v", what, r.Tasks())
+		}
+	}
+}
+
+func wait(t *testing.T, r *Runner, id ID) TaskInfo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), hangBound)
+	defer cancel()
+	info, err := r.Wait(ctx, id)
+	if err != nil {
+		t.Fatalf("Wait(%d): %v", id, err)
+	}
+	return info
+}
+
+// gated returns a Run that blocks until gate closes (or ctx ends) and counts
+// how many such runs are active at once.
+func gated(gate <-chan struct{}, active, maxActive *atomic.Int32) func(context.Context, Output) error {
+	return func(ctx context.Context, out Output) error {
+		n := active.Add(1)
+		defer active.Add(-1)
+		for {
+			m := maxActive.Load()
+			if n <= m || maxActive.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		out.Line("started") // wakes waitUntil
+		select {
+		case <-gate:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func TestRunnerLimit(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{Limit: 2})
+	gate := make(chan struct{})
+	var active, maxActive atomic.Int32
+	var ids []ID
+	for i := range 5 {
+		ids = append(ids, r.Submit(Spec{Kind: KindInvoke, Target: fmt.Sprint("t", i), Run: gated(gate, &active, &maxActive)}))
+	}
+	waitUntil(t, r, "two tasks run", func() bool { return active.Load() == 2 })
+	if info, _ := r.Get(ids[2]); info.State != Queued {
+		t.Fatalf("third task is %s, want queued while two run", info.State)
+	}
+	close(gate)
+	for _, id := range ids {
+		if info := wait(t, r, id); info.State != Succeeded {
+			t.Fatalf("task %d: %s %s", id, info.State, info.Err)
+		}
+	}
+	if m := maxActive.Load(); m != 2 {
+		t.Fatalf("max concurrent runs = %d, want 2", m)
+	}
+}
+
+func TestRunnerSerializesPerTarget(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{Limit: 4})
+	gate := make(chan struct{})
+	var active, maxActive atomic.Int32
+	first := r.Submit(Spec{Kind: KindDeploy, Target: "lambda:eu-west-1/fn", Run: gated(gate, &active, &maxActive)})
+	second := r.Submit(Spec{Kind: KindInvoke, Target: "lambda:eu-west-1/fn", Run: gated(gate, &active, &maxActive)})
+	other := r.Submit(Spec{Kind: KindInvoke, Target: "local:other", Run: func(context.Context, Output) error { return nil }})
+	if info := wait(t, r, other); info.State != Succeeded {
+		t.Fatalf("other target: %s", info.State)
+	}
+	if info, _ := r.Get(second); info.State != Queued {
+		t.Fatalf("second task on the same target is %s, want queued", info.State)
+	}
+	close(gate)
+	a, b := wait(t, r, first), wait(t, r, second)
+	if b.Started.Before(a.Finished) {
+		t.Fatalf("second started %v before first finished %v", b.Started, a.Finished)
+	}
+	if maxActive.Load() != 1 {
+		t.Fatalf("%d runs on one target at once", maxActive.Load())
+	}
+}
+
+func TestRunnerDependencies(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{Limit: 4})
+	var order []string
+	var mu sync.Mutex
+	step := func(name string, err error) func(context.Context, Output) error {
+		return func(context.Context, Output) error {
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			return err
+		}
+	}
+	build := r.Submit(Spec{Kind: KindBuild, Target: "app:dev", Run: step("build", nil)})
+	push := r.Submit(Spec{Kind: KindPush, Target: "registry/app:dev", After: []ID{build}, Run: step("push", nil)})
+	if info := wait(t, r, push); info.State != Succeeded {
+		t.Fatalf("push: %s %s", info.State, info.Err)
+	}
+	if strings.Join(order, ",") != "build,push" {
+		t.Fatalf("order = %v", order)
+	}
+
+	// A failing build skips the push and, through it, the deploy.
+	order = nil
+	build = r.Submit(Spec{Kind: KindBuild, Target: "app:dev", Run: step("build", errors.New("RUN make: exit 2"))})
+	push = r.Submit(Spec{Kind: KindPush, Target: "registry/app:dev", After: []ID{build}, Run: step("push", nil)})
+	deploy := r.Submit(Spec{Kind: KindDeploy, Target: "local:app", After: []ID{push}, Run: step("deploy", nil)})
+	if info := wait(t, r, build); info.State != Failed || info.Err != "RUN make: exit 2" {
+		t.Fatalf("build: %s %q", info.State, info.Err)
+	}
+	p, d := wait(t, r, push), wait(t, r, deploy)
+	if p.State != Failed || p.Err != fmt.Sprintf("skipped: build #%d failed", build) || !p.Started.IsZero() {
+		t.Fatalf("push: %s %q started=%v", p.State, p.Err, p.Started)
+	}
+	if d.State != Failed || d.Err != fmt.Sprintf("skipped: push #%d failed", push) {
+		t.Fatalf("deploy: %s %q", d.State, d.Err)
+	}
+	if strings.Join(order, ",") != "build" {
+		t.Fatalf("skipped tasks ran: %v", order)
+	}
+	lines, _, _, done := r.Output(push).Since(0)
+	if !done || len(lines) != 1 || !strings.Contains(lines[0].Text, "skipped") {
+		t.Fatalf("skipped task output: %+v done=%v", lines, done)
+	}
+
+	// Unknown dependency.
+	bad := r.Submit(Spec{Kind: KindPush, After: []ID{999}, Run: step("x", nil)})
+	if info := wait(t, r, bad); info.State != Failed || !strings.Contains(info.Err, "unknown task #999") {
+		t.Fatalf("unknown dep: %s %q", info.State, info.Err)
+	}
+}
+
+func TestRunnerCancel(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{Limit: 1})
+	started := make(chan struct{})
+	running := r.Submit(Spec{Kind: KindLogs, Target: "local:fn", Run: func(ctx context.Context, out Output) error {
+		close(started)
+		<-ctx.Done()
+		return fmt.Errorf("tailing: %w", ctx.Err())
+	}})
+	queued := r.Submit(Spec{Kind: KindBuild, Target: "img", Run: func(context.Context, Output) error { return nil }})
+	dependent := r.Submit(Spec{Kind: KindPush, Target: "img2", After: []ID{queued}, Run: func(context.Context, Output) error { return nil }})
+	<-started
+	r.Cancel(queued)
+	if info := wait(t, r, queued); info.State != Cancelled || !info.Started.IsZero() {
+		t.Fatalf("queued task after cancel: %s started=%v", info.State, info.Started)
+	}
+	if info := wait(t, r, dependent); info.State != Cancelled || !strings.Contains(info.Err, "was cancelled") {
+		t.Fatalf("dependent of cancelled: %s %q", info.State, info.Err)
+	}
+	r.Cancel(running)
+	info := wait(t, r, running)
+	if info.State != Cancelled || info.Err != "cancelled" {
+		t.Fatalf("running task after cancel: %s %q", info.State, info.Err)
+	}
+	// A task failing on its own context is failed, not cancelled.
+	own := r.Submit(Spec{Kind: KindInvoke, Run: func(ctx context.Context, out Output) error {
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		return c.Err()
+	}})
+	if info := wait(t, r, own); info.State != Failed {
+		t.Fatalf("task cancelling its own ctx: %s", info.State)
+	}
+}
+
+func TestRunnerRetry(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	var runs atomic.Int32
+	id := r.Submit(Spec{Kind: KindPush, Target: "repo:tag", Title: "push repo:tag", Args: map[string]string{"to": "x"}, Run: func(context.Context, Output) error {
+		if runs.Add(1) == 1 {
+			return errors.New("registry unreachable")
+		}
+		return nil
+	}})
+	if _, err := r.Retry(12345); err == nil {
+		t.Fatal("Retry of an unknown task: no error")
+	}
+	if info := wait(t, r, id); info.State != Failed {
+		t.Fatalf("first run: %s", info.State)
+	}
+	nid, err := r.Retry(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := wait(t, r, nid)
+	if nid == id || info.State != Succeeded || info.RetryOf != id || info.Title != "push repo:tag" || info.Args["to"] != "x" {
+		t.Fatalf("retry: %+v", info)
+	}
+	gate := make(chan struct{})
+	defer close(gate)
+	busy := r.Submit(Spec{Kind: KindLogs, Run: func(ctx context.Context, _ Output) error { <-gate; return nil }})
+	if _, err := r.Retry(busy); err == nil || !strings.Contains(err.Error(), "still") {
+		t.Fatalf("Retry of an unfinished task: %v", err)
+	}
+}
+
+func TestRunnerRecoversPanic(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	id := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error {
+		var m map[string]int
+		m["x"] = 1 // a real bug: nil map write
+		return nil
+	}})
+	info := wait(t, r, id)
+	if info.State != Failed || !strings.Contains(info.Err, "panic: assignment to entry in nil map") {
+		t.Fatalf("panicking task: %s %q", info.State, info.Err)
+	}
+	lines, _, _, _ := r.Output(id).Since(0)
+	if len(lines) < 2 || !strings.Contains(lines[0].Text, "task panicked") {
+		t.Fatalf("panic output: %v", texts(lines))
+	}
+	// The runner is still usable.
+	ok := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error { return nil }})
+	if info := wait(t, r, ok); info.State != Succeeded {
+		t.Fatalf("after panic: %s", info.State)
+	}
+}
+
+func TestRunnerTimestampsAndEvent(t *testing.T) {
+	var clock atomic.Int64
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return base.Add(time.Duration(clock.Add(1)) * time.Second) }
+	r := newTestRunner(t, RunnerOptions{Now: now})
+	id := r.Submit(Spec{Kind: KindDeploy, Target: "local:fn", Run: func(_ context.Context, out Output) error {
+		out.Summary("deployed app@sha256:abc")
+		return nil
+	}})
+	info := wait(t, r, id)
+	if info.Queued.IsZero() || !info.Started.After(info.Queued) || !info.Finished.After(info.Started) {
+		t.Fatalf("timestamps: queued %v started %v finished %v", info.Queued, info.Started, info.Finished)
+	}
+	if info.Elapsed(time.Time{}) <= 0 {
+		t.Fatalf("elapsed = %v", info.Elapsed(time.Time{}))
+	}
+	b, err := json.Marshal(info.Event())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "kind", "target", "state", "started", "finished"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("event %s lacks %q", b, k)
+		}
+	}
+	if m["state"] != "succeeded" || m["kind"] != "deploy" || m["summary"] != "deployed app@sha256:abc" {
+		t.Fatalf("event = %s", b)
+	}
+	if _, ok := m["error"]; ok {
+		t.Fatalf("successful task event carries an error: %s", b)
+	}
+	if want := info.Queued.Add(time.Second).Format(time.RFC3339); m["started"] != want {
+		t.Fatalf("started = %v, want %s", m["started"], want)
+	}
+}
+
+func TestRunnerProgressAndLastLine(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	id := r.Submit(Spec{Kind: KindPush, Run: func(_ context.Context, out Output) error {
+		out.Progress(cloud.Progress{ID: "sha256:a", Status: "Pushing", Current: 10, Total: 100})
+		out.Progress(cloud.Progress{ID: "sha256:b", Status: "Pushing", Current: 1, Total: 50})
+		out.Progress(cloud.Progress{ID: "sha256:a", Status: "Pushed", Current: 100, Total: 100})
+		out.Line("first")
+		fmt.Fprint(out, "second\nthird")
+		return nil
+	}})
+	info := wait(t, r, id)
+	if len(info.Progress) != 2 || info.Progress[0].ID != "sha256:a" || info.Progress[0].Status != "Pushed" || info.Progress[1].Current != 1 {
+		t.Fatalf("progress = %+v", info.Progress)
+	}
+	if info.LastLine != "third" {
+		t.Fatalf("last line = %q (the partial line is flushed at the end)", info.LastLine)
+	}
+}
+
+func TestRunnerFileKeepsWhatTheRingDropped(t *testing.T) {
+	dir := t.TempDir()
+	r := newTestRunner(t, RunnerOptions{StateDir: dir, BufferLines: 10})
+	huge := strings.Repeat("z", 2<<20)
+	id := r.Submit(Spec{Kind: KindLogs, Target: "local:fn", Run: func(_ context.Context, out Output) error {
+		for i := range 1000 {
+			fmt.Fprintf(out, "line %d\n", i)
+		}
+		out.Line(huge)
+		return nil
+	}})
+	info := wait(t, r, id)
+	if info.State != Succeeded || info.LogFile == "" {
+		t.Fatalf("task: %s logfile=%q", info.State, info.LogFile)
+	}
+	buf := r.Output(id)
+	if buf.Len() != 10 || buf.Dropped() != 991 {
+		t.Fatalf("ring len=%d dropped=%d", buf.Len(), buf.Dropped())
+	}
+	if filepath.Dir(info.LogFile) != filepath.Join(dir, "tasks") {
+		t.Fatalf("log file in %s", info.LogFile)
+	}
+	name := filepath.Base(info.LogFile)
+	if want := fmt.Sprintf("-%d-logs.log", id); !strings.HasSuffix(name, want) || !strings.HasPrefix(name, info.Started.UTC().Format("20060102T")) {
+		t.Fatalf("log file name %q", name)
+	}
+	fi, err := os.Stat(info.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("log file mode %v", fi.Mode())
+	}
+	if di, _ := os.Stat(filepath.Dir(info.LogFile)); di.Mode().Perm() != 0o700 {
+		t.Fatalf("tasks dir mode %v", di.Mode())
+	}
+	b, err := os.ReadFile(info.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 1002 || !strings.HasPrefix(lines[0], "# fndeck task") {
+		t.Fatalf("file has %d lines, want header + 1001", len(lines))
+	}
+	for i := range 1000 {
+		if lines[i+1] != fmt.Sprintf("line %d", i) {
+			t.Fatalf("file line %d = %q", i+1, lines[i+1])
+		}
+	}
+	if lines[1001] != huge {
+		t.Fatalf("file cut the huge line to %d bytes", len(lines[1001]))
+	}
+}
+
+func TestRunnerRedactsSecrets(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	const token = "ecr-token-5f2b9c"
+	id := r.Submit(Spec{Kind: KindPush, Target: "123.dkr.ecr.eu-west-1.amazonaws.com/app", Run: func(_ context.Context, out Output) error {
+		out.Secret(token)
+		out.Line("logging in with " + token)
+		// A secret split across two writes is still caught.
+		fmt.Fprint(out, "auth header uses ecr-tok")
+		fmt.Fprint(out, "en-5f2b9c\nDB_PASSWORD=hunter22\n")
+		out.Summary("pushed with " + token)
+		return fmt.Errorf("login failed for token %s", token)
+	}})
+	info := wait(t, r, id)
+	if info.State != Failed {
+		t.Fatalf("state %s", info.State)
+	}
+	for what, s := range map[string]string{"error": info.Err, "summary": info.Summary} {
+		if strings.Contains(s, token) || !strings.Contains(s, Redacted) {
+			t.Errorf("%s not redacted: %q", what, s)
+		}
+	}
+	b, err := os.ReadFile(info.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, _, _, _ := r.Output(id).Since(0)
+	ring := strings.Join(texts(lines), "\n")
+	for what, s := range map[string]string{"file": string(b), "ring": ring} {
+		if strings.Contains(s, "5f2b9c") || strings.Contains(s, "hunter22") {
+			t.Errorf("%s holds a secret:\n%s", what, s)
+		}
+		if strings.Count(s, Redacted) != 3 {
+			t.Errorf("%s: want 3 redactions:\n%s", what, s)
+		}
+	}
+}
+
+func TestRunnerCloseCancelsEverything(t *testing.T) {
+	opts := RunnerOptions{StateDir: t.TempDir(), Limit: 1, Context: t.Context()}
+	r, err := NewRunner(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	running := r.Submit(Spec{Kind: KindLogs, Run: func(ctx context.Context, _ Output) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	queued := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error { return nil }})
+	<-started
+	closed := make(chan struct{})
+	go func() { r.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(hangBound):
+		t.Fatal("Close did not return")
+	}
+	for _, id := range []ID{running, queued} {
+		if info, _ := r.Get(id); info.State != Cancelled {
+			t.Fatalf("task %d after Close: %s", id, info.State)
+		}
+	}
+	late := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error { return nil }})
+	if info, _ := r.Get(late); info.State != Cancelled || info.Err != "runner closed" {
+		t.Fatalf("submit after Close: %s %q", info.State, info.Err)
+	}
+	if r.Running() != 0 {
+		t.Fatalf("running after close: %d", r.Running())
+	}
+}
+
+func TestRunnerPrunesOldLogs(t *testing.T) {
+	dir := t.TempDir()
+	tasks := filepath.Join(dir, "tasks")
+	os.MkdirAll(tasks, 0o700)
+	now := time.Now()
+	files := map[string]time.Time{
+		"old.log":    now.Add(-8 * 24 * time.Hour),
+		"recent.log": now.Add(-6 * 24 * time.Hour),
+		"old.txt":    now.Add(-30 * 24 * time.Hour), // not ours
+	}
+	for name, mt := range files {
+		p := filepath.Join(tasks, name)
+		if err := os.WriteFile(p, []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, mt, mt)
+	}
+	newTestRunner(t, RunnerOptions{StateDir: dir})
+	for name, keep := range map[string]bool{"old.log": false, "recent.log": true, "old.txt": true} {
+		_, err := os.Stat(filepath.Join(tasks, name))
+		if exists := err == nil; exists != keep {
+			t.Errorf("%s exists=%v, want %v", name, exists, keep)
+		}
+	}
+}
+
+func TestRunnerTasksAreCopies(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	gate := make(chan struct{})
+	id := r.Submit(Spec{Kind: KindPush, Run: func(ctx context.Context, out Output) error {
+		out.Progress(cloud.Progress{ID: "l1", Current: 1})
+		<-gate
+		out.Progress(cloud.Progress{ID: "l1", Current: 2})
+		return nil
+	}})
+	waitUntil(t, r, "progress shows", func() bool { i, _ := r.Get(id); return len(i.Progress) == 1 })
+	snap := r.Tasks()
+	close(gate)
+	wait(t, r, id)
+	if snap[0].Progress[0].Current != 1 || snap[0].State != Running {
+		t.Fatalf("snapshot changed under the caller: %+v", snap[0])
+	}
+}
