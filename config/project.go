@@ -188,7 +188,9 @@ func (d *projectDecoder) decode(root *value) {
 	}
 	f := top["functions"]
 	if f == nil || f.val.kind == kindNull {
-		d.c.add(root.pos, "no functions defined; add a \"functions:\" mapping")
+		if len(top) == len(root.fields) { // else an unknown key said enough
+			d.c.add(root.pos, "no functions defined; add a \"functions:\" mapping")
+		}
 		return
 	}
 	if f.val.kind != kindMap {
