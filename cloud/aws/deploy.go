@@ -380,4 +380,3 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	res.Revision = sdkaws.ToString(upd.Version)
 	return res, nil
 }
-
