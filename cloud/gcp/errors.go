@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -27,6 +28,10 @@ func classify(err error, what, project, api string) error {
 		}
 	}
 	if !ok {
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The client's retries on Unavailable end this way.
+			return fmt.Errorf("%s: %w: no answer in time: %w", what, cloud.ErrUnreachable, err)
+		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	msg := st.Message()
@@ -54,7 +59,9 @@ func classify(err error, what, project, api string) error {
 		return fmt.Errorf("%s: %w: %s", what, cloud.ErrInvalid, msg)
 	case codes.AlreadyExists, codes.Aborted:
 		return fmt.Errorf("%s: %w: %s", what, cloud.ErrConflict, msg)
-	case codes.Canceled, codes.DeadlineExceeded:
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%s: %w: no answer in time: %s", what, cloud.ErrUnreachable, msg)
+	case codes.Canceled:
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %s: %s", what, st.Code(), msg)
