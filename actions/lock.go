@@ -60,29 +60,65 @@ func LockTargetWait(ctx context.Context, stateDir string, target cloud.Address, 
 	return lockFile(ctx, filepath.Join(stateDir, "locks", fileKey(target.Key())+".lock"), target.Key(), waiting)
 }
 
+// inProcess queues goroutines of this process on one lock file in a
+// channel (fair and ctx-aware), so only one of them polls the flock at a
+// time; flock alone would have them all polling with backoff. It is process
+// state by nature (flock's own state is too), hence package-level.
+var inProcess = struct {
+	mu    sync.Mutex
+	slots map[string]chan struct{}
+}{slots: map[string]chan struct{}{}}
+
+func processSlot(path string) chan struct{} {
+	inProcess.mu.Lock()
+	defer inProcess.mu.Unlock()
+	c, ok := inProcess.slots[path]
+	if !ok {
+		c = make(chan struct{}, 1)
+		inProcess.slots[path] = c
+	}
+	return c
+}
+
 func lockFile(ctx context.Context, path, what string, waiting func(holder string)) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("locking %s: %w", what, err)
 	}
+	slot := processSlot(path)
+	select {
+	case slot <- struct{}{}:
+	default:
+		if waiting != nil {
+			waiting(lockHolder(path))
+			waiting = nil
+		}
+		select {
+		case slot <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the lock on %s (held by %s): %w", what, lockHolder(path), ctx.Err())
+		}
+	}
+	release := func() { <-slot }
 	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
 	delay := lockPollMin
-	told := false
 	for {
 		ok, err := fl.TryLock()
 		if err != nil {
+			release()
 			return nil, fmt.Errorf("locking %s: %w", what, err)
 		}
 		if ok {
 			break
 		}
-		if !told && waiting != nil {
+		if waiting != nil {
 			waiting(lockHolder(path))
-			told = true
+			waiting = nil
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			release()
 			return nil, fmt.Errorf("waiting for the lock on %s (held by %s): %w", what, lockHolder(path), ctx.Err())
 		case <-t.C:
 		}
@@ -96,6 +132,7 @@ func lockFile(ctx context.Context, path, what string, waiting func(holder string
 		once.Do(func() {
 			_ = os.Truncate(path, 0)
 			_ = fl.Unlock()
+			release()
 		})
 	}, nil
 }
