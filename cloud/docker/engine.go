@@ -151,18 +151,31 @@ func (e *Engine) wrap(ctx context.Context, err error, doing string) error {
 	case client.IsErrConnectionFailed(err) || isNetErr(err):
 		return fmt.Errorf("%s: %w", doing, &unreachableError{host: e.ep.Host, reason: e.netReason(ctx, err)})
 	case cerrdefs.IsNotFound(err):
-		return fmt.Errorf("%s: %w: %w", doing, cloud.ErrNotFound, err)
+		return fmt.Errorf("%s: %w", doing, kindError{err, cloud.ErrNotFound})
 	case cerrdefs.IsConflict(err):
-		return fmt.Errorf("%s: %w: %w", doing, cloud.ErrConflict, err)
+		return fmt.Errorf("%s: %w", doing, kindError{err, cloud.ErrConflict})
 	case cerrdefs.IsUnauthorized(err):
-		return fmt.Errorf("%s: %w: %w", doing, cloud.ErrUnauthenticated, err)
+		return fmt.Errorf("%s: %w", doing, kindError{err, cloud.ErrUnauthenticated})
 	case cerrdefs.IsPermissionDenied(err):
-		return fmt.Errorf("%s: %w: %w", doing, cloud.ErrPermission, err)
+		return fmt.Errorf("%s: %w", doing, kindError{err, cloud.ErrPermission})
 	case cerrdefs.IsInvalidArgument(err):
-		return fmt.Errorf("%s: %w: %w", doing, cloud.ErrInvalid, err)
+		return fmt.Errorf("%s: %w", doing, kindError{err, cloud.ErrInvalid})
 	}
-	return fmt.Errorf("%s: %w", doing, err)
+	return fmt.Errorf("%s: %w", doing, kindError{err, nil})
 }
+
+// kindError carries the engine's own message (without the client's
+// "Error response from daemon: " prefix) and matches a cloud sentinel.
+type kindError struct {
+	err  error
+	kind error
+}
+
+func (k kindError) Error() string {
+	return strings.TrimPrefix(k.err.Error(), "Error response from daemon: ")
+}
+func (k kindError) Unwrap() error        { return k.err }
+func (k kindError) Is(target error) bool { return k.kind != nil && target == k.kind }
 
 // unreachableError reads "Docker not reachable at HOST: REASON".
 type unreachableError struct {

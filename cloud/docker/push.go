@@ -69,17 +69,20 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	if err != nil {
 		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
 	}
-	encoded := ""
+	// The engine (20.10) refuses a push without X-Registry-Auth, so without
+	// credentials an empty config ("{}") is sent, as the docker CLI does.
+	ac := registry.AuthConfig{}
 	if auth != nil {
-		b, err := json.Marshal(registry.AuthConfig{
+		ac = registry.AuthConfig{
 			Username: auth.Username, Password: auth.Password,
 			IdentityToken: auth.IdentityToken, ServerAddress: pushHost,
-		})
-		if err != nil {
-			return cloud.PushResult{}, fmt.Errorf("pushing %s: encoding credentials: %w", targetRef, err)
 		}
-		encoded = base64.URLEncoding.EncodeToString(b)
 	}
+	b, err := json.Marshal(ac)
+	if err != nil {
+		return cloud.PushResult{}, fmt.Errorf("pushing %s: encoding credentials: %w", targetRef, err)
+	}
+	encoded := base64.URLEncoding.EncodeToString(b)
 
 	var res cloud.PushResult
 	for attempt := 1; ; attempt++ {

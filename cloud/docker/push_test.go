@@ -1,0 +1,227 @@
+package docker
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+)
+
+// registryManifest asks the registry directly (not through fndeck's code)
+// which digest and media type it holds for repo:tag.
+func registryManifest(t *testing.T, addr, repo, tag, user, pass string) (digest, mediaType string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodHead, fmt.Sprintf("http://%s/v2/%s/manifests/%s", addr, repo, tag), nil)
+	req.Header.Set("Accept", strings.Join(manifestAccept, ", "))
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("HEAD manifest: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HEAD manifest %s:%s: %s", repo, tag, resp.Status)
+	}
+	return resp.Header.Get("Docker-Content-Digest"), resp.Header.Get("Content-Type")
+}
+
+func checkPushed(t *testing.T, res cloud.PushResult, addr, repo, tag, user, pass string) {
+	t.Helper()
+	digest, mt := registryManifest(t, addr, repo, tag, user, pass)
+	if res.Digest != digest || !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("PushResult.Digest = %q, registry holds %q", res.Digest, digest)
+	}
+	if res.MediaType != mt || mt == "" {
+		t.Fatalf("PushResult.MediaType = %q, registry holds %q", res.MediaType, mt)
+	}
+	if want := addr + "/" + repo + ":" + tag; res.Ref != want {
+		t.Fatalf("PushResult.Ref = %q, want %q", res.Ref, want)
+	}
+}
+
+func TestPushPlainRegistry(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, false)
+	const ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+	e := newEngine(t, WithRewrite(map[string]string{ecr: reg.Addr}))
+	ctx := testCtx(t)
+	src := cloudtest.UniqueName("fndeck-docker-push") + ":src"
+	buildTiny(t, e, src)
+
+	t.Run("tag and push", func(t *testing.T) {
+		to := reg.Addr + "/fndeck/app:v1"
+		removeImageAtEnd(t, to)
+		sink := &recSink{}
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, sink)
+		if err != nil {
+			t.Fatalf("Push: %v\n%s", err, sink.text())
+		}
+		checkPushed(t, res, reg.Addr, "fndeck/app", "v1", "", "")
+		var pushed, withBytes bool
+		for _, p := range sink.progress {
+			pushed = pushed || (p.ID != "" && p.Status == "Pushed")
+			withBytes = withBytes || (p.Status == "Pushing" && p.Total > 0)
+		}
+		if !pushed || !withBytes {
+			t.Fatalf("per-layer progress missing (Pushed %v, Pushing with bytes %v): %+v", pushed, withBytes, sink.progress)
+		}
+		if !strings.Contains(sink.text(), "tagged "+src+" as "+to) {
+			t.Fatalf("the tag step is not on the sink:\n%s", sink.text())
+		}
+	})
+
+	t.Run("rewrite", func(t *testing.T) {
+		removeImageAtEnd(t, reg.Addr+"/app:v2")
+		sink := &recSink{}
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: ecr + "/app:v2"}, sink)
+		if err != nil {
+			t.Fatalf("Push: %v\n%s", err, sink.text())
+		}
+		checkPushed(t, res, reg.Addr, "app", "v2", "", "")
+		if !strings.Contains(sink.text(), "registries.rewrite: pushing "+ecr+"/app:v2 to "+reg.Addr+"/app:v2") {
+			t.Fatalf("the rewrite is not on the sink:\n%s", sink.text())
+		}
+	})
+
+	t.Run("missing image", func(t *testing.T) {
+		_, err := e.Push(ctx, cloud.PushOptions{Ref: cloudtest.UniqueName("fndeck-docker-none") + ":x", To: reg.Addr + "/none:x"}, &recSink{})
+		t.Logf("missing image: %v", err)
+		if !errors.Is(err, cloud.ErrNotFound) {
+			t.Fatalf("Push of a missing image = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestPushAuthRegistry(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, true)
+	ctx := testCtx(t)
+	src := cloudtest.UniqueName("fndeck-docker-pushauth") + ":src"
+	buildTiny(t, newEngine(t), src)
+	authJSON := func(user, pass string) string {
+		return fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg.Addr, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	}
+
+	t.Run("wrong password", func(t *testing.T) {
+		dir := writeConfig(t, authJSON(reg.User, "wrong-"+reg.Password))
+		e := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: dir}}))
+		to := reg.Addr + "/fndeck/private:bad"
+		removeImageAtEnd(t, to)
+		sink := &recSink{}
+		_, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, sink)
+		if !errors.Is(err, cloud.ErrUnauthenticated) || !strings.Contains(err.Error(), "refused the credentials") {
+			t.Fatalf("Push with a wrong password = %v, want ErrUnauthenticated explained", err)
+		}
+		t.Logf("wrong password: %v (hint %q)", err, cloud.Hint(err))
+		if h := cloud.Hint(err); h != "docker login "+reg.Addr {
+			t.Fatalf("hint = %q", h)
+		}
+		if strings.Contains(sink.text()+err.Error(), reg.Password) {
+			t.Fatal("a password reached the sink or the error")
+		}
+	})
+
+	t.Run("config.json auths", func(t *testing.T) {
+		dir := writeConfig(t, authJSON(reg.User, reg.Password))
+		e := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: dir}}))
+		to := reg.Addr + "/fndeck/private:v1"
+		removeImageAtEnd(t, to)
+		sink := &recSink{}
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, sink)
+		if err != nil {
+			t.Fatalf("Push: %v\n%s", err, sink.text())
+		}
+		checkPushed(t, res, reg.Addr, "fndeck/private", "v1", reg.User, reg.Password)
+		if strings.Contains(sink.text(), reg.Password) {
+			t.Fatal("the password reached the sink")
+		}
+	})
+
+	t.Run("credential helper", func(t *testing.T) {
+		fakeHelper(t, "fndeckreg", reg.Addr, reg.User, reg.Password)
+		dir := writeConfig(t, fmt.Sprintf(`{"credHelpers":{%q:"fndeckreg"}}`, reg.Addr))
+		e := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: dir}}))
+		to := reg.Addr + "/fndeck/helper:v1"
+		removeImageAtEnd(t, to)
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, &recSink{})
+		if err != nil {
+			t.Fatalf("Push: %v", err)
+		}
+		checkPushed(t, res, reg.Addr, "fndeck/helper", "v1", reg.User, reg.Password)
+	})
+
+	t.Run("cloud provider for a rewritten host", func(t *testing.T) {
+		const ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+		prov := hintedProvider{host: ecr, hint: "aws sso login --profile test",
+			auth: cloud.RegistryAuth{Username: reg.User, Password: reg.Password}}
+		e := newEngine(t, WithAuth(cloud.AuthChain{prov, &DockerConfigAuth{Dir: t.TempDir()}}),
+			WithRewrite(map[string]string{ecr: reg.Addr}))
+		removeImageAtEnd(t, reg.Addr+"/svc:v3")
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: ecr + "/svc:v3"}, &recSink{})
+		if err != nil {
+			t.Fatalf("Push: %v", err)
+		}
+		checkPushed(t, res, reg.Addr, "svc", "v3", reg.User, reg.Password)
+
+		// With a provider whose credentials are wrong, its own hint is given.
+		prov.auth.Password = "wrong"
+		e = newEngine(t, WithAuth(cloud.AuthChain{prov}), WithRewrite(map[string]string{ecr: reg.Addr}))
+		removeImageAtEnd(t, reg.Addr+"/svc:v4")
+		_, err = e.Push(ctx, cloud.PushOptions{Ref: src, To: ecr + "/svc:v4"}, &recSink{})
+		if !errors.Is(err, cloud.ErrUnauthenticated) || cloud.Hint(err) != "aws sso login --profile test" {
+			t.Fatalf("Push = %v (hint %q), want ErrUnauthenticated with the provider's hint", err, cloud.Hint(err))
+		}
+	})
+}
+
+// A registry that answers 503 to the first manifest upload: the push is
+// retried and succeeds.
+func TestPushRetriesTransientFailure(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, false)
+	upstream, _ := url.Parse("http://" + reg.Addr)
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	var failed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && failed.Add(1) == 1 {
+			http.Error(w, `{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}`, http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	old := pushBackoff
+	pushBackoff = func(int) time.Duration { return 10 * time.Millisecond }
+	defer func() { pushBackoff = old }()
+
+	e := newEngine(t)
+	ctx := testCtx(t)
+	src := cloudtest.UniqueName("fndeck-docker-retry") + ":src"
+	buildTiny(t, e, src)
+	to := addr + "/fndeck/retry:v1"
+	removeImageAtEnd(t, to)
+	sink := &recSink{}
+	res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, sink)
+	if err != nil {
+		t.Fatalf("Push: %v\n%s", err, sink.text())
+	}
+	t.Logf("push output:\n%s", sink.text())
+	if failed.Load() < 2 || !strings.Contains(sink.text(), "retrying") {
+		t.Fatalf("no retry happened (manifest PUTs %d):\n%s", failed.Load(), sink.text())
+	}
+	digest, _ := registryManifest(t, reg.Addr, "fndeck/retry", "v1", "", "")
+	if res.Digest != digest {
+		t.Fatalf("digest %q, registry holds %q", res.Digest, digest)
+	}
+}
