@@ -79,7 +79,7 @@ type lineSink struct {
 	lines []string
 }
 
-func (s *lineSink) Line(l string) { s.mu.Lock(); s.lines = append(s.lines, l); s.mu.Unlock() }
+func (s *lineSink) Line(l string)           { s.mu.Lock(); s.lines = append(s.lines, l); s.mu.Unlock() }
 func (s *lineSink) Progress(cloud.Progress) {}
 
 func testCtx(t testing.TB) context.Context {
@@ -400,4 +400,3 @@ func TestDeployRefusesBadInput(t *testing.T) {
 		t.Error("network overlay accepted")
 	}
 }
-
