@@ -59,17 +59,23 @@ func boxed(content, title string, r rect, focused bool, th common.Theme) []strin
 	if focused {
 		bs, ts = th.BorderFocus, th.TitleFocus
 	}
+	// The focused box is drawn with heavy lines so focus shows without
+	// colour too (NO_COLOR).
+	tl, tr, bl, br, hz, vt := "╭", "╮", "╰", "╯", "─", "│"
+	if focused {
+		tl, tr, bl, br, hz, vt = "┏", "┓", "┗", "┛", "━", "┃"
+	}
 	inner := r.w - 2
 	title = ansi.Truncate(title, max(inner-2, 0), "…")
 	tw := ansi.StringWidth(title)
-	top := bs.Render("╭─") + ts.Render(title) + bs.Render(strings.Repeat("─", max(inner-1-tw, 0))+"╮")
+	top := bs.Render(tl+hz) + ts.Render(title) + bs.Render(strings.Repeat(hz, max(inner-1-tw, 0))+tr)
 	if inner-1-tw < 0 {
-		top = bs.Render("╭" + strings.Repeat("─", inner) + "╮")
+		top = bs.Render(tl + strings.Repeat(hz, inner) + tr)
 	}
 	lines := make([]string, 0, r.h)
 	lines = append(lines, top)
 	body := strings.Split(content, "\n")
-	side := bs.Render("│")
+	side := bs.Render(vt)
 	for i := 0; i < r.h-2; i++ {
 		l := ""
 		if i < len(body) {
@@ -82,6 +88,6 @@ func boxed(content, title string, r rect, focused bool, th common.Theme) []strin
 		}
 		lines = append(lines, side+l+side)
 	}
-	lines = append(lines, bs.Render("╰"+strings.Repeat("─", inner)+"╯"))
+	lines = append(lines, bs.Render(bl+strings.Repeat(hz, inner)+br))
 	return lines
 }

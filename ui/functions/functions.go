@@ -167,9 +167,9 @@ func New(opts Options) *Pane {
 			{Title: "ARCH", Width: 7},
 			{Title: "MEM", Width: 5, Right: true},
 			{Title: "TMO", Width: 4, Right: true},
-			{Title: "STATE", Width: 12},
-			{Title: "MODIFIED", Width: 14},
-			{Title: "URL", Flex: 2, Min: 4},
+			{Title: "STATE", Width: 10},
+			{Title: "MODIFIED", Width: 9},
+			{Title: "URL", Flex: 1, Min: 3},
 		},
 		ID:      func(n node) string { return n.id },
 		Version: p.nodeVersion,
@@ -181,6 +181,7 @@ func New(opts Options) *Pane {
 			return n.label
 		},
 		Keep: func(n node) bool { return n.kind != kindFunction },
+		Span: func(n node) bool { return n.kind != kindFunction },
 		Style: func(n node) (lipgloss.Style, bool) {
 			switch {
 			case n.isErr:

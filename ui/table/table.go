@@ -50,6 +50,9 @@ type Options[T any] struct {
 	Fuzzy bool
 	// Style colours a whole row (state, errors); nil means plain.
 	Style func(T) (lipgloss.Style, bool)
+	// Span, when set and true for a row, draws its first cell across the
+	// whole width (tree group headers, messages).
+	Span func(T) bool
 	// Empty is shown when there is no row (after filtering).
 	Empty string
 }
@@ -109,25 +112,40 @@ type Table[T any] struct {
 	sortDesc  bool
 	focused   bool
 	header    lipgloss.Style
-	selected  lipgloss.Style
-	selDim    lipgloss.Style
+	selected  sgr
+	selDim    sgr
 	matchBase []*row[T] // rows the last filter ran over, for incremental narrowing
 }
 
 // New builds an empty table.
 func New[T any](opts Options[T]) *Table[T] {
 	t := &Table[T]{opts: opts, Keys: DefaultKeyMap(), byID: map[string]*row[T]{}, sortCol: -1, gen: 1}
-	t.selected = lipgloss.NewStyle().Reverse(true)
-	t.selDim = lipgloss.NewStyle().Underline(true)
-	t.header = lipgloss.NewStyle().Bold(true)
+	t.SetStyles(lipgloss.NewStyle().Bold(true), lipgloss.NewStyle().Reverse(true), lipgloss.NewStyle().Underline(true))
 	return t
 }
 
 // SetStyles sets the header and cursor styles (from the theme).
 func (t *Table[T]) SetStyles(header, selected, selectedDim lipgloss.Style) {
-	t.header, t.selected, t.selDim = header, selected, selectedDim
+	t.header, t.selected, t.selDim = header, sgrOf(selected), sgrOf(selectedDim)
 	t.gen++
 }
+
+// sgr is a style reduced to the escape sequences around its text, so the
+// cursor row is styled as one span (lipgloss styles some attributes cell
+// by cell, which multiplies the bytes of the busiest line on screen).
+type sgr struct{ pre, post string }
+
+func sgrOf(st lipgloss.Style) sgr {
+	const mark = "X"
+	s := st.Render(mark)
+	i := strings.Index(s, mark)
+	if i < 0 {
+		return sgr{}
+	}
+	return sgr{pre: s[:i], post: s[i+len(mark):]}
+}
+
+func (s sgr) render(line string) string { return s.pre + line + s.post }
 
 // SetFocused changes how the cursor row is drawn.
 func (t *Table[T]) SetFocused(f bool) { t.focused = f }
@@ -528,7 +546,14 @@ func (t *Table[T]) renderRow(r *row[T]) string {
 	cells := t.opts.Cells(r.item)
 	var b strings.Builder
 	b.Grow(t.width)
+	span := t.opts.Span != nil && t.opts.Span(r.item) && len(cells) > 0
+	if span {
+		b.WriteString(sanitize.Line(cells[0]))
+	}
 	for i, w := range t.widths {
+		if span {
+			break
+		}
 		if i > 0 {
 			b.WriteByte(' ')
 		}
@@ -597,7 +622,7 @@ func (t *Table[T]) View() string {
 			if t.focused {
 				st = t.selected
 			}
-			line = st.Render(ansi.Strip(line))
+			line = st.render(ansi.Strip(line))
 		}
 		b.WriteString(line)
 		lines++
