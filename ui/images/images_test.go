@@ -1,0 +1,306 @@
+package images
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/fake"
+	"github.com/fndeck/fndeck/ui/common"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden (run with -update): %v", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// drive runs cmd and feeds the resulting messages back into the pane, as
+// the program would. Commands that block (the event stream, a retry timer)
+// are left behind after a short wait; the test context ends them.
+func drive(t *testing.T, p *Pane, cmd tea.Cmd) []tea.Msg {
+	t.Helper()
+	var out []tea.Msg
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		ch := make(chan tea.Msg, 1)
+		go func() { ch <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-ch:
+		case <-time.After(300 * time.Millisecond):
+			continue
+		}
+		switch m := msg.(type) {
+		case tea.BatchMsg:
+			queue = append(queue, m...)
+			continue
+		case nil:
+			continue
+		}
+		out = append(out, msg)
+		_, next := p.Update(msg)
+		queue = append(queue, next)
+	}
+	return out
+}
+
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	}
+	return tea.KeyPressMsg{Code: []rune(s)[0], Text: s}
+}
+
+func sample() *fake.Images {
+	f := fake.NewImages(
+		cloud.Image{ID: "sha256:aaaaaaaaaaaa1111", RepoTags: []string{"thumbnailer:latest", "thumbnailer:v3"}, Size: 123_400_000, Created: now.Add(-3 * 24 * time.Hour), OS: "linux", Architecture: "arm64"},
+		cloud.Image{ID: "sha256:bbbbbbbbbbbb2222", RepoTags: []string{"api:dev"}, Size: 45_000_000, Created: now.Add(-2 * time.Hour), OS: "linux", Architecture: "amd64"},
+		cloud.Image{ID: "sha256:cccccccccccc3333", RepoTags: nil, Dangling: true, Size: 9_000_000, Created: now.Add(-10 * time.Minute), OS: "linux", Architecture: "amd64"},
+		cloud.Image{ID: "sha256:dddddddddddd4444", RepoTags: []string{"a-very-long-registry.example.com/team/some-service-name:2026-11-25"}, Size: 1_500_000_000, Created: now.Add(-40 * 24 * time.Hour), OS: "linux", Architecture: "amd64"},
+	)
+	return f
+}
+
+func newPane(t *testing.T, imgs cloud.Images, w, h int) *Pane {
+	p := New(Options{Ctx: t.Context(), Images: imgs, Theme: common.NewTheme(true, true), Now: func() time.Time { return now }})
+	p.SetSize(w, h)
+	p.SetFocused(true)
+	return p
+}
+
+func TestFirstFrameDoesNotWait(t *testing.T) {
+	f := sample()
+	p := newPane(t, f, 80, 8)
+	_ = p.Init() // not run: the first frame must not need it
+	if v := p.View(); !strings.Contains(v, "loading…") {
+		t.Fatalf("first frame: %q", v)
+	}
+	if f.Lists != 0 || f.Inspects != 0 {
+		t.Fatalf("engine called before the first frame: lists=%d inspects=%d", f.Lists, f.Inspects)
+	}
+}
+
+func TestGoldenList(t *testing.T) {
+	p := newPane(t, sample(), 100, 8)
+	drive(t, p, p.Init())
+	golden(t, "images", ansi.Strip(p.View()))
+	if got := p.Title(); got != "Images (4)" {
+		t.Errorf("title %q", got)
+	}
+}
+
+func TestDanglingToggleAndSort(t *testing.T) {
+	p := newPane(t, sample(), 100, 10)
+	drive(t, p, p.Init())
+	if strings.Contains(p.View(), "<none>") {
+		t.Fatal("dangling shown by default")
+	}
+	drive(t, p, func() tea.Msg { return press("a") })
+	if !strings.Contains(p.View(), "<none>:<none>") {
+		t.Fatalf("dangling not shown after a:\n%s", p.View())
+	}
+	order := func() string {
+		var s []string
+		for _, r := range p.tbl.Items() {
+			s = append(s, strings.SplitN(r.name(), ":", 2)[0])
+		}
+		return strings.Join(s, ",")
+	}
+	if got := order(); got != "<none>,a-very-long-registry.example.com/team/some-service-name,api,thumbnailer,thumbnailer" {
+		t.Fatalf("by name: %s", got)
+	}
+	drive(t, p, func() tea.Msg { return press("s") }) // size, largest first
+	if got := order(); !strings.HasPrefix(got, "a-very-long") || !strings.HasSuffix(got, "<none>") {
+		t.Fatalf("by size: %s", got)
+	}
+	drive(t, p, func() tea.Msg { return press("s") }) // created, newest first
+	if got := order(); !strings.HasPrefix(got, "<none>,api") {
+		t.Fatalf("by created: %s", got)
+	}
+}
+
+func TestLazyInspectOnlyVisibleRows(t *testing.T) {
+	var imgs []cloud.Image
+	for i := range 300 {
+		imgs = append(imgs, cloud.Image{ID: fmt.Sprintf("sha256:%064d", i), RepoTags: []string{fmt.Sprintf("img%03d:latest", i)}, Size: 1, Created: now, OS: "linux", Architecture: "amd64"})
+	}
+	f := fake.NewImages(imgs...)
+	p := newPane(t, f, 100, 11) // header + 10 rows
+	drive(t, p, p.Init())
+	if f.Inspects == 0 || f.Inspects > 10 {
+		t.Fatalf("inspected %d images for 10 visible rows", f.Inspects)
+	}
+	if !strings.Contains(p.View(), "linux/amd64") {
+		t.Fatalf("platform not filled:\n%s", p.View())
+	}
+	before := f.Inspects
+	drive(t, p, func() tea.Msg { return press("G") })
+	if f.Inspects <= before || f.Inspects > 20 {
+		t.Fatalf("after G: %d inspects (was %d)", f.Inspects, before)
+	}
+}
+
+func TestDetailView(t *testing.T) {
+	f := sample()
+	f.SetDetail(cloud.ImageDetail{
+		Image:        cloud.Image{ID: "sha256:bbbbbbbbbbbb2222"},
+		Entrypoint:   []string{"/lambda-entrypoint.sh"},
+		Cmd:          []string{"app.handler"},
+		WorkingDir:   "/var/task",
+		EnvNames:     []string{"PATH", "LAMBDA_TASK_ROOT"},
+		ExposedPorts: []string{"8080/tcp"},
+		Labels:       map[string]string{"maintainer": "team\x1b]0;x\x07"},
+		Layers:       []cloud.Layer{{Size: 1000, CreatedBy: "COPY app.js /var/task"}, {Size: 2_000_000, CreatedBy: "FROM base"}},
+	})
+	p := newPane(t, f, 80, 20)
+	drive(t, p, p.Init())
+	drive(t, p, func() tea.Msg { return press("j") }) // api:dev is second by name
+	drive(t, p, func() tea.Msg { return press("enter") })
+	v := ansi.Strip(p.View())
+	for _, want := range []string{"Image api:dev", "/lambda-entrypoint.sh", "app.handler", "/var/task", "LAMBDA_TASK_ROOT", "8080/tcp", "maintainer=team", "Layers (2)", "COPY app.js"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(p.View(), "\x1b]0;") {
+		t.Error("label escape reached the view")
+	}
+	drive(t, p, func() tea.Msg { return press("esc") })
+	if !strings.Contains(p.View(), "REPOSITORY:TAG") {
+		t.Fatalf("esc did not go back:\n%s", p.View())
+	}
+}
+
+func TestActionKeysEmitRequests(t *testing.T) {
+	p := newPane(t, sample(), 100, 10)
+	drive(t, p, p.Init())
+	cases := map[string]tea.Msg{
+		"b": common.BuildRequestMsg{Image: "a-very-long-registry.example.com/team/some-service-name:2026-11-25"},
+		"p": common.PushRequestMsg{Image: "a-very-long-registry.example.com/team/some-service-name:2026-11-25"},
+		"d": common.DeployRequestMsg{Image: "a-very-long-registry.example.com/team/some-service-name:2026-11-25"},
+	}
+	for k, want := range cases {
+		_, cmd := p.Update(press(k))
+		if cmd == nil {
+			t.Fatalf("%s: no command", k)
+		}
+		if got := cmd(); got != want {
+			t.Errorf("%s: %#v want %#v", k, got, want)
+		}
+	}
+	_, cmd := p.Update(press("x"))
+	if c, ok := cmd().(common.ConfirmRequestMsg); !ok || !strings.Contains(c.Title, "Delete image") || c.Yes == nil {
+		t.Fatalf("x: %#v", cmd())
+	}
+}
+
+func TestRemapKeys(t *testing.T) {
+	p := New(Options{Ctx: t.Context(), Images: sample(), Theme: common.NewTheme(true, true), Keys: map[string][]string{"images.build": {"B"}}})
+	p.SetSize(80, 10)
+	drive(t, p, p.Init())
+	if _, cmd := p.Update(press("b")); cmd != nil {
+		if _, ok := cmd().(common.BuildRequestMsg); ok {
+			t.Fatal("old key still builds")
+		}
+	}
+	_, cmd := p.Update(press("B"))
+	if cmd == nil {
+		t.Fatal("remapped key does nothing")
+	}
+	if _, ok := cmd().(common.BuildRequestMsg); !ok {
+		t.Fatal("remapped key does not build")
+	}
+}
+
+func TestDownShowsAddressAndReason(t *testing.T) {
+	f := sample()
+	f.SetDown(true)
+	p := newPane(t, f, 90, 6)
+	drive(t, p, p.Init())
+	v := ansi.Strip(p.View())
+	if !strings.Contains(v, "Docker not reachable at unix:///var/run/docker.sock") || !strings.Contains(v, "connection refused") {
+		t.Fatalf("down view:\n%s", v)
+	}
+	if p.backoff < backoffMin || p.backoff > backoffMax {
+		t.Fatalf("backoff %v", p.backoff)
+	}
+	// Each failed retry doubles the wait, capped.
+	for range 6 {
+		p.goDown(fmt.Errorf("still down: %w", cloud.ErrUnreachable))
+	}
+	if p.backoff != backoffMax {
+		t.Fatalf("backoff not capped: %v", p.backoff)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	sizes := map[int64]string{999: "999B", 1000: "1.00kB", 45_000_000: "45.0MB", 123_400_000: "123MB", 1_500_000_000: "1.50GB"}
+	for n, want := range sizes {
+		if got := HumanSize(n); got != want {
+			t.Errorf("HumanSize(%d)=%q want %q", n, got, want)
+		}
+	}
+	ago := map[time.Duration]string{30 * time.Second: "just now", 5 * time.Minute: "5 minutes ago", time.Hour: "1 hour ago", 3 * 24 * time.Hour: "3 days ago", 21 * 24 * time.Hour: "3 weeks ago", 400 * 24 * time.Hour: "1 year ago"}
+	for d, want := range ago {
+		if got := Ago(now.Add(-d), now); got != want {
+			t.Errorf("Ago(%v)=%q want %q", d, got, want)
+		}
+	}
+	if ShortID("sha256:0123456789abcdef") != "0123456789ab" {
+		t.Error("ShortID")
+	}
+}
+
+func BenchmarkPaneFrame10k(b *testing.B) {
+	var imgs []cloud.Image
+	for i := range 10000 {
+		imgs = append(imgs, cloud.Image{ID: fmt.Sprintf("sha256:%064d", i), RepoTags: []string{fmt.Sprintf("registry.example/team%d/svc-%d:v%d", i%37, i, i%9)}, Size: int64(i) * 1000, Created: now.Add(-time.Duration(i) * time.Minute)})
+	}
+	p := New(Options{Ctx: context.Background(), Images: fake.NewImages(), Theme: common.NewTheme(true, false), Now: func() time.Time { return now }})
+	p.SetSize(200, 60)
+	p.SetFocused(true)
+	p.state = connUp
+	p.setImages(imgs)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := "j"
+		if i%2 == 1 {
+			k = "k"
+		}
+		p.tbl.HandleKey(press(k))
+		_ = p.View()
+	}
+}
