@@ -53,7 +53,9 @@ type Options struct {
 	// DescribeAll makes List fill every row with GetFunction before emitting
 	// it (for --json); otherwise rows are emitted fast with Partial set.
 	DescribeAll bool
-	// HTTPClient replaces the SDK's HTTP client (tests, proxies).
+	// HTTPClient replaces the SDK's HTTP client (tests, proxies). The SDK
+	// refuses to combine a plain *http.Client with AWS_CA_BUNDLE: such a
+	// client must carry its own root CAs.
 	HTTPClient *http.Client
 	// WaitMinDelay / WaitMaxDelay tune the SDK waiters' polling after a
 	// deploy (defaults 1s / 10s).

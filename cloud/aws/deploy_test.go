@@ -17,7 +17,7 @@ type lines struct {
 	l  []string
 }
 
-func (s *lines) Line(t string) { s.mu.Lock(); s.l = append(s.l, t); s.mu.Unlock() }
+func (s *lines) Line(t string)           { s.mu.Lock(); s.l = append(s.l, t); s.mu.Unlock() }
 func (s *lines) Progress(cloud.Progress) {}
 func (s *lines) String() string {
 	s.mu.Lock()
