@@ -165,7 +165,7 @@ func (e *Engine) Events(ctx context.Context) (<-chan cloud.ImageEvent, <-chan er
 				case ctx.Err() != nil:
 					errc <- nil
 				case err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-					errc <- fmt.Errorf("docker event stream from %s ended: %w", e.ep.Host, cloud.ErrUnreachable)
+					errc <- fmt.Errorf("docker event stream ended: %w", &unreachableError{host: e.ep.Host, reason: "connection lost"})
 				default:
 					werr := e.wrap(ctx, err, "reading docker events")
 					if !errors.Is(werr, cloud.ErrUnreachable) {
