@@ -93,6 +93,8 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 	image := buildImage(t, "./testdata/hello", "hello", `ENTRYPOINT ["/hello"]`)
 	shimPath := shimFromSource(t)
 	ctx := testCtx(t)
+	t0 := time.Now()
+	step := func(what string) { t.Logf("%6.2fs %s", time.Since(t0).Seconds(), what) }
 	name := cloudtest.UniqueName("hello")
 	removeOnCleanup(t, name)
 	target := cloud.Address{Provider: cloud.Local, Function: name}
@@ -107,6 +109,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("deploy result %+v", res)
 	}
 
+	step("invoke from a second backend")
 	// A second backend instance finds and invokes the function: nothing
 	// lives in the deploying instance.
 	c2 := newClient(t)
@@ -128,6 +131,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("log tail lacks the handler's output: %q", r1.LogTail)
 	}
 
+	step("function error")
 	r2, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"fail"}`)}, nil)
 	if err != nil {
 		t.Fatalf("invoke fail: %v", err)
@@ -140,6 +144,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("second report should have no Init Duration: %+v", r2.Report)
 	}
 
+	step("logs")
 	// Logs: START/END/REPORT, Init Duration on the first invoke only.
 	var lines []cloud.LogLine
 	if err := b.Logs(ctx, cloud.LogRequest{Target: target, Since: time.Now().Add(-time.Hour)}, func(l cloud.LogLine) { lines = append(lines, l) }); err != nil {
@@ -169,6 +174,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("filter END: %q", filtered)
 	}
 
+	step("timeout")
 	// Timeout: reported as such; the next invoke gets a fresh runtime.
 	rt, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"sleep","seconds":4}`)}, nil)
 	if err != nil {
@@ -177,6 +183,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 	if !rt.TimedOut || rt.FunctionError != "Unhandled" || !strings.Contains(string(rt.Response), "Task timed out after 2.00 seconds") {
 		t.Errorf("timeout result: timedOut=%v error=%q response=%s report=%+v", rt.TimedOut, rt.FunctionError, rt.Response, rt.Report)
 	}
+	step("after timeout")
 	r3, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"after"}`)}, nil)
 	if err != nil || string(r3.Response) != `{"greeting":"hello after"}` {
 		t.Fatalf("invoke after timeout: %v %s", err, r3.Response)
@@ -185,12 +192,14 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("a fresh runtime after the timeout should report Init Duration: %+v", r3.Report)
 	}
 
+	step("cold invoke")
 	// Cold invoke restarts the container: Init Duration again.
 	rc, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"cold"}`), Cold: true}, nil)
 	if err != nil || string(rc.Response) != `{"greeting":"hello cold"}` || rc.Report == nil || rc.Report.InitMS <= 0 {
 		t.Errorf("cold invoke: %v %s %+v", err, rc.Response, rc.Report)
 	}
 
+	step("list and describe")
 	// List and describe from the container alone.
 	var groups []cloud.GroupResult
 	if err := b.List(ctx, cloud.ListFilter{}, func(g cloud.GroupResult) { groups = append(groups, g) }); err != nil {
@@ -219,6 +228,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("container settings: %q", ro)
 	}
 
+	step("redeploy and rollback")
 	// Rollback needs a previous image; redeploy with a second tag and roll back.
 	image2 := strings.TrimSuffix(image, ":v1") + ":v2"
 	cloudtest.Docker(t, "tag", image, image2)
@@ -240,6 +250,7 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("after rollback: %v %s", err, r4.Response)
 	}
 
+	step("remove")
 	if err := b.Remove(ctx, target); err != nil {
 		t.Fatal(err)
 	}

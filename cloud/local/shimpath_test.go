@@ -1,0 +1,135 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/cloud/local/shimbin"
+)
+
+func TestIsStaticELF(t *testing.T) {
+	static := cloudtest.BuildStatic(t, "./shim/cmd/fndeck-shim", t.TempDir(), "shim")
+	if ok, err := isStaticELF(static, "amd64"); err != nil || !ok {
+		t.Errorf("static amd64 build: %v %v", ok, err)
+	}
+	if ok, _ := isStaticELF(static, "arm64"); ok {
+		t.Error("amd64 binary accepted for arm64")
+	}
+	if ok, _ := isStaticELF(static, "x86_64"); !ok {
+		t.Error("x86_64 is amd64")
+	}
+	// A dynamically linked program has PT_INTERP.
+	if sh, err := exec.LookPath("sh"); err == nil {
+		if real, err := filepath.EvalSymlinks(sh); err == nil {
+			if ok, _ := isStaticELF(real, runtime.GOARCH); ok && !strings.Contains(real, "busybox") {
+				t.Errorf("%s reported static", real)
+			}
+		}
+	}
+	notELF := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := isStaticELF(notELF, "amd64"); ok || err == nil {
+		t.Errorf("script: %v %v", ok, err)
+	}
+}
+
+func TestEmbeddedShim(t *testing.T) {
+	dir := t.TempDir()
+	p, err := EmbeddedShimPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil || fi.Mode().Perm() != 0o755 || !strings.HasPrefix(filepath.Base(p), "fndeck-shim-") || filepath.Dir(p) != filepath.Join(dir, "shim") {
+		t.Fatalf("embedded shim at %s: %v %v", p, fi.Mode(), err)
+	}
+	if ok, err := isStaticELF(p, "amd64"); !ok {
+		t.Errorf("embedded shim is not a static amd64 ELF: %v", err)
+	}
+	again, err := EmbeddedShimPath(dir)
+	if err != nil || again != p {
+		t.Errorf("second extraction: %s %v, want %s", again, err, p)
+	}
+	// The fallback: arm64 images need a static arm64 fndeck.
+	self, _ := os.Executable()
+	if ok, _ := isStaticELF(self, "arm64"); !ok {
+		if _, err := DefaultShimPath(dir)(context.Background(), "arm64"); err == nil || !strings.Contains(err.Error(), "arm64") {
+			t.Errorf("arm64 without an arm64 shim: %v", err)
+		}
+	}
+	// amd64: the running executable when it is static, else the embedded shim.
+	got, err := DefaultShimPath(dir)(context.Background(), "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := isStaticELF(self, "amd64"); ok {
+		if !strings.HasPrefix(filepath.Base(got), "fndeck-") || strings.HasPrefix(filepath.Base(got), "fndeck-shim-") {
+			t.Errorf("static self: got %s", got)
+		}
+	} else if got != p {
+		t.Errorf("dynamic self: got %s, want the embedded shim %s", got, p)
+	}
+}
+
+// TestEmbeddedShimIsCurrent fails when package shim changed without the
+// embedded binary being regenerated (-trimpath builds are reproducible).
+func TestEmbeddedShimIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the shim")
+	}
+	out := filepath.Join(t.TempDir(), "shim")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./shim/cmd/fndeck-shim")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	built, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := shimbin.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var emb bytes.Buffer
+	if _, err := emb.ReadFrom(rc); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(built, emb.Bytes()) {
+		t.Errorf("cloud/local/shimbin/fndeck-shim-linux-amd64 is stale (or built by another Go version): run go generate ./cloud/local/shimbin")
+	}
+}
+
+// TestEmbeddedShimServes deploys with the committed embedded shim.
+func TestEmbeddedShimServes(t *testing.T) {
+	c := newClient(t)
+	image := buildImage(t, "./testdata/hello", "hello", `CMD ["/hello"]`)
+	state := t.TempDir()
+	b := newBackend(t, c, func(context.Context, string) (string, error) { return EmbeddedShimPath(state) })
+	ctx := testCtx(t)
+	name := cloudtest.UniqueName("embedded")
+	removeOnCleanup(t, name)
+	target := cloud.Address{Provider: cloud.Local, Function: name}
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image}, nil); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	r, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"cmd"}`)}, nil)
+	if err != nil || string(r.Response) != `{"greeting":"hello cmd"}` {
+		t.Fatalf("invoke: %v %s (log %q)", err, r.Response, r.LogTail)
+	}
+	env := cloudtest.Docker(t, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", ContainerName(name))
+	if !strings.Contains(env, "AWS_LAMBDA_FUNCTION_NAME="+name) {
+		t.Errorf("env: %s", env)
+	}
+}
