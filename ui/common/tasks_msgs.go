@@ -5,5 +5,7 @@ package common
 type ShowTaskOutputMsg struct{ ID string }
 
 // SelectedTaskMsg reports that the Tasks pane cursor moved to a task, so the
-// output pane can follow the selection without taking focus.
+// output pane can follow the selection without taking focus. Cmds deliver
+// concurrently, so a quick j-j can deliver an older selection last: the root
+// should act only when ID equals the Tasks pane's Selected().
 type SelectedTaskMsg struct{ ID string }
