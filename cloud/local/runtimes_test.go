@@ -1,0 +1,68 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+)
+
+// TestImageShapes deploys the layouts Lambda accepts besides a plain
+// entrypoint: an AWS-base-image style /lambda-entrypoint.sh that runs RIE
+// unless AWS_LAMBDA_RUNTIME_API is set, and a provided.al2023 style custom
+// runtime (bootstrap in /var/runtime, CMD = handler name, no entrypoint).
+func TestImageShapes(t *testing.T) {
+	c := newClient(t)
+	busybox := cloudtest.BusyboxPath(t)
+	dir := t.TempDir()
+	cloudtest.BuildStatic(t, "./testdata/hello", dir, "hello")
+	bb, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "busybox"), bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Like the AWS base images' script: without the Runtime API it would start the emulator.
+	script := `#!/bin/sh
+if [ -z "${AWS_LAMBDA_RUNTIME_API}" ]; then
+  echo "AWS_LAMBDA_RUNTIME_API is unset: would exec the RIE" >&2
+  exit 1
+fi
+[ "$_HANDLER" = "app.handler" ] || { echo "_HANDLER=$_HANDLER" >&2; exit 1; }
+exec /var/runtime/bootstrap "$@"
+`
+	if err := os.WriteFile(filepath.Join(dir, "lambda-entrypoint.sh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shapes := map[string]string{
+		"base": "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n" +
+			"COPY hello /var/runtime/bootstrap\nCOPY lambda-entrypoint.sh /lambda-entrypoint.sh\nWORKDIR /var/task\n" +
+			"ENTRYPOINT [\"/lambda-entrypoint.sh\"]\nCMD [\"app.handler\"]\n",
+		"provided": "FROM scratch\nCOPY hello /var/runtime/bootstrap\nCMD [\"app.handler\"]\n",
+	}
+	b := newBackend(t, c, shimFromSource(t))
+	ctx := testCtx(t)
+	for shape, df := range shapes {
+		t.Run(shape, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ref := cloudtest.UniqueName("fndeck-test-"+shape) + ":v1"
+			cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+			t.Cleanup(func() { _ = execCommand("docker", "rmi", "-f", ref) })
+			name := cloudtest.UniqueName(shape)
+			removeOnCleanup(t, name)
+			target := cloud.Address{Provider: cloud.Local, Function: name}
+			if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: ref, As: "lambda"}, nil); err != nil {
+				t.Fatalf("deploy: %v", err)
+			}
+			r, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"` + shape + `"}`)}, nil)
+			if err != nil || string(r.Response) != `{"greeting":"hello `+shape+`"}` {
+				t.Fatalf("invoke: %v %s\nlog: %s", err, r.Response, r.LogTail)
+			}
+		})
+	}
+}
