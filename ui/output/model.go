@@ -24,6 +24,9 @@ type Options struct {
 	BufferLines int
 	// Now gives the time for default save names; nil means time.Now.
 	Now func() time.Time
+	// Flush is the least time between two reads of a source; 0 means
+	// 50 ms, negative means none.
+	Flush time.Duration
 }
 
 // entry is one display line with its render caches. Text is sanitized once,
@@ -66,6 +69,7 @@ type Model struct {
 	theme   common.Theme
 	now     func() time.Time
 	capN    int
+	flush   time.Duration
 	width   int
 	height  int
 	focused bool
@@ -115,7 +119,11 @@ func New(opts Options) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	return &Model{theme: opts.Theme, now: now, capN: n, follow: true, matchAbs: -1}
+	flush := opts.Flush
+	if flush == 0 {
+		flush = 50 * time.Millisecond
+	}
+	return &Model{theme: opts.Theme, now: now, capN: n, flush: flush, follow: true, matchAbs: -1}
 }
 
 var _ common.Pane = (*Model)(nil)
@@ -144,7 +152,7 @@ func (m *Model) SetSource(id string, src Source, title string) tea.Cmd {
 	if src == nil {
 		return nil
 	}
-	return waitOutput(m.id, m.gen, src, 0, m.stop)
+	return waitOutput(m.id, m.gen, src, 0, m.stop, 0)
 }
 
 // ShowLogs clears the pane for a log tail under id; lines then arrive with
@@ -271,7 +279,7 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			m.done = true
 			return m, nil
 		}
-		return m, waitOutput(m.id, m.gen, m.src, msg.next, m.stop)
+		return m, waitOutput(m.id, m.gen, m.src, msg.next, m.stop, m.flush)
 	case LogLinesMsg:
 		if msg.ID == m.id && m.isLog {
 			m.AppendLogLines(msg.Lines)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/ui/common"
@@ -51,7 +52,7 @@ func TestBurstArrivesAsOneMessage(t *testing.T) {
 	}
 	m.Update(om)
 	src.Close()
-	_, cmd = m.Update(runCmd(t, waitOutput(m.id, m.gen, src, om.next, m.stop)))
+	_, cmd = m.Update(runCmd(t, waitOutput(m.id, m.gen, src, om.next, m.stop, 0)))
 	if cmd != nil || !m.done {
 		t.Fatal("a closed source must end the reads")
 	}
@@ -399,5 +400,29 @@ func TestSaveWritesFile(t *testing.T) {
 	_, cmd = m.Update(runCmd(t, cmd))
 	if em, ok := runCmd(t, cmd).(common.ErrorMsg); !ok || !strings.Contains(em.Err.Error(), "saving output to") {
 		t.Fatalf("want ErrorMsg, got %+v", em)
+	}
+}
+
+func TestFlushCoalescesChattySource(t *testing.T) {
+	src := newFakeSource(0)
+	m := New(Options{Theme: theme(), Flush: 200 * time.Millisecond})
+	m.SetSize(40, 5)
+	cmd := m.SetSource("t", src, "t")
+	src.Write("first")
+	_, cmd = m.Update(runCmd(t, cmd)) // the first read is immediate
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	for i := 0; i < 5; i++ {
+		src.Write(fmt.Sprintf("w%d", i))
+		time.Sleep(5 * time.Millisecond)
+	}
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("read hung")
+	}
+	if om := msg.(outputMsg); len(om.lines) != 5 {
+		t.Fatalf("writes inside one flush interval arrived as %d lines in one message, want 5", len(om.lines))
 	}
 }

@@ -49,11 +49,22 @@ type LogLinesMsg struct {
 	Lines []cloud.LogLine
 }
 
-// waitOutput is the pane's one pending read: it returns at once when the
-// source has something past seq, otherwise blocks on Notify. stop is closed
-// when the pane switches sources, so an abandoned read does not leak.
-func waitOutput(id string, gen uint64, src Source, seq uint64, stop <-chan struct{}) tea.Cmd {
+// waitOutput is the pane's one pending read: after delay (which bounds how
+// often a chatty source re-renders the pane, as k9s flushes at most every
+// 50 ms) it returns at once when the source has something past seq,
+// otherwise blocks on Notify. stop is closed when the pane switches
+// sources, so an abandoned read does not leak.
+func waitOutput(id string, gen uint64, src Source, seq uint64, stop <-chan struct{}, delay time.Duration) tea.Cmd {
 	return func() tea.Msg {
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-stop:
+				t.Stop()
+				return nil
+			}
+		}
 		for {
 			lines, next, dropped, done := src.Since(seq)
 			if len(lines) > 0 || dropped > 0 || done || next != seq {
