@@ -172,6 +172,9 @@ type LoadOptions struct {
 	// Overrides are flag values by key path ("aws.regions": "eu-west-1,us-east-1");
 	// they win over everything. Lists are comma-separated, maps K=V pairs.
 	Overrides map[string]string
+	// KeyActions, when not nil, replaces the package's KeyActions as the
+	// list of action names ui.keys may use, for a UI that names its own.
+	KeyActions []string
 }
 
 // Load builds the configuration: defaults, then the file, then FNDECK_*
@@ -181,6 +184,10 @@ type LoadOptions struct {
 func Load(opts LoadOptions) (*Config, error) {
 	cfg := Default()
 	var c collector
+	actions := KeyActions
+	if opts.KeyActions != nil {
+		actions = opts.KeyActions
+	}
 	if opts.Path != "" {
 		data, err := os.ReadFile(opts.Path)
 		switch {
@@ -192,7 +199,7 @@ func Load(opts LoadOptions) (*Config, error) {
 				c.problems = append(c.problems, ps...)
 			}
 			if root != nil {
-				applyConfig(&c, cfg, root)
+				applyConfig(&c, cfg, root, actions)
 			}
 		case errors.Is(err, fs.ErrNotExist) && !opts.Explicit:
 			// No default config file: defaults it is.
@@ -203,10 +210,10 @@ func Load(opts LoadOptions) (*Config, error) {
 		}
 	}
 	if env := envValues(opts.Env); env != nil {
-		applyConfig(&c, cfg, env)
+		applyConfig(&c, cfg, env, actions)
 	}
 	if ov := overrideValues(&c, opts.Overrides); ov != nil {
-		applyConfig(&c, cfg, ov)
+		applyConfig(&c, cfg, ov, actions)
 	}
 	if err := c.err(); err != nil {
 		return nil, err
@@ -281,7 +288,7 @@ var sections = []string{"aws", "gcp", "docker", "registries", "logs", "local", "
 
 // applyConfig lays the values in root over cfg, reporting every problem.
 // Only values that are valid are applied.
-func applyConfig(c *collector, cfg *Config, root *value) {
+func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 	top, ok := c.mapping(root, "", sections)
 	if !ok {
 		return
@@ -401,7 +408,7 @@ func applyConfig(c *collector, cfg *Config, root *value) {
 			}
 		}
 		if f := m["keys"]; f != nil {
-			applyKeys(c, cfg, f.val)
+			applyKeys(c, cfg, f.val, actions)
 		}
 	}
 }
@@ -516,7 +523,7 @@ func applyRewrite(c *collector, cfg *Config, pairs []pair) {
 	}
 }
 
-func applyKeys(c *collector, cfg *Config, v *value) {
+func applyKeys(c *collector, cfg *Config, v *value, actions []string) {
 	pairs, ok := stringMap(c, v, "ui.keys")
 	if !ok {
 		return
@@ -527,8 +534,8 @@ func applyKeys(c *collector, cfg *Config, v *value) {
 	set := map[string][]string{}
 	var order []string
 	for _, pr := range pairs {
-		if !contains(KeyActions, pr.key) {
-			c.add(pr.keyPos, "ui.keys: unknown action %q%s", pr.key, suggest(pr.key, KeyActions))
+		if !contains(actions, pr.key) {
+			c.add(pr.keyPos, "ui.keys: unknown action %q%s", pr.key, suggest(pr.key, actions))
 			continue
 		}
 		var keys []*value

@@ -463,3 +463,55 @@ func TestStateDir(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoad feeds arbitrary bytes as the config file: Load must not panic,
+// and every problem it reports must name the file.
+func FuzzLoad(f *testing.F) {
+	for _, seed := range []string{
+		"aws: {regions: [eu-west-1]}\n",
+		"logs:\n  buffer_bytes: 64MiB\n",
+		"a: &x [*x]\n",
+		"<<: *a\n",
+		"ui:\n  keys:\n    quit: [q, ctrl+c]\n",
+		"- [\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "config.yaml")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(LoadOptions{Path: path, Explicit: true})
+		if err == nil {
+			if cfg == nil {
+				t.Fatal("nil config without error")
+			}
+			return
+		}
+		var ps Problems
+		if !errors.As(err, &ps) || len(ps) == 0 {
+			t.Fatalf("error %v is not Problems", err)
+		}
+		for _, p := range ps {
+			if p.File != path {
+				t.Fatalf("problem without the file: %+v", p)
+			}
+		}
+	})
+}
+
+func TestKeyActionsFromUI(t *testing.T) {
+	path := writeFile(t, "config.yaml", "ui:\n  keys:\n    zoom: z\n    quit: q\n")
+	cfg, err := Load(LoadOptions{Path: path, KeyActions: []string{"zoom"}})
+	ps := problemsOf(t, err)
+	if cfg != nil || len(ps) != 1 || ps[0].Line != 4 || !strings.Contains(ps[0].Msg, `unknown action "quit"`) {
+		t.Errorf("problems = %v", err)
+	}
+	path = writeFile(t, "config.yaml", "ui:\n  keys:\n    zoom: z\n")
+	cfg, err = Load(LoadOptions{Path: path, KeyActions: []string{"zoom"}})
+	if err != nil || !reflect.DeepEqual(cfg.UI.Keys, map[string][]string{"zoom": {"z"}}) {
+		t.Errorf("Load = %+v, %v", cfg, err)
+	}
+}

@@ -333,7 +333,7 @@ func (d *projectDecoder) build(v *value, what string) *Build {
 		}
 	}
 	if f := m["args"]; f != nil {
-		args, ok := d.strings(f.val, what+".args", nil)
+		args, ok := d.vars(f.val, what+".args", nil)
 		if !ok {
 			good = false
 		}
@@ -345,9 +345,9 @@ func (d *projectDecoder) build(v *value, what string) *Build {
 	return b
 }
 
-// strings reads a mapping of names to scalar values (build args, env).
+// vars reads a mapping of names to scalar values (build args, env).
 // checkName, when set, validates each name.
-func (d *projectDecoder) strings(v *value, what string, checkName *regexp.Regexp) (map[string]string, bool) {
+func (d *projectDecoder) vars(v *value, what string, checkName *regexp.Regexp) (map[string]string, bool) {
 	if v.kind != kindMap && v.kind != kindNull {
 		d.c.add(v.pos, "%s: expected a mapping of NAME: value, got %s", what, v.describe())
 		return nil, false
@@ -525,7 +525,7 @@ func (d *projectDecoder) lambda(p *field, what string) *LambdaTarget {
 	}
 	oks[7] = true
 	if f := m["env"]; f != nil {
-		l.Env, oks[7] = d.strings(f.val, what+".env", reEnvName)
+		l.Env, oks[7] = d.vars(f.val, what+".env", reEnvName)
 	}
 	for _, ok := range oks {
 		good = good && ok
@@ -552,7 +552,7 @@ func (d *projectDecoder) cloudRun(p *field, what string) *CloudRunTarget {
 	r.TimeoutS, oks[5] = d.number(m["timeout"], what+".timeout", 1, 3600, " seconds")
 	oks[6] = true
 	if f := m["env"]; f != nil {
-		r.Env, oks[6] = d.strings(f.val, what+".env", reEnvName)
+		r.Env, oks[6] = d.vars(f.val, what+".env", reEnvName)
 	}
 	for _, ok := range oks {
 		good = good && ok
@@ -596,7 +596,7 @@ func (d *projectDecoder) local(function, target string, p *field, what string) *
 	}
 	if f := m["env"]; f != nil {
 		var ok bool
-		l.Env, ok = d.strings(f.val, what+".env", reEnvName)
+		l.Env, ok = d.vars(f.val, what+".env", reEnvName)
 		good = good && ok
 	}
 	for _, ok := range oks {
