@@ -28,7 +28,7 @@ func View(sections []Section, width, height int, theme common.Theme) string {
 		key, desc string
 		title     bool
 	}
-	var entries []entry
+	var blocks [][]entry // one per section: title then its keys
 	for _, s := range sections {
 		var es []entry
 		for _, b := range s.Bindings {
@@ -42,14 +42,9 @@ func View(sections []Section, width, height int, theme common.Theme) string {
 			}
 			es = append(es, entry{key: k, desc: h.Desc})
 		}
-		if len(es) == 0 {
-			continue
+		if len(es) > 0 {
+			blocks = append(blocks, append([]entry{{key: s.Title, title: true}}, es...))
 		}
-		if len(entries) > 0 {
-			entries = append(entries, entry{})
-		}
-		entries = append(entries, entry{key: s.Title, title: true})
-		entries = append(entries, es...)
 	}
 	colW := 34
 	cols := max(width/colW, 1)
@@ -60,17 +55,13 @@ func View(sections []Section, width, height int, theme common.Theme) string {
 	grid := make([][]string, body)
 	col, rowi := 0, 0
 	truncated := false
-	for _, e := range entries {
+	place := func(e entry) bool {
 		if rowi >= body {
 			col++
 			rowi = 0
 		}
 		if col >= cols {
-			truncated = true
-			break
-		}
-		if rowi == 0 && e.key == "" && !e.title {
-			continue // no blank line at a column's top
+			return false
 		}
 		var cell string
 		switch {
@@ -82,13 +73,39 @@ func View(sections []Section, width, height int, theme common.Theme) string {
 			kw := min(12, colW/3)
 			cell = theme.Key.Render(table.Fit(e.key, kw, false)) + " " + table.Fit(e.desc, colW-kw-2, false) + " "
 		}
+		// Pad columns that ended short so this cell lands in its column.
+		for len(grid[rowi]) < col {
+			grid[rowi] = append(grid[rowi], strings.Repeat(" ", colW))
+		}
 		grid[rowi] = append(grid[rowi], cell)
 		rowi++
+		return true
+	}
+	for _, blk := range blocks {
+		// Keep a section in one column when it fits in one.
+		if rowi > 0 && rowi+1+len(blk) > body && len(blk) <= body {
+			col++
+			rowi = 0
+		}
+		if rowi > 0 && !place(entry{}) {
+			truncated = true
+			break
+		}
+		ok := true
+		for _, e := range blk {
+			if ok = place(e); !ok {
+				break
+			}
+		}
+		if !ok {
+			truncated = true
+			break
+		}
 	}
 	var b strings.Builder
 	title := "keys — esc closes"
 	if truncated {
-		title += " (window too small for every key)"
+		title = "keys (not all fit: enlarge the window) — esc closes"
 	}
 	b.WriteString(theme.TitleFocus.Render(table.Fit(title, width, false)))
 	for _, cells := range grid {
