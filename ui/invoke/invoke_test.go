@@ -85,12 +85,28 @@ func typeIn(m *Model, s string) {
 	}
 }
 
+// msgOf runs cmd and returns its message; for a batch, the first message
+// that is not the elapsed tick.
 func msgOf(t *testing.T, cmd tea.Cmd) tea.Msg {
 	t.Helper()
 	if cmd == nil {
 		t.Fatal("no command")
 	}
-	return cmd()
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range b {
+			if c == nil {
+				continue
+			}
+			if mm := c(); mm != nil {
+				if _, tick := mm.(tickMsg); !tick {
+					return mm
+				}
+			}
+		}
+		return nil
+	}
+	return msg
 }
 
 func TestEditorValidatesAsYouTypeAndSends(t *testing.T) {
@@ -230,4 +246,32 @@ func TestStreamingAndResult(t *testing.T) {
 func TestGoldenEditor(t *testing.T) {
 	m := newPane(Options{Payload: "{\n  \"name\": \"x\",\n  \"n\": \n}"})
 	golden.RequireEqual(t, m.View())
+}
+
+func TestElapsedTickOnlyWhileRunning(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	m := newPane(Options{})
+	m.now = func() time.Time { return now }
+	_, cmd := m.Update(press("enter"))
+	var tick tickMsg
+	found := false
+	for _, c := range cmd().(tea.BatchMsg) {
+		if tm, ok := c().(tickMsg); ok {
+			tick, found = tm, true
+		}
+	}
+	if !found {
+		t.Fatal("sending must start the elapsed tick")
+	}
+	now = now.Add(1500 * time.Millisecond)
+	if _, next := m.Update(tick); next == nil {
+		t.Fatal("tick not re-armed while running")
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "invoking… 1.5s") {
+		t.Fatalf("live elapsed not shown:\n%s", v)
+	}
+	m.Update(common.InvokeDoneMsg{Address: fn, Result: cloud.InvokeResult{StatusCode: 200}})
+	if _, next := m.Update(tick); next != nil {
+		t.Fatal("tick kept running after the result arrived")
+	}
 }

@@ -60,6 +60,16 @@ const (
 	fieldHeaders
 )
 
+// tickMsg refreshes the live elapsed time; it exists only while an
+// invocation runs, so the idle pane has no timer.
+type tickMsg struct{ started time.Time }
+
+const tickEvery = 100 * time.Millisecond
+
+func tickCmd(started time.Time) tea.Cmd {
+	return tea.Tick(tickEvery, func(time.Time) tea.Msg { return tickMsg{started: started} })
+}
+
 type pickItem struct {
 	label   string
 	content string
@@ -281,6 +291,14 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			m.resLines, m.resTop = nil, 0
 		}
 		return m, nil
+	case tickMsg:
+		// A tick from an earlier invocation dies here, so there is never
+		// more than one timer.
+		if m.running && msg.started.Equal(m.started) {
+			m.resLines = nil
+			return m, tickCmd(m.started)
+		}
+		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -462,7 +480,7 @@ func (m *Model) send() tea.Cmd {
 	m.running, m.started = true, m.now()
 	m.stream, m.result, m.err = nil, nil, nil
 	m.resLines, m.resTop = nil, 0
-	return func() tea.Msg { return msg }
+	return tea.Batch(func() tea.Msg { return msg }, tickCmd(m.started))
 }
 
 func errorCmd(err error) tea.Cmd {
