@@ -289,8 +289,8 @@ func (b *Backend) Describe(ctx context.Context, target cloud.Address) (cloud.Fun
 			f.StatusReason += " (out of memory)"
 		}
 	}
-	if c.Platform != "" {
-		f.Architecture = c.Platform
+	if img, err := b.c.ImageInspect(ctx, c.Image); err == nil {
+		f.Architecture = img.Architecture
 	}
 	return f, nil
 }

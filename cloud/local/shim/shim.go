@@ -454,6 +454,18 @@ func (s *server) serveInvoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	switch r.Header.Get("X-Amz-Invocation-Type") {
+	case "DryRun":
+		w.Header().Set("X-Amzn-RequestId", inv.id)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "Event":
+		// Asynchronous: accepted now, run in order after any invoke in flight.
+		go s.invoke(context.WithoutCancel(r.Context()), inv)
+		w.Header().Set("X-Amzn-RequestId", inv.id)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	res := s.invoke(r.Context(), inv)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-RequestId", inv.id)

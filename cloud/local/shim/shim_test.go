@@ -179,12 +179,28 @@ func TestShimRunsAWSLambdaGoHandler(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\S+ ` + idT + ` Task timed out after 1.00 seconds$`).MatchString(out.String()) {
 		t.Errorf("no 'Task timed out' line:\n%s", out.String())
 	}
+	// Asynchronous and dry-run invocation types, as the Invoke API has them.
+	resp, _ = invoke(t, base, `{"name":"event"}`, map[string]string{"X-Amz-Invocation-Type": "Event"})
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("Event invoke: %d", resp.StatusCode)
+	}
+	resp, _ = invoke(t, base, `{"name":"dry"}`, map[string]string{"X-Amz-Invocation-Type": "DryRun"})
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DryRun invoke: %d", resp.StatusCode)
+	}
 	resp, body = invoke(t, base, `{"name":"again"}`, nil)
 	if string(body) != `{"greeting":"hello again"}` {
 		t.Fatalf("after timeout: %s", body)
 	}
-	if m := reportFor(t, out.String(), resp.Header.Get("X-Amzn-RequestId")); m[2] == "" {
-		t.Errorf("the restarted runtime's first REPORT has no Init Duration: %q", m[0])
+	// The Event invoke runs in the background, before or after "again".
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "greeting event"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Event invoke did not run:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Contains(out.String(), "greeting dry") {
+		t.Errorf("the DryRun invoke ran")
 	}
 }
 
