@@ -223,10 +223,11 @@ func Load(opts LoadOptions) (*Config, error) {
 
 // envValues builds a value tree from the FNDECK_* variables that name keys.
 // Other FNDECK_* variables (FNDECK_CONFIG, tooling) are not ours to judge.
+// An empty variable counts as unset, as shells make "unset" hard to say.
 func envValues(env []string) *value {
 	vars := map[string]string{}
 	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "FNDECK_") {
+		if k, v, ok := strings.Cut(kv, "="); ok && v != "" && strings.HasPrefix(k, "FNDECK_") {
 			vars[k] = v
 		}
 	}

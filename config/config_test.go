@@ -139,6 +139,12 @@ ui:
 			}
 			return ""
 		}},
+		{"empty env variable is unset", file, []string{"FNDECK_AWS_REGIONS=", "FNDECK_UI_THEME="}, nil, func(c *Config) string {
+			if !reflect.DeepEqual(c.AWS.Regions, []string{"eu-west-1"}) || c.UI.Theme != "auto" {
+				return "empty env values applied"
+			}
+			return ""
+		}},
 		{"unrelated FNDECK variables ignored", "", []string{"FNDECK_RIE=/tmp/rie", "FNDECK_CONFIG=/x"}, nil, func(c *Config) string {
 			if !reflect.DeepEqual(c, Default()) {
 				return "config changed"

@@ -53,6 +53,11 @@ func Line(s string) string {
 	if i == len(s) {
 		return s
 	}
+	if strings.Trim(s[i:], "\r\n") == "" {
+		// Only a line ending left, as most log lines and error texts have:
+		// cut it off without copying.
+		return s[:i]
+	}
 	return sanitize(s, i, false)
 }
 

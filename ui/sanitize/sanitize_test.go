@@ -154,8 +154,13 @@ func TestCleanInputIsNotCopied(t *testing.T) {
 			t.Errorf("Text(%q) = %q", s, got)
 		}
 	}
-	if allocs := testing.AllocsPerRun(100, func() { _ = Line("one line") }); allocs != 0 {
-		t.Errorf("Line allocated %v times on clean input, want 0", allocs)
+	for _, s := range []string{"one line", "ends in a newline\n", "ends in crlf\r\n"} {
+		if allocs := testing.AllocsPerRun(100, func() { _ = Line(s) }); allocs != 0 {
+			t.Errorf("Line(%q) allocated %v times, want 0", s, allocs)
+		}
+	}
+	if got := Line("ends in crlf\r\n"); got != "ends in crlf" {
+		t.Errorf("Line = %q", got)
 	}
 }
 
