@@ -232,6 +232,23 @@ func removeStepImages(text string) {
 	}
 }
 
+// sleepStepStarted returns a line callback that sends the container ID of
+// the "RUN sleep 300" step once it runs (not an earlier RUN step's).
+func sleepStepStarted(started chan<- string) func(string) {
+	inSleep := false
+	return func(l string) {
+		if strings.HasPrefix(l, "Step ") {
+			inSleep = strings.HasSuffix(l, "RUN sleep 300")
+		}
+		if m := runningInRe.FindStringSubmatch(l); m != nil && inSleep {
+			select {
+			case started <- m[1]:
+			default:
+			}
+		}
+	}
+}
+
 var runningInRe = regexp.MustCompile(`Running in ([0-9a-f]{12})`)
 
 func runningIDs(text string) []string {
@@ -252,14 +269,7 @@ func TestBuildCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan string, 1)
-	sink := &recSink{onLine: func(l string) {
-		if m := runningInRe.FindStringSubmatch(l); m != nil && strings.Contains(l, "Running in") {
-			select {
-			case started <- m[1]:
-			default:
-			}
-		}
-	}}
+	sink := &recSink{onLine: sleepStepStarted(started)}
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, Tags: []string{tag}, NoCache: true}, sink)
@@ -329,15 +339,8 @@ func BenchmarkBuildCancel(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		started := make(chan struct{}, 1)
-		sink := &recSink{onLine: func(l string) {
-			if strings.Contains(l, "Running in") {
-				select {
-				case started <- struct{}{}:
-				default:
-				}
-			}
-		}}
+		started := make(chan string, 1)
+		sink := &recSink{onLine: sleepStepStarted(started)}
 		done := make(chan error, 1)
 		go func() {
 			_, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, NoCache: true}, sink)

@@ -154,3 +154,15 @@ func TestEventsConnectionLoss(t *testing.T) {
 		t.Fatal("event stream did not report the lost connection within 30s")
 	}
 }
+
+// The client negotiates down to what the daemon speaks (1.41 here).
+func TestPingNegotiatesAPIVersion(t *testing.T) {
+	e := newEngine(t)
+	if err := e.Ping(testCtx(t)); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	want := cloudtest.Docker(t, "version", "--format", "{{.Server.APIVersion}}")
+	if got := e.APIVersion(); got != want {
+		t.Fatalf("negotiated API version %q, daemon speaks %q", got, want)
+	}
+}
