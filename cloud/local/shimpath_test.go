@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/cloudtest"
@@ -124,9 +125,33 @@ func TestEmbeddedShimServes(t *testing.T) {
 	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image}, nil); err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
+	// Follow the logs while invoking: the handler's line arrives live.
+	followCtx, stopFollow := context.WithCancel(ctx)
+	lines := make(chan cloud.LogLine, 100)
+	followed := make(chan error, 1)
+	go func() {
+		followed <- b.Logs(followCtx, cloud.LogRequest{Target: target, Follow: true, Filter: "greeting"}, func(l cloud.LogLine) { lines <- l })
+	}()
 	r, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"cmd"}`)}, nil)
 	if err != nil || string(r.Response) != `{"greeting":"hello cmd"}` {
 		t.Fatalf("invoke: %v %s (log %q)", err, r.Response, r.LogTail)
+	}
+	select {
+	case l := <-lines:
+		if l.Message != "greeting cmd" || l.Stream != "stdout" {
+			t.Errorf("followed line %+v", l)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("following the logs delivered nothing within 30s")
+	}
+	stopFollow()
+	select {
+	case err := <-followed:
+		if err != nil {
+			t.Errorf("follow ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("follow did not stop within 30s of cancel")
 	}
 	env := cloudtest.Docker(t, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", ContainerName(name))
 	if !strings.Contains(env, "AWS_LAMBDA_FUNCTION_NAME="+name) {
