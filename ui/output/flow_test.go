@@ -1,7 +1,9 @@
 package output
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -129,6 +131,11 @@ func TestFlowThreeStreamsKeysAnswered(t *testing.T) {
 		runner.rows = append(runner.rows, tasks.TaskRow{ID: id, Kind: "build", Target: "img" + id, State: tasks.Running, Started: time.Now()})
 		sources[id] = newFakeSource(0)
 	}
+	// A finished task whose last line is hostile: clipboard write (OSC 52)
+	// and clear screen. It stays on screen in the table all along.
+	runner.rows = append(runner.rows, tasks.TaskRow{ID: "t4", Kind: "push", Target: "imgt4", State: tasks.Failed,
+		LastLine: "evil \x1b]52;c;c2VjcmV0\x07\x1b[2J\x1b[3J done"})
+	sources["t4"] = newFakeSource(0)
 	th := theme()
 	root := &flowRoot{
 		tasks:   tasks.New(tasks.Options{Theme: th, Source: runner}),
@@ -221,8 +228,32 @@ func TestFlowThreeStreamsKeysAnswered(t *testing.T) {
 			t.Fatalf("saved line %d = %q, want %q", i, l, want)
 		}
 	}
+	// The frame the panes produced holds the hostile line's text but none
+	// of its escapes (the renderer would drop some itself; this checks ours).
+	frame := *root.view.Load()
+	if !strings.Contains(frame, "evil") {
+		t.Fatal("the hostile line is not in the frame")
+	}
+	for _, bad := range []string{"\x1b]52", "c2VjcmV0", "\x1b[2J", "\x1b[3J", "\x07"} {
+		if strings.Contains(frame, bad) {
+			t.Fatalf("frame contains %q", bad)
+		}
+	}
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
-	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
+	out, err := io.ReadAll(tm.FinalOutput(t, teatest.WithFinalTimeout(30*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hostile line was on screen but nothing of its escapes reached
+	// the terminal.
+	if !bytes.Contains(out, []byte("evil")) {
+		t.Fatal("the hostile line never rendered")
+	}
+	for _, bad := range []string{"\x1b]52", "c2VjcmV0", "\x1b[3J"} {
+		if bytes.Contains(out, []byte(bad)) {
+			t.Fatalf("terminal output contains %q", bad)
+		}
+	}
 }
 
 func lastLines(v string, n int) string {
