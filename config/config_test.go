@@ -521,3 +521,21 @@ func TestKeyActionsFromUI(t *testing.T) {
 		t.Errorf("Load = %+v, %v", cfg, err)
 	}
 }
+
+// TestProblemsAreTerminalSafe: text from the file never reaches the
+// terminal raw through a problem message.
+func TestProblemsAreTerminalSafe(t *testing.T) {
+	path := writeFile(t, "config.yaml", "aws:\n\tregions: [x]\nregistries:\n  rewrite: {\"a\\e[2Jb\": [1]}\n")
+	_, err := Load(LoadOptions{Path: path})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.ContainsAny(err.Error(), "\t\x1b") {
+		t.Errorf("raw control characters in %q", err.Error())
+	}
+	dir := project(t, "functions:\n  fn:\n    payloads: {\"p\\e]0;x\\a\u202e\": [1]}\n")
+	_, err = LoadProject(dir)
+	if err == nil || strings.ContainsAny(err.Error(), "\x1b\x07\u202e") || !strings.Contains(err.Error(), `p\x1b]0;x\a\u202e`) {
+		t.Errorf("project error %q", err)
+	}
+}

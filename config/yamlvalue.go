@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -106,11 +105,11 @@ func syntaxProblem(file string, err error) Problem {
 	if errors.As(err, &tokErr) {
 		if tk := tokErr.GetToken(); tk != nil && tk.Position != nil {
 			return Problem{File: file, Line: tk.Position.Line, Col: tk.Position.Column,
-				Msg: "invalid YAML: " + tokErr.GetMessage()}
+				Msg: "invalid YAML: " + escapeControls(tokErr.GetMessage())}
 		}
-		return Problem{File: file, Msg: "invalid YAML: " + tokErr.GetMessage()}
+		return Problem{File: file, Msg: "invalid YAML: " + escapeControls(tokErr.GetMessage())}
 	}
-	return Problem{File: file, Msg: fmt.Sprintf("invalid YAML: %v", err)}
+	return Problem{File: file, Msg: "invalid YAML: " + escapeControls(err.Error())}
 }
 
 func positionOf(file string, n ast.Node) pos {
