@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"unicode"
 	"strings"
+	"unicode"
 )
 
 // Problem is one thing wrong with the configuration, with where it is.
