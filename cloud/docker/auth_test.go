@@ -104,15 +104,27 @@ func TestDockerConfigAuth(t *testing.T) {
 	}
 }
 
-func TestLoginHintWalksTheChain(t *testing.T) {
+func TestAuthForNamesTheProvidersHint(t *testing.T) {
 	dir := writeConfig(t, `{"auths":{"reg.example":{"auth":"`+b64("u:p")+`"}}}`)
-	chain := cloud.AuthChain{hintedProvider{host: "ecr.example", hint: "aws sso login --profile prod"}, &DockerConfigAuth{Dir: dir}}
-	ctx := context.Background()
-	if h := loginHint(ctx, chain, "ecr.example"); h != "aws sso login --profile prod" {
-		t.Fatalf("hint for the cloud host = %q", h)
+	e, err := New(Endpoint{Host: "unix:///nonexistent.sock"}, WithAuth(cloud.AuthChain{
+		hintedProvider{host: "ecr.example", hint: "aws sso login --profile prod", auth: cloud.RegistryAuth{Username: "AWS"}},
+		cloud.AuthChain{&DockerConfigAuth{Dir: dir}},
+	}))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if h := loginHint(ctx, chain, "reg.example"); h != "docker login reg.example" {
-		t.Fatalf("hint for the docker config host = %q", h)
+	ctx := context.Background()
+	// A rewritten ECR host: the push host is unknown, the named host is the provider's.
+	a, hint, err := e.authFor(ctx, "127.0.0.1:5000", "ecr.example")
+	if err != nil || a == nil || a.Username != "AWS" || hint != "aws sso login --profile prod" {
+		t.Fatalf("authFor(ecr) = %v, %q, %v", a, hint, err)
+	}
+	a, hint, err = e.authFor(ctx, "reg.example", "reg.example")
+	if err != nil || a == nil || a.Username != "u" || hint != "docker login reg.example" {
+		t.Fatalf("authFor(reg) = user set %v, %q, %v", a != nil, hint, err)
+	}
+	if a, hint, err = e.authFor(ctx, "other.example", "other.example"); err != nil || a != nil || hint != "" {
+		t.Fatalf("authFor(other) = %v, %q, %v", a, hint, err)
 	}
 }
 

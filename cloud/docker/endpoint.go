@@ -91,11 +91,15 @@ func Resolve(configHost string) (Endpoint, error) {
 			return Endpoint{}, fmt.Errorf("DOCKER_HOST %q: %w", h, err)
 		}
 		ep := Endpoint{Host: h, Source: SourceEnv}
-		if os.Getenv("DOCKER_TLS_VERIFY") != "" {
-			ep.TLSDir = os.Getenv("DOCKER_CERT_PATH")
+		// As the docker CLI: DOCKER_CERT_PATH turns TLS on, and the server
+		// certificate is verified only with DOCKER_TLS_VERIFY.
+		certPath, verify := os.Getenv("DOCKER_CERT_PATH"), os.Getenv("DOCKER_TLS_VERIFY") != ""
+		if certPath != "" || verify {
+			ep.TLSDir = certPath
 			if ep.TLSDir == "" {
 				ep.TLSDir = ConfigDir()
 			}
+			ep.SkipTLSVerify = !verify
 		}
 		return ep, nil
 	}

@@ -78,6 +78,7 @@ func TestResolve(t *testing.T) {
 			t.Setenv("DOCKER_HOST", "")
 			t.Setenv("DOCKER_CONTEXT", "")
 			t.Setenv("DOCKER_TLS_VERIFY", "")
+			t.Setenv("DOCKER_CERT_PATH", "")
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}

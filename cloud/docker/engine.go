@@ -28,6 +28,8 @@ type Engine struct {
 	rewrite map[string]string
 	// httpClient talks to registries directly (manifest media type after a push).
 	httpClient *http.Client
+	// backoff is the wait before push retry n; tests shorten it.
+	backoff func(n int) time.Duration
 }
 
 var (
@@ -82,7 +84,7 @@ func New(ep Endpoint, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %s: %w", ep.Host, err)
 	}
-	e := &Engine{ep: ep, cli: cli, httpClient: &http.Client{}}
+	e := &Engine{ep: ep, cli: cli, httpClient: &http.Client{}, backoff: pushBackoff}
 	for _, o := range opts {
 		o(e)
 	}

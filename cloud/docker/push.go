@@ -20,9 +20,8 @@ import (
 // pushAttempts bounds retries of transient push failures (429, 5xx, resets).
 const pushAttempts = 4
 
-// pushBackoff is the wait before retry n (1-based); a var so tests of the
-// retry path need not sleep for seconds.
-var pushBackoff = func(n int) time.Duration { return time.Duration(1<<(n-1)) * time.Second }
+// pushBackoff is the wait before retry n (1-based): 1 s, 2 s, 4 s.
+func pushBackoff(n int) time.Duration { return time.Duration(1<<(n-1)) * time.Second }
 
 // Push tags opts.Ref as opts.To (when set), applies registries.rewrite to
 // the destination, and pushes it with credentials from the auth provider.
@@ -100,7 +99,7 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) || attempt == pushAttempts {
 			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
 		}
-		wait := pushBackoff(attempt)
+		wait := e.backoff(attempt)
 		out.Line(fmt.Sprintf("push failed (%s); retrying in %s (attempt %d of %d)", pe.msg, wait, attempt+1, pushAttempts))
 		t := time.NewTimer(wait)
 		select {
@@ -144,43 +143,47 @@ func (e *Engine) applyRewrite(named reference.Named) (reference.Named, bool, err
 }
 
 // authFor asks the provider for the host pushed to, then for the host the
-// user named (a rewritten ECR host keeps its ECR credentials). The hint is
-// what to run when the registry refuses them.
+// user named (a rewritten ECR host keeps its ECR credentials). It also
+// returns what to run when the registry refuses them: the claiming
+// provider's hint (LoginHinter), or "" for the caller's default.
 func (e *Engine) authFor(ctx context.Context, pushHost, origHost string) (*cloud.RegistryAuth, string, error) {
-	hint := ""
 	if e.auth == nil {
-		return nil, hint, nil
+		return nil, "", nil
 	}
-	for _, h := range []string{pushHost, origHost} {
-		a, ok, err := e.auth.AuthFor(ctx, h)
+	hosts := []string{pushHost}
+	if origHost != pushHost {
+		hosts = append(hosts, origHost)
+	}
+	for _, h := range hosts {
+		a, ok, by, err := resolveAuth(ctx, e.auth, h)
 		if err != nil {
 			return nil, "", fmt.Errorf("credentials for %s: %w", h, err)
 		}
 		if ok {
-			return &a, loginHint(ctx, e.auth, h), nil
-		}
-		if h == origHost {
-			break
+			hint := ""
+			if lh, isHinter := by.(LoginHinter); isHinter {
+				hint = lh.LoginHint(h)
+			}
+			return &a, hint, nil
 		}
 	}
-	return nil, loginHint(ctx, e.auth, pushHost), nil
+	return nil, "", nil
 }
 
-// loginHint finds the provider that claims host (walking an AuthChain) and
-// asks it for its hint; "" lets the caller fall back to docker login.
-func loginHint(ctx context.Context, p cloud.AuthProvider, host string) string {
+// resolveAuth is AuthChain.AuthFor that also says which provider answered,
+// walking nested chains, so its hint can be used without asking again.
+func resolveAuth(ctx context.Context, p cloud.AuthProvider, host string) (cloud.RegistryAuth, bool, cloud.AuthProvider, error) {
 	if chain, ok := p.(cloud.AuthChain); ok {
 		for _, q := range chain {
-			if _, ok, err := q.AuthFor(ctx, host); err == nil && ok {
-				return loginHint(ctx, q, host)
+			a, ok, by, err := resolveAuth(ctx, q, host)
+			if err != nil || ok {
+				return a, ok, by, err
 			}
 		}
-		return ""
+		return cloud.RegistryAuth{}, false, nil, nil
 	}
-	if h, ok := p.(LoginHinter); ok {
-		return h.LoginHint(host)
-	}
-	return ""
+	a, ok, err := p.AuthFor(ctx, host)
+	return a, ok, p, err
 }
 
 // pushError is a failure the push stream reported, classified.

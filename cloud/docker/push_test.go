@@ -201,11 +201,8 @@ func TestPushRetriesTransientFailure(t *testing.T) {
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 
-	old := pushBackoff
-	pushBackoff = func(int) time.Duration { return 10 * time.Millisecond }
-	defer func() { pushBackoff = old }()
-
 	e := newEngine(t)
+	e.backoff = func(int) time.Duration { return 10 * time.Millisecond }
 	ctx := testCtx(t)
 	src := cloudtest.UniqueName("fndeck-docker-retry") + ":src"
 	buildTiny(t, e, src)
