@@ -33,6 +33,7 @@ package sanitize
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -176,7 +177,11 @@ func (w *writer) writeASCII(s string) {
 // the bytes since the last mark keeps tab expansion linear on huge lines.
 func (w *writer) column() int {
 	if w.colMark < len(w.out) {
-		w.colBase += ansi.StringWidth(string(w.out[w.colMark:]))
+		// A read-only view, not a copy: StringWidth keeps no reference and
+		// w.out does not change during the call, and a copy per tab made a
+		// tab-separated 1 MB line cost tens of thousands of allocations.
+		seg := w.out[w.colMark:]
+		w.colBase += ansi.StringWidth(unsafe.String(&seg[0], len(seg)))
 		w.colMark = len(w.out)
 	}
 	return w.colBase
