@@ -207,6 +207,7 @@ type invocation struct {
 	timeout       time.Duration
 
 	delivered chan time.Time // receives when the runtime picked the event up
+	abandoned chan struct{}  // closed when invoke stops waiting for it
 	done      chan result
 }
 
@@ -444,6 +445,7 @@ func (s *server) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		cognito:   r.Header.Get("X-Amz-Cognito-Identity"),
 		timeout:   s.cfg.Timeout,
 		delivered: make(chan time.Time, 1),
+		abandoned: make(chan struct{}),
 		done:      make(chan result, 1),
 	}
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
@@ -508,34 +510,48 @@ func (s *server) invoke(ctx context.Context, inv *invocation) result {
 		s.curMu.Unlock()
 	}()
 
-	// Init phase: wait for the runtime to ask for work. Lambda gives init 10 s.
-	initTimer := time.NewTimer(10 * time.Second)
-	defer initTimer.Stop()
-	select {
-	case s.next <- inv:
-	case <-rp.exited:
-		s.killRuntime(rp)
-		s.printf("START RequestId: %s Version: $LATEST\n", inv.id)
-		msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, exitText(rp.exitErr))
-		s.printf("%s\nRuntime.ExitError\n", msg)
-		s.endReport(inv.id, 0, rp, "error")
-		return result{body: errorBody("Runtime.ExitError", msg), isError: true}
-	case res := <-rp.initErr:
+	defer close(inv.abandoned)
+	initFailed := func(res result) result {
 		s.killRuntime(rp)
 		s.printf("START RequestId: %s Version: $LATEST\n", inv.id)
 		s.endReport(inv.id, 0, rp, "error")
 		return res
-	case <-initTimer.C:
-		s.killRuntime(rp)
-		s.printf("START RequestId: %s Version: $LATEST\n", inv.id)
-		msg := fmt.Sprintf("RequestId: %s Error: the runtime did not ask for work within 10 seconds", inv.id)
-		s.printf("%s\n", msg)
-		s.endReport(inv.id, 0, rp, "timeout")
-		return result{body: errorBody("Runtime.InitTimeout", msg), isError: true}
-	case <-ctx.Done():
-		return result{body: errorBody("Client.Gone", "the caller went away"), isError: true}
 	}
-	start := <-inv.delivered
+	// Init phase: wait until the runtime has taken the event. Lambda gives init 10 s.
+	initTimer := time.NewTimer(10 * time.Second)
+	defer initTimer.Stop()
+	var start time.Time
+	for sent := false; start.IsZero(); {
+		send := s.next
+		if sent {
+			send = nil // handed over; a /next of a dead runtime hands it back
+		}
+		select {
+		case send <- inv:
+			sent = true
+		case start = <-inv.delivered:
+		case <-rp.exited:
+			select {
+			case res := <-rp.initErr: // the runtime reported why before exiting
+				return initFailed(res)
+			default:
+			}
+			msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, exitText(rp.exitErr))
+			s.printf("%s\nRuntime.ExitError\n", msg)
+			return initFailed(result{body: errorBody("Runtime.ExitError", msg), isError: true})
+		case res := <-rp.initErr:
+			return initFailed(res)
+		case <-initTimer.C:
+			msg := fmt.Sprintf("RequestId: %s Error: the runtime did not ask for work within 10 seconds", inv.id)
+			s.printf("%s\n", msg)
+			s.killRuntime(rp)
+			s.printf("START RequestId: %s Version: $LATEST\n", inv.id)
+			s.endReport(inv.id, 0, rp, "timeout")
+			return result{body: errorBody("Runtime.InitTimeout", msg), isError: true}
+		case <-ctx.Done():
+			return result{body: errorBody("Client.Gone", "the caller went away"), isError: true}
+		}
+	}
 	timer := time.NewTimer(time.Until(start.Add(inv.timeout)))
 	defer timer.Stop()
 	select {
@@ -661,7 +677,10 @@ func (s *server) currentRuntime() *runtimeProc {
 }
 
 func (s *server) serveNext(w http.ResponseWriter, r *http.Request) {
-	if rp := s.currentRuntime(); rp != nil {
+	rp := s.currentRuntime()
+	var exited <-chan struct{}
+	if rp != nil {
+		exited = rp.exited
 		rp.mu.Lock()
 		if rp.firstNext.IsZero() {
 			rp.firstNext = time.Now()
@@ -672,6 +691,19 @@ func (s *server) serveNext(w http.ResponseWriter, r *http.Request) {
 	select {
 	case inv = <-s.next:
 	case <-r.Context().Done():
+		return
+	case <-exited:
+		return
+	}
+	if r.Context().Err() != nil || (rp != nil && !rp.alive()) {
+		// This poll belongs to a runtime that is gone: the event goes to
+		// the next runtime's /next instead of being lost with this connection.
+		go func() {
+			select {
+			case s.next <- inv:
+			case <-inv.abandoned:
+			}
+		}()
 		return
 	}
 	now := time.Now()
