@@ -16,6 +16,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/ui/common"
@@ -135,7 +136,6 @@ type Model struct {
 
 	status  string
 	lastErr string
-	quiting bool
 }
 
 // New builds the root model. ctx bounds every background call the panes
@@ -217,7 +217,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setFocus(msg.pane)
 		return m, m.toPane(msg.pane, msg.key)
 	case quitMsg:
-		m.quiting = true
 		return m, tea.Quit
 	case common.ConfirmRequestMsg:
 		m.dialog = dialog.New(msg.Title, msg.Body, msg.Yes, m.theme)
@@ -356,7 +355,6 @@ func (m *Model) quit() tea.Cmd {
 			return nil
 		}
 	}
-	m.quiting = true
 	return tea.Quit
 }
 
@@ -564,7 +562,7 @@ func (m *Model) footer() []string {
 			return true
 		}
 		h := m.theme.Key.Render(b.Help().Key) + " " + b.Help().Desc
-		w := len(b.Help().Key) + 1 + len(b.Help().Desc) + 2
+		w := ansi.StringWidth(b.Help().Key) + 1 + ansi.StringWidth(b.Help().Desc) + 2
 		if used+w > m.width {
 			return false
 		}
@@ -593,7 +591,7 @@ func (m *Model) footer() []string {
 	status := m.status
 	line2 := status
 	if m.lastErr != "" {
-		errW := m.width - min(len(status), m.width/3) - 2
+		errW := m.width - min(ansi.StringWidth(status), m.width/3) - 2
 		e := m.theme.Error.Render(table.Fit("error: "+m.lastErr, max(errW, 0), false))
 		line2 = table.Fit(status, m.width-max(errW, 0)-2, false) + "  " + e
 	}
