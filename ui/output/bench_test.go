@@ -103,3 +103,20 @@ func BenchmarkHugeLine1MBUnicode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFrameHugeUnicodeLineScrolled: frames of a 1 MB non-ASCII line
+// shown from its end without wrap (the window is cached per line).
+func BenchmarkFrameHugeUnicodeLineScrolled(b *testing.B) {
+	m := New(Options{Theme: theme()})
+	m.SetSize(160, 40)
+	m.id = "x"
+	m.AppendLines([]Line{{Text: strings.Repeat("żółw日本", 60000) + "END"}})
+	m.toLineEnd()
+	if !strings.Contains(m.View(), "END") {
+		b.Fatal("end not on screen")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

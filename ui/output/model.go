@@ -47,6 +47,12 @@ type entry struct {
 
 	rowsKey layoutKey
 	rows    []string
+
+	// the last horizontal window of a non-ASCII line, so a frame does not
+	// rescan a long line up to the scroll offset
+	winOff, winW, winUsed int
+	winStr                string
+	winOK                 bool
 }
 
 type layoutKey struct {
@@ -704,11 +710,20 @@ func (m *Model) renderRow(b *strings.Builder, r vrow) {
 	if m.wrap {
 		w = textWidth(text, isASCII(text))
 	} else {
-		ascii := r.e.ascii
-		if r.text != r.e.text {
-			ascii = isASCII(text)
+		if r.text == r.e.text && !r.e.ascii {
+			e := r.e
+			if !e.winOK || e.winOff != m.xoff || e.winW != tw {
+				e.winStr, e.winUsed = window(text, m.xoff, tw, false)
+				e.winOff, e.winW, e.winOK = m.xoff, tw, true
+			}
+			text, w = e.winStr, e.winUsed
+		} else {
+			ascii := r.e.ascii
+			if r.text != r.e.text {
+				ascii = isASCII(text)
+			}
+			text, w = window(text, m.xoff, tw, ascii)
 		}
-		text, w = window(text, m.xoff, tw, ascii)
 	}
 	style := m.theme.Base
 	if r.e.notice {
