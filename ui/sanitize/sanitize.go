@@ -267,8 +267,24 @@ func sanitize(s string, start int, keepNewlines bool) string {
 			case isBidi(r):
 				i += n
 			default:
-				w.write(s[i : i+n])
-				i += n
+				// Take the whole run of safe text in one write, so text in
+				// non-Latin scripts costs one append per run, not per rune.
+				j := i + n
+				for j < len(s) {
+					if b := s[j]; b >= 0x20 && b < 0x7f {
+						j++
+						continue
+					} else if b < 0x80 {
+						break
+					}
+					r, n := utf8.DecodeRuneInString(s[j:])
+					if (r == utf8.RuneError && n == 1) || isC1(r) || isBidi(r) {
+						break
+					}
+					j += n
+				}
+				w.write(s[i:j])
+				i = j
 			}
 		}
 	}
