@@ -62,15 +62,6 @@ type TaskRunner interface {
 	Run(ctx context.Context, spec TaskSpec, onLine func(string), onProgress func(cloud.Progress)) (event any, err error)
 }
 
-// DeployHistory is fndeck's record of deploys per target, for rollback.
-type DeployHistory interface {
-	Record(target cloud.Address, r cloud.DeployResult) error
-	// Previous returns the deploy to return to on rollback: its NewImage /
-	// Revision is what served before fndeck's most recent deploy.
-	Previous(target cloud.Address) (cloud.DeployResult, bool, error)
-	MarkRolledBack(target cloud.Address) error
-}
-
 // ProviderInfo is one configured provider and its backend (which implements
 // some of cloud.Lister, Describer, Deployer, RollBacker, Invoker, LogTailer).
 type ProviderInfo struct {
@@ -95,14 +86,15 @@ type Session struct {
 	Pusher    cloud.Pusher
 	Providers []ProviderInfo
 	Tasks     TaskRunner
-	History   DeployHistory
-	// Lock serializes deploys/rollbacks to one target, across processes.
-	Lock func(ctx context.Context, target cloud.Address) (unlock func(), err error)
+	// Deploy and Rollback are the shared provider-neutral flows (target lock
+	// across processes, deploy history).
+	Deploy   func(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error)
+	Rollback func(ctx context.Context, rb cloud.RollBacker, target cloud.Address, out cloud.Sink) (cloud.DeployResult, error)
 	// ResolveTarget resolves a fndeck.yaml target name (FUNCTION.TARGET or a
 	// unique TARGET) when the argument is not an address; nil when no project file.
 	ResolveTarget func(name string) (Target, bool)
 	// RecordInvoke keeps invoke history; may be nil.
-	RecordInvoke func(target cloud.Address, payload []byte, r cloud.InvokeResult)
+	RecordInvoke func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult)
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()

@@ -579,19 +579,9 @@ func (a *app) runDeploy(ctx context.Context, sess *Session, req cloud.DeployRequ
 	ev, err := sess.Tasks.Run(ctx, TaskSpec{
 		Kind: "deploy", Target: req.Target.String(), Title: "deploy " + req.Image + " → " + req.Target.String(),
 		Run: func(ctx context.Context, out cloud.Sink) error {
-			unlock, err := sess.Lock(ctx, req.Target)
-			if err != nil {
-				return fmt.Errorf("waiting for the deploy lock of %s: %w", req.Target, err)
-			}
-			defer unlock()
-			res, err = dep.Deploy(ctx, req, out)
-			if err != nil {
-				return err
-			}
-			if err := sess.History.Record(req.Target, res); err != nil {
-				out.Line("warning: deploy succeeded but recording it for rollback failed: " + err.Error())
-			}
-			return nil
+			var err error
+			res, err = sess.Deploy(ctx, dep, req, out)
+			return err
 		},
 	}, p.line, p.progress)
 	if err != nil && errors.Is(err, cloud.ErrNeedsConfirmation) {
@@ -625,23 +615,9 @@ func (a *app) rollbackCmd() *cobra.Command {
 			ev, err := sess.Tasks.Run(ctx, TaskSpec{
 				Kind: "rollback", Target: t.Address.String(), Title: "rollback " + t.Address.String(),
 				Run: func(ctx context.Context, out cloud.Sink) error {
-					unlock, err := sess.Lock(ctx, t.Address)
-					if err != nil {
-						return fmt.Errorf("waiting for the deploy lock of %s: %w", t.Address, err)
-					}
-					defer unlock()
-					prev, ok, err := sess.History.Previous(t.Address)
-					if err != nil {
-						return fmt.Errorf("reading deploy history of %s: %w", t.Address, err)
-					}
-					if !ok {
-						return fmt.Errorf("%s: no earlier deploy recorded by fndeck, nothing to roll back to", t.Address)
-					}
-					res, err = rb.Rollback(ctx, t.Address, prev, out)
-					if err != nil {
-						return err
-					}
-					return sess.History.MarkRolledBack(t.Address)
+					var err error
+					res, err = sess.Rollback(ctx, rb, t.Address, out)
+					return err
 				},
 			}, p.line, p.progress)
 			if err != nil {
@@ -711,7 +687,7 @@ func (a *app) invokeCmd() *cobra.Command {
 				res.Address = t.Address.String()
 			}
 			if sess.RecordInvoke != nil {
-				sess.RecordInvoke(t.Address, body, res)
+				sess.RecordInvoke(ctx, t.Address, body, res)
 			}
 			if asJSON {
 				if err := (&jsonWriter{w: a.deps.Stdout}).write(res); err != nil {

@@ -1,0 +1,76 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+// Flows are the provider-neutral deploy and rollback procedures the TUI and
+// the headless CLI share: serialize on the target (across processes), do the
+// backend's work, keep the history that rollback reads.
+type Flows struct {
+	StateDir string
+	History  *History
+}
+
+// Deploy deploys req.Image to req.Target with d, holding the target's lock,
+// and records the result for rollback.
+func (f Flows) Deploy(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+	unlock, err := LockTargetWait(ctx, f.StateDir, req.Target, func(holder string) {
+		out.Line(fmt.Sprintf("waiting: another deploy to %s is running (%s)", req.Target, holder))
+	})
+	if err != nil {
+		return cloud.DeployResult{}, fmt.Errorf("waiting for the deploy lock of %s: %w", req.Target, err)
+	}
+	defer unlock()
+	res, err := d.Deploy(ctx, req, out)
+	if err != nil {
+		if errors.Is(err, cloud.ErrNeedsConfirmation) && cloud.Hint(err) == "" {
+			err = cloud.WithHint(err, "pass --yes (or confirm in the TUI) to let fndeck create the repository")
+		}
+		return res, err
+	}
+	if res.Target == "" {
+		res.Target = req.Target.String()
+	}
+	if err := f.History.Record(ctx, req.Target, res); err != nil {
+		out.Line("warning: the deploy succeeded but recording it for rollback failed: " + err.Error())
+	}
+	return res, nil
+}
+
+// Rollback returns target to what served before fndeck's most recent
+// deploy to it; each call steps one entry further back.
+func (f Flows) Rollback(ctx context.Context, rb cloud.RollBacker, target cloud.Address, out cloud.Sink) (cloud.DeployResult, error) {
+	unlock, err := LockTargetWait(ctx, f.StateDir, target, func(holder string) {
+		out.Line(fmt.Sprintf("waiting: another deploy to %s is running (%s)", target, holder))
+	})
+	if err != nil {
+		return cloud.DeployResult{}, fmt.Errorf("waiting for the deploy lock of %s: %w", target, err)
+	}
+	defer unlock()
+	prev, ok, err := f.History.Previous(ctx, target)
+	if err != nil {
+		return cloud.DeployResult{}, fmt.Errorf("reading the deploy history of %s: %w", target, err)
+	}
+	if !ok {
+		return cloud.DeployResult{}, fmt.Errorf("%s: no earlier deploy recorded by fndeck, nothing to roll back to: %w", target, cloud.ErrNotFound)
+	}
+	res, err := rb.Rollback(ctx, target, prev, out)
+	if err != nil {
+		return res, err
+	}
+	if err := f.History.MarkRolledBack(ctx, target); err != nil {
+		return res, fmt.Errorf("rolled back %s, but recording it failed: %w", target, err)
+	}
+	return res, nil
+}
+
+// PreviewRollback says what a rollback of target would restore, for the
+// TUI's confirmation; ok=false when there is nothing to roll back to.
+func (f Flows) PreviewRollback(ctx context.Context, target cloud.Address) (cloud.DeployResult, bool, error) {
+	return f.History.Previous(ctx, target)
+}

@@ -1,0 +1,632 @@
+// Command fndeck is a keyboard-driven terminal workbench for container images
+// shipped as serverless functions. main builds the command tree, loads the
+// configuration, wires the backends and runs; it is the only place that exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fndeck/fndeck/actions"
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/aws"
+	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/cloud/gcp"
+	"github.com/fndeck/fndeck/cloud/local"
+	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/config"
+	"github.com/fndeck/fndeck/ui/app"
+	"github.com/fndeck/fndeck/ui/cli"
+	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/output"
+	"github.com/fndeck/fndeck/ui/tasks"
+	"github.com/fndeck/fndeck/ui/workflow"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	// Inside a local Lambda container fndeck itself is the runtime shim.
+	if len(os.Args) > 1 && os.Args[1] == shim.SubcommandName {
+		os.Exit(shim.Main(os.Args[1:]))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Execute(ctx, cli.Deps{
+		Version: version,
+		Stdin:   os.Stdin,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Open:    open,
+	}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// open loads the configuration and builds the session. Nothing here touches
+// the network: every client is created lazily by its backend.
+func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
+	path, explicit := config.ConfigPath(g.ConfigPath)
+	cfg, err := config.Load(config.LoadOptions{Path: path, Explicit: explicit, Env: os.Environ()})
+	if err != nil {
+		return nil, cli.UsageError(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("finding the working directory: %w", err)
+	}
+	project, err := config.LoadProject(wd)
+	if err != nil {
+		return nil, cli.UsageError(err)
+	}
+	stateDir, err := config.StateDir()
+	if err != nil {
+		return nil, fmt.Errorf("preparing the state directory: %w", err)
+	}
+	closers := []func(){}
+	logger, closeLog := debugLogger(g.Debug)
+	closers = append(closers, closeLog)
+	slog.SetDefault(logger)
+	slog.Debug("fndeck starting", "version", version, "config", cfg.Path, "state_dir", stateDir)
+
+	ep, err := docker.Resolve(cfg.Docker.Host)
+	if err != nil {
+		return nil, cli.UsageError(fmt.Errorf("docker engine: %w", err))
+	}
+	auth := &authRef{}
+	engine, err := docker.New(ep, docker.WithAuth(auth), docker.WithRewrite(cfg.Registries.Rewrite))
+	if err != nil {
+		return nil, cli.UsageError(fmt.Errorf("docker engine at %s: %w", ep.Host, err))
+	}
+	closers = append(closers, func() { _ = engine.Close() })
+
+	awsB := aws.New(aws.Options{
+		Profiles:       cfg.AWS.Profiles,
+		Regions:        cfg.AWS.Regions,
+		LiveTail:       cfg.Logs.LiveTail,
+		Pusher:         engine,
+		ImageInspector: engine.Inspect,
+		DescribeAll:    true, // headless listings carry every field; the TUI describes visible rows
+	})
+	gcpB := gcp.New(gcp.Options{
+		Projects:        cfg.GCP.Projects,
+		Regions:         cfg.GCP.Regions,
+		RunEndpoint:     cfg.GCP.RunEndpoint,
+		LoggingEndpoint: cfg.GCP.LoggingEndpoint,
+		Pusher:          engine,
+	})
+	auth.chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
+
+	localB, err := local.New(local.Options{Client: engine.Client(), Network: cfg.Local.Network, StateDir: stateDir})
+	if err != nil {
+		return nil, cli.UsageError(fmt.Errorf("local target: %w", err))
+	}
+
+	runner, err := actions.NewRunner(actions.RunnerOptions{
+		Context:     ctx,
+		StateDir:    stateDir,
+		BufferLines: cfg.Logs.BufferLines,
+		BufferBytes: int(cfg.Logs.BufferBytes),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the task runner: %w", err)
+	}
+	closers = append(closers, runner.Close)
+
+	providers := []cli.ProviderInfo{{Provider: cloud.Local, Backend: localB}}
+	unconfigured := map[cloud.Provider]string{}
+	if why := awsUnconfigured(cfg); why == "" {
+		providers = append(providers, cli.ProviderInfo{Provider: cloud.AWS, Backend: awsB})
+	} else {
+		unconfigured[cloud.AWS] = why
+	}
+	if why := gcpUnconfigured(cfg); why == "" {
+		providers = append(providers, cli.ProviderInfo{Provider: cloud.GCP, Backend: gcpB})
+	} else {
+		unconfigured[cloud.GCP] = why
+	}
+
+	history := actions.NewHistory(stateDir, nil)
+	flows := actions.Flows{StateDir: stateDir, History: history}
+	invokes := actions.NewInvokeStore(stateDir, nil)
+	sess := &cli.Session{
+		Images:    engine,
+		Builder:   engine,
+		Pusher:    engine,
+		Providers: providers,
+		Tasks:     taskRunner{r: runner},
+		Deploy:    flows.Deploy,
+		Rollback:  flows.Rollback,
+		RecordInvoke: func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult) {
+			if err := invokes.Append(ctx, target, payload, r, nil); err != nil {
+				slog.Debug("recording invoke history failed", "target", target.String(), "err", err)
+			}
+		},
+		Close: func() {
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+		},
+	}
+	if project != nil {
+		sess.ResolveTarget = projectTargets(project)
+	}
+	sess.RunTUI = func(ctx context.Context) error {
+		return runTUI(ctx, tuiDeps{
+			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
+			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor,
+		})
+	}
+	return sess, nil
+}
+
+// authRef lets the engine hold the registry auth chain before the cloud
+// backends that join it exist (they need the engine as their pusher).
+type authRef struct{ chain cloud.AuthChain }
+
+func (a *authRef) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
+	return a.chain.AuthFor(ctx, host)
+}
+
+// LoginHint passes through the docker config provider's hint.
+func (a *authRef) LoginHint(host string) string {
+	for _, p := range a.chain {
+		if h, ok := p.(docker.LoginHinter); ok {
+			if s := h.LoginHint(host); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// debugLogger writes to the state dir's debug.log with --debug; otherwise
+// it discards. Never log a secret: keys are constant, values are names.
+func debugLogger(on bool) (*slog.Logger, func()) {
+	if !on {
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+	}
+	f, err := config.OpenStateFile("debug.log", os.O_CREATE|os.O_APPEND|os.O_WRONLY)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fndeck: cannot open the debug log:", err)
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { _ = f.Close() }
+}
+
+// awsUnconfigured says what to configure when nothing points fndeck at AWS;
+// "" means AWS is configured (a profile, credentials, or an endpoint).
+func awsUnconfigured(cfg *config.Config) string {
+	if len(cfg.AWS.Profiles) > 0 || len(cfg.AWS.Regions) > 0 {
+		return ""
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if os.Getenv(k) != "" {
+			return ""
+		}
+	}
+	home, _ := os.UserHomeDir()
+	for _, f := range []string{envOr("AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config")), envOr("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials"))} {
+		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
+			return ""
+		}
+	}
+	return "no AWS credentials found: run `aws configure` (or `aws sso login`), or set aws.profiles in the config"
+}
+
+// gcpUnconfigured is awsUnconfigured for Google Cloud.
+func gcpUnconfigured(cfg *config.Config) string {
+	if len(cfg.GCP.Projects) > 0 || cfg.GCP.RunEndpoint != "" {
+		return ""
+	}
+	for _, k := range []string{"GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"} {
+		if v := os.Getenv(k); v != "" {
+			if k == "GOOGLE_APPLICATION_CREDENTIALS" {
+				if _, err := os.Stat(v); err != nil {
+					continue
+				}
+			}
+			return ""
+		}
+	}
+	dir := os.Getenv("CLOUDSDK_CONFIG")
+	if dir == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, ".config", "gcloud")
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "application_default_credentials.json")); err == nil {
+		return ""
+	}
+	return "no Google Cloud credentials found: run `gcloud auth application-default login`, or set gcp.projects in the config"
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// projectTargets resolves fndeck.yaml targets: FUNCTION.TARGET, FUNCTION/TARGET,
+// a TARGET name unique across functions, or the address a target deploys to.
+func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
+	return func(name string) (cli.Target, bool) {
+		var found []*config.Target
+		var fns []*config.Function
+		for _, fn := range p.Functions {
+			for _, t := range fn.Targets {
+				switch {
+				case name == fn.Name+"."+t.Name, name == fn.Name+"/"+t.Name, name == t.Name, name == t.Address().String():
+					found = append(found, t)
+					fns = append(fns, fn)
+				}
+			}
+		}
+		if len(found) != 1 {
+			return cli.Target{}, false
+		}
+		t, fn := found[0], fns[0]
+		out := cli.Target{Address: t.Address(), Payloads: map[string]string{}}
+		for _, pl := range fn.Payloads {
+			out.Payloads[pl.Name] = pl.File
+		}
+		d := &out.Defaults
+		switch {
+		case t.Lambda != nil:
+			d.Role, d.MemoryMB, d.TimeoutS, d.Arch, d.Env = t.Lambda.Role, t.Lambda.MemoryMB, t.Lambda.TimeoutS, t.Lambda.Arch, t.Lambda.Env
+		case t.CloudRun != nil:
+			d.Port, d.MemoryMB, d.TimeoutS, d.Env = t.CloudRun.Port, t.CloudRun.MemoryMB, t.CloudRun.TimeoutS, t.CloudRun.Env
+		case t.Local != nil:
+			d.As, d.MemoryMB, d.TimeoutS, d.Port, d.Env = t.Local.As, t.Local.MemoryMB, t.Local.TimeoutS, t.Local.Port, t.Local.Env
+		}
+		return out, true
+	}
+}
+
+// taskRunner runs headless tasks through the same runner the TUI uses and
+// streams their (redacted) output lines back.
+type taskRunner struct{ r *actions.Runner }
+
+func (t taskRunner) Run(ctx context.Context, spec cli.TaskSpec, onLine func(string), onProgress func(cloud.Progress)) (any, error) {
+	var runErr error // the task's own error, kept for errors.Is and hints
+	id := t.r.Submit(actions.Spec{
+		Kind:   actions.Kind(spec.Kind),
+		Target: spec.Target,
+		Title:  spec.Title,
+		Run: func(ctx context.Context, out actions.Output) error {
+			runErr = spec.Run(ctx, progressTee{Output: out, onProgress: onProgress})
+			return runErr
+		},
+	})
+	buf := t.r.Output(id)
+	var seq uint64
+	for {
+		lines, next, dropped, done := buf.Since(seq)
+		if dropped > 0 {
+			onLine(fmt.Sprintf("[fndeck: %d lines dropped from the screen; the task's log file has them all]", dropped))
+		}
+		for _, l := range lines {
+			onLine(l.Text)
+		}
+		seq = next
+		if done {
+			break
+		}
+		select {
+		case <-buf.Notify():
+		case <-ctx.Done():
+			t.r.Cancel(id)
+			// keep draining until the task reports its end
+			<-buf.Notify()
+		}
+	}
+	info, err := t.r.Wait(ctx, id)
+	if err != nil {
+		info, _ = t.r.Get(id)
+	}
+	ev := info.Event()
+	switch info.State {
+	case actions.Succeeded:
+		return ev, nil
+	case actions.Cancelled:
+		return ev, fmt.Errorf("%s cancelled: %s", spec.Kind, strings.TrimSpace(info.Err))
+	}
+	return ev, &redactedError{msg: info.Err, err: runErr}
+}
+
+// redactedError shows the runner's redacted text of a task's error while
+// keeping the original in the chain for errors.Is and cloud.Hint.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// progressTee sends progress both to the task (tasks pane, TaskInfo) and to
+// the headless printer. Progress carries no secrets.
+type progressTee struct {
+	actions.Output
+	onProgress func(cloud.Progress)
+}
+
+func (p progressTee) Progress(pr cloud.Progress) {
+	p.Output.Progress(pr)
+	if p.onProgress != nil {
+		p.onProgress(pr)
+	}
+}
+
+// ---------- the TUI ----------
+
+type tuiDeps struct {
+	cfg          *config.Config
+	project      *config.Project
+	engine       *docker.Engine
+	providers    []cli.ProviderInfo
+	unconfigured map[cloud.Provider]string
+	runner       *actions.Runner
+	history      *actions.History
+	flows        actions.Flows
+	invokes      *actions.InvokeStore
+	stateDir     string
+	noColor      bool
+}
+
+func runTUI(ctx context.Context, d tuiDeps) error {
+	noColor := d.noColor || os.Getenv("NO_COLOR") != ""
+	dark := d.cfg.UI.Theme != "light"
+	theme := common.NewTheme(dark, noColor)
+	outPane := output.New(output.Options{Theme: theme, BufferLines: d.cfg.Logs.BufferLines})
+	taskPane := tasks.New(tasks.Options{Theme: theme, Source: taskSource{r: d.runner}})
+
+	backends := func(p cloud.Provider) any {
+		for _, pi := range d.providers {
+			if pi.Provider == p {
+				return pi.Backend
+			}
+		}
+		return nil
+	}
+	var listers []cloud.Lister
+	for _, pi := range d.providers {
+		if l, ok := pi.Backend.(cloud.Lister); ok {
+			listers = append(listers, uiLister{l})
+		}
+	}
+	flow := workflow.New(workflow.Deps{
+		Ctx:             ctx,
+		Theme:           theme,
+		Runner:          flowRunner{r: d.runner},
+		Builder:         d.engine,
+		Pusher:          d.engine,
+		Backends:        backends,
+		Deploy:          d.flows.Deploy,
+		Rollback:        d.flows.Rollback,
+		PreviewRollback: d.flows.PreviewRollback,
+		Builds:          projectBuilds(d.project),
+		Targets:         projectDeployTargets(d.project),
+		Payloads:        projectPayloads(d.project),
+		Invokes:         invokeStore{s: d.invokes},
+		Output:          outPane,
+		LogBufferLines:  d.cfg.Logs.BufferLines,
+	})
+	keys := config.DefaultKeys()
+	for k, v := range d.cfg.UI.Keys {
+		keys[k] = v
+	}
+	model := app.New(ctx, app.Options{
+		Images:       d.engine,
+		DockerHost:   d.engine.Host(),
+		Listers:      listers,
+		Unconfigured: d.unconfigured,
+		HeaderAWS:    headerList("AWS", d.cfg.AWS.Profiles, d.unconfigured[cloud.AWS] != "", "default profile"),
+		HeaderGCP:    headerList("GCP", d.cfg.GCP.Projects, d.unconfigured[cloud.GCP] != "", "ADC project"),
+		Tasks:        taskPane,
+		Output:       outPane,
+		RunningTasks: d.runner.Running,
+		Handle:       flow.Handle,
+		Keys:         keys,
+		NoColor:      noColor,
+		Theme:        d.cfg.UI.Theme,
+	})
+	p := tea.NewProgram(model, tea.WithContext(ctx))
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // interrupted: leave quietly
+	}
+	return err
+}
+
+func headerList(name string, items []string, unconfigured bool, def string) string {
+	switch {
+	case unconfigured:
+		return name + ": not configured"
+	case len(items) == 0:
+		return name + ": " + def
+	}
+	return name + ": " + strings.Join(items, ", ")
+}
+
+// uiLister makes the TUI's AWS listing fast: rows appear from ListFunctions
+// and the pane describes the visible ones, instead of waiting for every
+// GetFunction (which the headless --json listing does).
+type uiLister struct{ cloud.Lister }
+
+func (u uiLister) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.GroupResult)) error {
+	if fast, ok := u.Lister.(interface {
+		ListPartial(ctx context.Context, f cloud.ListFilter, emit func(cloud.GroupResult)) error
+	}); ok {
+		return fast.ListPartial(ctx, f, emit)
+	}
+	return u.Lister.List(ctx, f, emit)
+}
+
+// Describe passes through so the pane can fill partial rows.
+func (u uiLister) Describe(ctx context.Context, target cloud.Address) (cloud.Function, error) {
+	if d, ok := u.Lister.(cloud.Describer); ok {
+		return d.Describe(ctx, target)
+	}
+	return cloud.Function{}, fmt.Errorf("%s: %w", target, cloud.ErrNotFound)
+}
+
+func projectBuilds(p *config.Project) []workflow.BuildTarget {
+	if p == nil {
+		return nil
+	}
+	var out []workflow.BuildTarget
+	for _, fn := range p.Functions {
+		if fn.Build == nil {
+			continue
+		}
+		out = append(out, workflow.BuildTarget{Function: fn.Name, Options: cloud.BuildOptions{
+			ContextDir: fn.Build.Context, Dockerfile: fn.Build.Dockerfile, Platform: fn.Build.Platform, BuildArgs: fn.Build.Args,
+		}})
+	}
+	return out
+}
+
+func projectDeployTargets(p *config.Project) []workflow.DeployTarget {
+	if p == nil {
+		return nil
+	}
+	resolve := projectTargets(p)
+	var out []workflow.DeployTarget
+	for _, fn := range p.Functions {
+		for _, t := range fn.Targets {
+			if ct, ok := resolve(fn.Name + "." + t.Name); ok {
+				ct.Defaults.Target = ct.Address
+				out = append(out, workflow.DeployTarget{Name: fn.Name + "." + t.Name, Function: fn.Name, Defaults: ct.Defaults})
+			}
+		}
+	}
+	return out
+}
+
+func projectPayloads(p *config.Project) func(cloud.Address) map[string]string {
+	return func(addr cloud.Address) map[string]string {
+		if p == nil {
+			return nil
+		}
+		out := map[string]string{}
+		for _, fn := range p.Functions {
+			for _, t := range fn.Targets {
+				if t.Address() != addr {
+					continue
+				}
+				for _, pl := range fn.Payloads {
+					if b, err := os.ReadFile(pl.File); err == nil {
+						out[pl.Name] = string(b)
+					}
+				}
+			}
+		}
+		return out
+	}
+}
+
+// taskSource adapts the runner to the tasks pane.
+type taskSource struct{ r *actions.Runner }
+
+func (t taskSource) Tasks() []tasks.TaskRow {
+	infos := t.r.Tasks()
+	rows := make([]tasks.TaskRow, len(infos))
+	for i, in := range infos {
+		rows[i] = tasks.TaskRow{
+			ID: strconv.FormatUint(uint64(in.ID), 10), Kind: string(in.Kind), Target: in.Target, Title: in.Title,
+			State: tasks.State(in.State), Queued: in.Queued, Started: in.Started, Finished: in.Finished,
+			Err: in.Err, Progress: in.Progress, LastLine: in.LastLine, Summary: in.Summary, LogFile: in.LogFile,
+		}
+	}
+	return rows
+}
+func (t taskSource) Changed() <-chan struct{} { return t.r.Changed() }
+func (t taskSource) Cancel(id string) {
+	if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+		t.r.Cancel(actions.ID(n))
+	}
+}
+func (t taskSource) Retry(id string) (string, error) {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("task %q: %w", id, err)
+	}
+	nid, err := t.r.Retry(actions.ID(n))
+	return strconv.FormatUint(uint64(nid), 10), err
+}
+
+// bufferSource adapts a task's output ring to the output pane.
+type bufferSource struct{ b *actions.Buffer }
+
+func (s bufferSource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) {
+	lines, next, dropped, done := s.b.Since(seq)
+	out := make([]output.Line, len(lines))
+	for i, l := range lines {
+		out[i] = output.Line{Seq: l.Seq, Time: l.Time, Text: l.Text}
+	}
+	return out, next, dropped, done
+}
+func (s bufferSource) Notify() <-chan struct{} { return s.b.Notify() }
+
+// flowRunner adapts the runner to the TUI workflows.
+type flowRunner struct{ r *actions.Runner }
+
+func (f flowRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+	id := f.r.Submit(actions.Spec{Kind: actions.Kind(kind), Target: target, Title: title,
+		Run: func(ctx context.Context, out actions.Output) error { return run(ctx, out) }})
+	return strconv.FormatUint(uint64(id), 10)
+}
+func (f flowRunner) Output(id string) output.Source {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return nil
+	}
+	if b := f.r.Output(actions.ID(n)); b != nil {
+		return bufferSource{b: b}
+	}
+	return nil
+}
+func (f flowRunner) LogFile(id string) string {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return ""
+	}
+	info, _ := f.r.Get(actions.ID(n))
+	return info.LogFile
+}
+func (f flowRunner) Cancel(id string) { taskSource(f).Cancel(id) }
+
+// invokeStore adapts the invoke history to the invoke pane.
+type invokeStore struct{ s *actions.InvokeStore }
+
+func (i invokeStore) RecentPayloads(ctx context.Context, target cloud.Address) []string {
+	recs, _ := i.s.Recent(ctx, target)
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range recs {
+		if r.PayloadCut || seen[r.Payload] {
+			continue
+		}
+		seen[r.Payload] = true
+		out = append(out, r.Payload)
+	}
+	return out
+}
+func (i invokeStore) Append(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult, err error) {
+	if e := i.s.Append(ctx, target, payload, r, err); e != nil {
+		slog.Debug("recording invoke history failed", "target", target.String(), "err", e)
+	}
+}

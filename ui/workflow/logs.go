@@ -1,0 +1,136 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/output"
+)
+
+// logFeed hands a log tail's lines from the tail goroutine to the UI. The
+// producer never blocks: when the UI falls behind, the oldest pending lines
+// are dropped and counted, so the pane stays close to real time.
+type logFeed struct {
+	id     string
+	mu     sync.Mutex
+	lines  []cloud.LogLine
+	limit  int
+	drops  uint64
+	done   bool
+	notify chan struct{}
+}
+
+func newLogFeed(id string, limit int) *logFeed {
+	return &logFeed{id: id, limit: limit, notify: make(chan struct{}, 1)}
+}
+
+func (l *logFeed) push(line cloud.LogLine) {
+	l.mu.Lock()
+	if len(l.lines) >= l.limit {
+		// drop the older half at once: amortised O(1) per line
+		n := len(l.lines) / 2
+		l.drops += uint64(n)
+		l.lines = append(l.lines[:0], l.lines[n:]...)
+	}
+	l.lines = append(l.lines, line)
+	l.mu.Unlock()
+	select {
+	case l.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (l *logFeed) close() {
+	l.mu.Lock()
+	l.done = true
+	l.mu.Unlock()
+	select {
+	case l.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the pending lines (with a notice of drops first) and whether
+// the tail ended.
+func (l *logFeed) take(now time.Time) ([]cloud.LogLine, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.lines
+	l.lines = make([]cloud.LogLine, 0, min(len(out), 1024))
+	if l.drops > 0 {
+		notice := cloud.LogLine{Time: now, Notice: true, Message: fmt.Sprintf("%d log lines dropped: they came faster than the screen can show (the tail continues from now)", l.drops)}
+		out = append([]cloud.LogLine{notice}, out...)
+		l.drops = 0
+	}
+	return out, l.done
+}
+
+// logNextMsg says a feed has lines for Handle to pass to the output pane.
+type logNextMsg struct{ feed *logFeed }
+
+// flushEvery is the least time between two batches of log lines: a flood
+// arrives as a few large messages rather than one per line.
+const flushEvery = 50 * time.Millisecond
+
+func waitLogs(feed *logFeed) tea.Cmd {
+	return func() tea.Msg {
+		<-feed.notify
+		time.Sleep(flushEvery) // gather the burst; only runs while lines arrive
+		return logNextMsg{feed: feed}
+	}
+}
+
+func (f *Flow) startLogs(address string) tea.Cmd {
+	addr, err := cloud.ParseAddress(address)
+	if err != nil {
+		return fail(err)
+	}
+	lt, ok := f.d.Backends(addr.Provider).(cloud.LogTailer)
+	if !ok {
+		return fail(fmt.Errorf("logs: the %s provider is not configured or has no logs", addr.Provider))
+	}
+	if f.d.Output == nil {
+		return fail(fmt.Errorf("logs: no output pane"))
+	}
+	f.mu.Lock()
+	f.seq++
+	id := fmt.Sprintf("logs:%s#%d", addr, f.seq)
+	feed := newLogFeed(id, f.d.LogBufferLines)
+	f.tails[id] = feed
+	f.mu.Unlock()
+	since := f.d.Now().Add(-15 * time.Minute)
+	taskID := f.d.Runner.Submit("logs", "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
+		defer feed.close()
+		out.Line(fmt.Sprintf("following %s since %s (cancel this task to stop)", addr, since.Format(time.RFC3339)))
+		err := lt.Logs(ctx, cloud.LogRequest{Target: addr, Since: since, Follow: true}, feed.push)
+		if err != nil && ctx.Err() != nil {
+			return nil // cancelled by the user: the tail simply stops
+		}
+		return err
+	})
+	f.d.Output.ShowLogs(id, "logs "+addr.String()+" (task "+taskID+")")
+	return tea.Batch(waitLogs(feed), msgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
+}
+
+func (f *Flow) nextLogs(msg logNextMsg) tea.Cmd {
+	lines, done := msg.feed.take(f.d.Now())
+	var cmds []tea.Cmd
+	if len(lines) > 0 {
+		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: lines}))
+	}
+	if done {
+		f.mu.Lock()
+		delete(f.tails, msg.feed.id)
+		f.mu.Unlock()
+		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: []cloud.LogLine{{Time: f.d.Now(), Notice: true, Message: "log tail ended"}}}))
+	} else {
+		cmds = append(cmds, waitLogs(msg.feed))
+	}
+	return tea.Batch(cmds...)
+}
