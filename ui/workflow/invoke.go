@@ -122,4 +122,3 @@ func (f *Flow) nextInvoke(msg invokeNextMsg) tea.Cmd {
 
 // compile-time check that the invoke pane is a pane.
 var _ common.Pane = (*invoke.Model)(nil)
-
