@@ -146,11 +146,13 @@ func (m *Model) Dropped() uint64 { return m.dropped }
 // Following reports whether follow mode is on.
 func (m *Model) Following() bool { return m.follow }
 
-// SetSource shows src under id and starts pulling from its beginning. Setting
-// the id already shown is a no-op, so the pane can follow the selected task
-// without losing its place. The returned Cmd is the pane's one pending read.
+// SetSource shows src under id and starts pulling from its beginning. An id
+// names one stream: setting the id already shown is a no-op, so the pane can
+// follow the selected task without losing its place. (Sources are not
+// compared: an adapter holding a func would make == panic.) The returned Cmd
+// is the pane's one pending read.
 func (m *Model) SetSource(id string, src Source, title string) tea.Cmd {
-	if id == m.id && src == m.src && src != nil {
+	if id == m.id && m.src != nil && src != nil {
 		return nil
 	}
 	m.reset(id, title)

@@ -20,7 +20,21 @@ type Line struct {
 }
 
 // Source is a stream of output lines the pane pulls from. *actions.Buffer
-// satisfies it through a small adapter.
+// satisfies it through a small adapter; Line has actions.Line's fields, so
+// each line converts with output.Line(l):
+//
+//	type bufferSource struct{ b *actions.Buffer }
+//
+//	func (s bufferSource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) {
+//		ls, next, dropped, done := s.b.Since(seq)
+//		out := make([]output.Line, len(ls))
+//		for i, l := range ls {
+//			out[i] = output.Line(l)
+//		}
+//		return out, next, dropped, done
+//	}
+//
+//	func (s bufferSource) Notify() <-chan struct{} { return s.b.Notify() }
 type Source interface {
 	// Since returns the lines written at or after seq, the offset to ask for
 	// next, how many lines between seq and the first returned one were lost
