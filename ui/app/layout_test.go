@@ -68,3 +68,12 @@ func TestKeyActionsCoverRemaps(t *testing.T) {
 		}
 	}
 }
+
+func TestNoEngineStillDraws(t *testing.T) {
+	m := New(t.Context(), Options{NoColor: true})
+	_ = m.Init()
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	if v := m.View().Content; !strings.Contains(v, "no Docker engine configured") || !strings.Contains(v, "AWS: no credentials found") {
+		t.Fatalf("screen:\n%s", v)
+	}
+}

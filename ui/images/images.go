@@ -250,7 +250,13 @@ type removedMsg struct {
 
 // Init starts the first connection; nothing waits for the engine before the
 // first frame.
-func (p *Pane) Init() tea.Cmd { return p.connect() }
+func (p *Pane) Init() tea.Cmd {
+	if p.opts.Images == nil {
+		p.state, p.lastErr = connDown, errors.New("no Docker engine configured (set docker.host or DOCKER_HOST)")
+		return nil
+	}
+	return p.connect()
+}
 
 func (p *Pane) connect() tea.Cmd {
 	if p.cancel != nil {
@@ -409,6 +415,15 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.detail.handleKey(msg)
 		return nil
 	}
+	if p.state != connUp {
+		// Rows from before the engine went away are not shown: acting on
+		// them would surprise. Only a manual retry makes sense.
+		if key.Matches(msg, p.keys.Refresh) && p.opts.Images != nil {
+			p.backoff = 0
+			return p.connect()
+		}
+		return nil
+	}
 	if p.tbl.Filtering() {
 		p.tbl.HandleKey(msg)
 		return p.inspectVisible()
@@ -424,10 +439,6 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	case key.Matches(msg, p.keys.Refresh):
-		if p.state == connDown {
-			p.backoff = 0
-			return p.connect()
-		}
 		return p.list()
 	case key.Matches(msg, p.keys.Dangling):
 		p.showAll = !p.showAll
@@ -608,6 +619,9 @@ func (p *Pane) View() string {
 	case connLoading:
 		return block([]string{"loading…"}, p.width, p.height)
 	case connDown:
+		if p.opts.Images == nil {
+			return block([]string{p.theme.Error.Render(sanitize.Line(errText(p.lastErr)))}, p.width, p.height)
+		}
 		host := sanitize.Line(p.opts.Images.Host())
 		reason := sanitize.Line(errText(p.lastErr))
 		lines := []string{

@@ -304,3 +304,29 @@ func BenchmarkPaneFrame10k(b *testing.B) {
 		_ = p.View()
 	}
 }
+
+func TestNoEngineConfigured(t *testing.T) {
+	p := New(Options{Ctx: t.Context(), Theme: common.NewTheme(true, true)})
+	p.SetSize(80, 5)
+	if cmd := p.Init(); cmd != nil {
+		t.Fatal("nothing to connect to, yet a command")
+	}
+	if v := p.View(); !strings.Contains(v, "no Docker engine configured") {
+		t.Fatalf("view: %s", v)
+	}
+	if _, cmd := p.Update(press("r")); cmd != nil {
+		t.Fatal("refresh without an engine")
+	}
+}
+
+func TestKeysIgnoredWhileDown(t *testing.T) {
+	f := sample()
+	p := newPane(t, f, 90, 6)
+	drive(t, p, p.Init())
+	f.SetDown(true)
+	// The stream ends; the pane notices without a poll.
+	p.goDown(fmt.Errorf("lost: %w", cloud.ErrUnreachable))
+	if _, cmd := p.Update(press("x")); cmd != nil {
+		t.Fatal("delete offered for a row not on screen")
+	}
+}
