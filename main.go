@@ -451,14 +451,14 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	return err
 }
 
-func headerList(name string, items []string, unconfigured bool, def string) string {
+func headerList(_ string, items []string, unconfigured bool, def string) string {
 	switch {
 	case unconfigured:
-		return name + ": not configured"
+		return "not configured"
 	case len(items) == 0:
-		return name + ": " + def
+		return def
 	}
-	return name + ": " + strings.Join(items, ", ")
+	return strings.Join(items, ", ")
 }
 
 // uiLister makes the TUI's AWS listing fast: rows appear from ListFunctions
