@@ -75,7 +75,8 @@ func (e *Engine) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.S
 		if ctx.Err() != nil {
 			return cloud.BuildResult{}, fmt.Errorf("build cancelled: %w", ctx.Err())
 		}
-		return cloud.BuildResult{}, e.wrap(ctx, err, "building")
+		// Parse errors come back here ("dockerfile parse error line 2: ...").
+		return cloud.BuildResult{}, e.wrap(ctx, err, "building "+bc.dockerfilePath)
 	}
 	defer resp.Body.Close()
 
@@ -112,7 +113,7 @@ func (e *Engine) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.S
 		if tr.errStep != "" {
 			return cloud.BuildResult{}, fmt.Errorf("build failed at %s: %s", tr.errStep, tr.errMsg)
 		}
-		return cloud.BuildResult{}, fmt.Errorf("build failed (%s): %s", bc.dockerfileName, tr.errMsg)
+		return cloud.BuildResult{}, fmt.Errorf("build of %s failed: %s", bc.dockerfilePath, tr.errMsg)
 	}
 	if streamErr != nil {
 		return cloud.BuildResult{}, e.wrap(ctx, streamErr, "reading build output")

@@ -181,6 +181,7 @@ func TestBuildFailures(t *testing.T) {
 		dir := t.TempDir()
 		_, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, Dockerfile: "nope/Dockerfile"}, &recSink{})
 		want := filepath.Join(dir, "nope", "Dockerfile") + " not found"
+		t.Logf("missing Dockerfile: %v", err)
 		if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("Build = %v, want ErrInvalid containing %q", err, want)
 		}
@@ -191,6 +192,7 @@ func TestBuildFailures(t *testing.T) {
 		writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\nFOOBAR baz\n"})
 		sink := &recSink{}
 		_, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, Tags: []string{cloudtest.UniqueName("fndeck-docker-syntax")}}, sink)
+		t.Logf("syntax error: %v", err)
 		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unknown instruction") || !strings.Contains(err.Error(), "line 2") {
 			t.Fatalf("Build = %v, want the parse error naming line 2", err)
 		}
@@ -203,6 +205,7 @@ func TestBuildFailures(t *testing.T) {
 		sink := &recSink{}
 		t.Cleanup(func() { removeStepImages(sink.text()) })
 		_, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, Tags: []string{tag}, NoCache: true}, sink)
+		t.Logf("failing RUN: %v", err)
 		if err == nil || !strings.Contains(err.Error(), "Step 4/5 : RUN echo before-fail && false") || !strings.Contains(err.Error(), "non-zero code: 1") {
 			t.Fatalf("Build = %v, want the step and the exit code", err)
 		}

@@ -23,6 +23,8 @@ type buildContext struct {
 	dir string
 	// dockerfileName is the Dockerfile's path inside the tar (slash separated).
 	dockerfileName string
+	// dockerfilePath is where the Dockerfile is on disk, for messages.
+	dockerfilePath string
 	// externalDockerfile is set when the Dockerfile lives outside the context
 	// dir; it is added to the tar under dockerfileName.
 	externalDockerfile string
@@ -62,7 +64,7 @@ func prepareContext(contextDir, dockerfile string) (*buildContext, error) {
 	} else if st.IsDir() {
 		return nil, fmt.Errorf("dockerfile %s is a directory", df)
 	}
-	bc := &buildContext{dir: dir}
+	bc := &buildContext{dir: dir, dockerfilePath: df}
 	if rel, err := filepath.Rel(dir, df); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		bc.dockerfileName = filepath.ToSlash(rel)
 	} else {
@@ -100,6 +102,7 @@ func (bc *buildContext) alwaysSent(rel string) bool {
 // writeTar writes the context to w, honouring .dockerignore.
 func (bc *buildContext) writeTar(w io.Writer) error {
 	tw := tar.NewWriter(w)
+	buf := make([]byte, 32<<10) // one copy buffer for every file
 	parents := map[string]patternmatcher.MatchInfo{}
 	err := filepath.WalkDir(bc.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -132,7 +135,7 @@ func (bc *buildContext) writeTar(w io.Writer) error {
 		if rel == ".dockerignore" && bc.externalDockerfile != "" {
 			return nil // rewritten below with the external Dockerfile's name added
 		}
-		return addFile(tw, p, rel, d)
+		return addFile(tw, p, rel, d, buf)
 	})
 	if err != nil {
 		return err
@@ -154,7 +157,7 @@ func (bc *buildContext) writeTar(w io.Writer) error {
 	return tw.Close()
 }
 
-func addFile(tw *tar.Writer, p, rel string, d fs.DirEntry) error {
+func addFile(tw *tar.Writer, p, rel string, d fs.DirEntry, buf []byte) error {
 	fi, err := d.Info()
 	if err != nil {
 		return fmt.Errorf("build context %s: %w", rel, err)
@@ -190,7 +193,8 @@ func addFile(tw *tar.Writer, p, rel string, d fs.DirEntry) error {
 		return fmt.Errorf("build context %s: %w", rel, err)
 	}
 	defer f.Close()
-	if _, err := io.Copy(tw, f); err != nil {
+	// The wrapper hides File.WriteTo, which would allocate a buffer per file.
+	if _, err := io.CopyBuffer(tw, struct{ io.Reader }{f}, buf); err != nil {
 		return fmt.Errorf("build context %s: %w", rel, err)
 	}
 	return nil

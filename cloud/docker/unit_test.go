@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -244,6 +245,55 @@ func TestRedactCreatedBy(t *testing.T) {
 	for in, want := range tests {
 		if got := redactCreatedBy(in); got != want {
 			t.Errorf("redactCreatedBy(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewRejectsBrokenTLSMaterial(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"ca.pem": "not a certificate"})
+	_, err := New(Endpoint{Host: "tcp://127.0.0.1:2376", TLSDir: dir})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "ca.pem")) {
+		t.Fatalf("New with a broken ca.pem = %v, want an error naming it", err)
+	}
+	// An empty TLS dir (server verified by system roots, no client cert) is fine.
+	if _, err := New(Endpoint{Host: "tcp://127.0.0.1:2376", TLSDir: t.TempDir()}); err != nil {
+		t.Fatalf("New with an empty TLS dir: %v", err)
+	}
+}
+
+// BenchmarkBuildContextTar measures tarring a 500-file context with a
+// .dockerignore that excludes half of it.
+func BenchmarkBuildContextTar(b *testing.B) {
+	dir := b.TempDir()
+	for i := 0; i < 500; i++ {
+		sub := "src"
+		if i%2 == 0 {
+			sub = "node_modules"
+		}
+		p := filepath.Join(dir, sub, fmt.Sprintf("d%d", i%10), fmt.Sprintf("f%d.txt", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, bytes.Repeat([]byte("x"), 2048), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("node_modules\n*.log\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	bc, err := prepareContext(dir, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := bc.writeTar(io.Discard); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
