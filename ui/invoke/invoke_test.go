@@ -275,3 +275,16 @@ func TestElapsedTickOnlyWhileRunning(t *testing.T) {
 		t.Fatal("tick kept running after the result arrived")
 	}
 }
+
+func TestGoldenHTTPPicker(t *testing.T) {
+	m := newPane(Options{
+		Address: cloud.Address{Provider: cloud.GCP, Project: "p", Region: "europe-west1", Function: "api"},
+		HTTP:    true,
+		Saved:   map[string]string{"create": `{"name":"x"}`, "list": ""},
+		History: []string{`{"a": 1}`, "plain text body"},
+	})
+	m.Update(press("m"))
+	m.Update(press("p"))
+	m.Update(press("j"))
+	golden.RequireEqual(t, m.View())
+}

@@ -571,6 +571,14 @@ func (m *Model) validationLine() string {
 	if m.invalid != nil {
 		return m.theme.Error.Render("✗ " + m.invalid.Error())
 	}
+	if m.http {
+		switch v := m.editor.Value(); {
+		case strings.TrimSpace(v) == "":
+			return m.theme.OK.Render("✓ no body")
+		case !looksJSON(v):
+			return m.theme.OK.Render("✓ text body")
+		}
+	}
 	return m.theme.OK.Render("✓ valid JSON")
 }
 

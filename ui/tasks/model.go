@@ -47,7 +47,9 @@ type Model struct {
 	ticking bool
 	frame   int
 
-	cache map[string]cachedRow
+	cache   map[string]cachedRow
+	headerW int
+	headerS string
 }
 
 type cachedRow struct {
@@ -288,7 +290,9 @@ const (
 	colProg    = 18
 )
 
-// View implements common.Pane.
+// View implements common.Pane. Every line is built at the pane's width:
+// rows come from the cache already fitted, so a frame re-measures nothing
+// that did not change.
 func (m *Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
@@ -311,22 +315,23 @@ func (m *Model) View() string {
 	for i := m.offset; i < len(m.rows) && i < m.offset+body; i++ {
 		lines = append(lines, m.row(i))
 	}
+	blank := strings.Repeat(" ", m.width)
 	for len(lines) < 1+body {
-		lines = append(lines, "")
+		lines = append(lines, blank)
 	}
-	lines = append(lines, detail...)
+	for _, d := range detail {
+		lines = append(lines, m.fit(d))
+	}
 	return m.finish(lines)
 }
 
+// finish pads with blank lines to the pane height; lines are already fitted.
 func (m *Model) finish(lines []string) string {
+	blank := strings.Repeat(" ", m.width)
 	for len(lines) < m.height {
-		lines = append(lines, "")
+		lines = append(lines, blank)
 	}
-	lines = lines[:m.height]
-	for i, l := range lines {
-		lines[i] = m.fit(l)
-	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines[:m.height], "\n")
 }
 
 // fit pads or cuts a styled line to exactly the pane width.
@@ -365,11 +370,15 @@ func cell(s string, w int) string {
 }
 
 func (m *Model) header() string {
+	if m.headerW == m.width && m.headerS != "" {
+		return m.headerS
+	}
 	h := strings.Join([]string{
 		cell("STATE", colState), cell("KIND", colKind), cell("TARGET", m.targetWidth()),
 		cell("ELAPSED", colElapsed), cell("PROGRESS", colProg), cell("LAST LINE", m.lastWidth()),
 	}, " ")
-	return m.theme.Header.Render(h)
+	m.headerW, m.headerS = m.width, m.fit(wrapStyle(m.theme.Header, h))
+	return m.headerS
 }
 
 func (m *Model) row(i int) string {
@@ -408,6 +417,7 @@ func (m *Model) row(i int) string {
 	default:
 		out = wrapStyle(st, stateCell) + " " + rest
 	}
+	out = m.fit(out)
 	m.cache[r.ID] = cachedRow{key: k, out: out}
 	return out
 }
