@@ -58,7 +58,7 @@ func main() {
 // the network: every client is created lazily by its backend.
 func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	path, explicit := config.ConfigPath(g.ConfigPath)
-	cfg, err := config.Load(config.LoadOptions{Path: path, Explicit: explicit, Env: os.Environ()})
+	cfg, err := config.Load(config.LoadOptions{Path: path, Explicit: explicit, Env: os.Environ(), KeyActions: app.KeyActions()})
 	if err != nil {
 		return nil, cli.UsageError(err)
 	}
@@ -424,10 +424,6 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Output:          outPane,
 		LogBufferLines:  d.cfg.Logs.BufferLines,
 	})
-	keys := config.DefaultKeys()
-	for k, v := range d.cfg.UI.Keys {
-		keys[k] = v
-	}
 	model := app.New(ctx, app.Options{
 		Images:       d.engine,
 		DockerHost:   d.engine.Host(),
@@ -439,7 +435,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Output:       outPane,
 		RunningTasks: d.runner.Running,
 		Handle:       flow.Handle,
-		Keys:         keys,
+		Keys:         d.cfg.UI.Keys, // the app keeps its defaults for the rest
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
 	})
