@@ -113,6 +113,7 @@ func KeyActions() []string {
 		out = append(out, n)
 	}
 	slices.Sort(out)
+	out = append(out, table.NavActionNames...)
 	out = append(out, images.ActionNames()...)
 	return append(out, functions.ActionNames()...)
 }

@@ -43,13 +43,17 @@ func sampleListers() []cloud.Lister {
 // probe wraps the root model and keeps the last frame it drew, so a test
 // can look at the whole current screen (the renderer only writes diffs).
 type probe struct {
-	m    *Model
-	mu   *sync.Mutex
-	last *string
+	m       *Model
+	mu      *sync.Mutex
+	last    *string
+	updates *int
 }
 
 func (p probe) Init() tea.Cmd { return p.m.Init() }
 func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	p.mu.Lock()
+	*p.updates++
+	p.mu.Unlock()
 	_, cmd := p.m.Update(msg)
 	return p, cmd
 }
@@ -73,7 +77,7 @@ func start(t *testing.T, opts Options, w, h int) *harness {
 		opts.Images = sampleImages()
 	}
 	opts.NoColor = true
-	p := probe{m: New(t.Context(), opts), mu: &sync.Mutex{}, last: new(string)}
+	p := probe{m: New(t.Context(), opts), mu: &sync.Mutex{}, last: new(string), updates: new(int)}
 	tm := teatest.NewTestModel(t, p, teatest.WithInitialTermSize(w, h))
 	hs := &harness{t: t, tm: tm, p: p}
 	t.Cleanup(func() { _ = tm.Quit() })
@@ -350,4 +354,20 @@ func TestShowOutputFocusesAndMounts(t *testing.T) {
 	h.tm.Send(common.ShowOutputMsg{Pane: &placeholder{title: "Invocation", text: "hello from the lead"}})
 	h.waitText("hello from the lead")
 	h.wait("output focused", func(string) bool { return strings.Contains(h.screen(), "┏━4 Invocation") })
+}
+
+// TestIdleRunsNoTimers: once everything has loaded, nothing of fndeck's
+// wakes the program (no spinner, no polling, no retry timer).
+func TestIdleRunsNoTimers(t *testing.T) {
+	h := start(t, Options{Listers: sampleListers()}, 140, 34)
+	h.waitText("thumbnailer:v3")
+	h.waitText("aws sso login")
+	h.waitGone("loading")
+	time.Sleep(300 * time.Millisecond) // let the last lazy inspect/describe land
+	count := func() int { h.p.mu.Lock(); defer h.p.mu.Unlock(); return *h.p.updates }
+	before := count()
+	time.Sleep(time.Second)
+	if n := count() - before; n != 0 {
+		t.Fatalf("%d messages reached the model in one idle second", n)
+	}
 }

@@ -195,6 +195,7 @@ func New(opts Options) *Pane {
 		},
 		Empty: "no functions",
 	})
+	p.tbl.Keys.Remap(opts.Keys)
 	p.applyTheme(opts.Theme)
 	p.rebuild()
 	return p
@@ -419,6 +420,12 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 				if full, ok := msg.fns[f.Address]; ok {
 					full.Partial = false
 					g.res.Functions[i] = full
+				} else if err, ok := msg.err[f.Address]; ok {
+					// Keep what the listing said and show why the rest is missing.
+					f.Partial = false
+					f.State = "unknown"
+					f.StatusReason = "describing: " + err.Error()
+					g.res.Functions[i] = f
 				}
 			}
 		}

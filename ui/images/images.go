@@ -180,6 +180,7 @@ func New(opts Options) *Pane {
 		Compare:    compareRows,
 		Empty:      "no images",
 	})
+	p.tbl.Keys.Remap(opts.Keys)
 	p.applyTheme(opts.Theme)
 	p.tbl.SortBy(0, false)
 	return p

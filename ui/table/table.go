@@ -85,6 +85,19 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
+// NavActionNames are the remappable navigation action names.
+var NavActionNames = []string{"nav.up", "nav.down", "nav.top", "nav.bottom", "nav.pageup", "nav.pagedown"}
+
+// Remap applies user keys (action name → keys) to the navigation bindings.
+func (k *KeyMap) Remap(keys map[string][]string) {
+	for i, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
+		if ks, ok := keys[NavActionNames[i]]; ok && len(ks) > 0 {
+			b.SetKeys(ks...)
+			b.SetHelp(strings.Join(ks, "/"), b.Help().Desc)
+		}
+	}
+}
+
 // Bindings lists the navigation bindings for help.
 func (k KeyMap) Bindings() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}
