@@ -288,3 +288,13 @@ func TestGoldenHTTPPicker(t *testing.T) {
 	m.Update(press("j"))
 	golden.RequireEqual(t, m.View())
 }
+
+func TestPasteIsValidated(t *testing.T) {
+	m := newPane(Options{})
+	m.Edit()
+	m.editor.SetValue("")
+	m.Update(tea.PasteMsg{Content: "{\"a\": [1, 2,]}"})
+	if err := m.Invalid(); err == nil || !strings.Contains(err.Error(), "line 1, column 13") {
+		t.Fatalf("pasted payload: %v (%q)", err, m.Payload())
+	}
+}

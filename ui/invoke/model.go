@@ -303,8 +303,12 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		return m, m.handleKey(msg)
 	}
 	if m.mode == modeEdit {
+		// Paste and cursor blinks arrive here; a paste changes the payload.
 		var cmd tea.Cmd
 		m.editor, cmd = m.editor.Update(msg)
+		if _, ok := msg.(tea.PasteMsg); ok {
+			m.validate()
+		}
 		return m, cmd
 	}
 	return m, nil
