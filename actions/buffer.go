@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrBufferClosed is returned by Write after Close.
@@ -177,6 +178,15 @@ func (b *Buffer) pushBytes(now time.Time, p []byte, cut int) {
 // push stores one line (lock held), evicting the oldest lines over the bounds.
 func (b *Buffer) push(now time.Time, text string, cut int) {
 	if cut > 0 {
+		// Cut on a rune boundary so the kept part stays valid UTF-8.
+		for k := 0; k < utf8.UTFMax && len(text) > 0; k++ {
+			r, size := utf8.DecodeLastRuneInString(text)
+			if r != utf8.RuneError || size != 1 {
+				break
+			}
+			text = text[:len(text)-1]
+			cut++
+		}
 		text += "… [" + strconv.Itoa(cut) + " bytes cut]"
 	}
 	ln := Line{Seq: b.next, Time: now, Text: text}

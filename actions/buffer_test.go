@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func texts(ls []Line) []string {
@@ -244,4 +245,17 @@ func BenchmarkBufferSinceFull(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestBufferCutKeepsUTF8(t *testing.T) {
+	b := NewBuffer(10, 256) // line cap 64
+	b.AddLine(strings.Repeat("a", 63) + strings.Repeat("é", 10))
+	lines, _, _, _ := b.Since(0)
+	kept, _, _ := strings.Cut(lines[0].Text, "…")
+	if !utf8.ValidString(lines[0].Text) || kept != strings.Repeat("a", 63)+" [" && kept != strings.Repeat("a", 63) {
+		t.Fatalf("cut line %q", lines[0].Text)
+	}
+	if !strings.HasSuffix(lines[0].Text, "[20 bytes cut]") {
+		t.Fatalf("cut line %q", lines[0].Text)
+	}
 }

@@ -44,7 +44,8 @@ const (
 
 // LockTarget takes the per-target lock that serializes deploys and rollbacks
 // to one target across goroutines and fndeck processes (an flock on
-// StateDir/locks/<key>.lock). It waits, polling with backoff, until the lock
+// StateDir/locks/<key>.lock). The key leaves out a Lambda qualifier: a
+// deploy through an alias still updates the one function. It waits, polling with backoff, until the lock
 // is free or ctx ends; the error then says who holds it. unlock releases it.
 func LockTarget(ctx context.Context, stateDir string, target cloud.Address) (unlock func(), err error) {
 	return LockTargetWait(ctx, stateDir, target, nil)
@@ -57,6 +58,7 @@ func LockTargetWait(ctx context.Context, stateDir string, target cloud.Address, 
 	if target.IsZero() {
 		return nil, fmt.Errorf("locking target: empty address: %w", cloud.ErrInvalid)
 	}
+	target.Qualifier = ""
 	return lockFile(ctx, filepath.Join(stateDir, "locks", fileKey(target.Key())+".lock"), target.Key(), waiting)
 }
 

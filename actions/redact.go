@@ -19,6 +19,9 @@ const minSecretLen = 4
 // that looks like a credential whatever its origin (see Redact). It is safe
 // for concurrent use.
 type Redactor struct {
+	// parent's registered values are redacted too (a task's redactor
+	// inherits the runner's).
+	parent   *Redactor
 	mu       sync.RWMutex
 	secrets  []string
 	replacer *strings.Replacer
@@ -109,15 +112,20 @@ func SecretName(name string) bool {
 // fields, X-Amz-Security-Token/Signature, JWTs, --password flags, URL
 // passwords, and NAME=value where SecretName(NAME).
 func (r *Redactor) Redact(s string) string {
-	if r != nil {
-		r.mu.RLock()
-		rep := r.replacer
-		r.mu.RUnlock()
-		if rep != nil {
-			s = rep.Replace(s)
-		}
+	return RedactPatterns(r.replaceRegistered(s))
+}
+
+func (r *Redactor) replaceRegistered(s string) string {
+	if r == nil {
+		return s
 	}
-	return RedactPatterns(s)
+	r.mu.RLock()
+	rep := r.replacer
+	r.mu.RUnlock()
+	if rep != nil {
+		s = rep.Replace(s)
+	}
+	return r.parent.replaceRegistered(s)
 }
 
 // RedactPatterns applies only the credential patterns of Redact. Each

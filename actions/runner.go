@@ -38,7 +38,15 @@ type RunnerOptions struct {
 	BufferLines, BufferBytes int
 	// Now is the clock for task timestamps (default time.Now).
 	Now func() time.Time
+	// KeepFinished is how many finished tasks (with their output rings)
+	// stay listed; older ones are forgotten so a long session does not
+	// keep every ring. <= 0 means DefaultKeepFinished. A finished task a
+	// queued task still depends on is kept.
+	KeepFinished int
 }
+
+// DefaultKeepFinished is RunnerOptions.KeepFinished's default.
+const DefaultKeepFinished = 200
 
 // Runner admits, runs and tracks tasks. All methods are safe for concurrent use.
 type Runner struct {
@@ -55,6 +63,10 @@ type Runner struct {
 	closed  bool
 	changed chan struct{}
 	wg      sync.WaitGroup
+
+	// secrets are redacted from every task's output (values known to the
+	// whole program, e.g. registry passwords from the docker config).
+	secrets *Redactor
 }
 
 type task struct {
@@ -75,6 +87,9 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 	if opts.Limit <= 0 {
 		opts.Limit = DefaultLimit
 	}
+	if opts.KeepFinished <= 0 {
+		opts.KeepFinished = DefaultKeepFinished
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -89,6 +104,7 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		now:     now,
 		tasks:   map[ID]*task{},
 		changed: make(chan struct{}, 1),
+		secrets: NewRedactor(),
 	}
 	if opts.StateDir != "" {
 		r.taskDir = filepath.Join(opts.StateDir, "tasks")
@@ -153,7 +169,7 @@ func (r *Runner) submitLocked(s Spec, retryOf ID) ID {
 	t := &task{
 		spec: s,
 		buf:  NewBuffer(r.opts.BufferLines, r.opts.BufferBytes),
-		red:  NewRedactor(),
+		red:  &Redactor{parent: r.secrets},
 		done: make(chan struct{}),
 		info: TaskInfo{
 			ID:      r.nextID,
@@ -221,7 +237,57 @@ func (r *Runner) scheduleLocked() {
 	for _, id := range admissible(queued, running, r.opts.Limit) {
 		r.startLocked(r.tasks[id])
 	}
+	r.forgetLocked()
 }
+
+// forgetLocked drops the tasks that finished longest ago beyond KeepFinished.
+func (r *Runner) forgetLocked() {
+	var finished []*task
+	for _, t := range r.order {
+		if t.info.State.Final() {
+			finished = append(finished, t)
+		}
+	}
+	over := len(finished) - r.opts.KeepFinished
+	if over <= 0 {
+		return
+	}
+	needed := map[ID]bool{}
+	for _, t := range r.order {
+		if t.info.State == Queued {
+			for _, d := range t.info.After {
+				needed[d] = true
+			}
+		}
+	}
+	slices.SortStableFunc(finished, func(a, b *task) int {
+		if c := a.info.Finished.Compare(b.info.Finished); c != 0 {
+			return c
+		}
+		return int(a.info.ID) - int(b.info.ID)
+	})
+	for _, t := range finished {
+		if over == 0 {
+			break
+		}
+		if !needed[t.info.ID] {
+			delete(r.tasks, t.info.ID)
+			over--
+		}
+	}
+	kept := r.order[:0]
+	for _, t := range r.order {
+		if _, ok := r.tasks[t.info.ID]; ok {
+			kept = append(kept, t)
+		}
+	}
+	clear(r.order[len(kept):])
+	r.order = kept
+}
+
+// Secret registers a value to redact from every task's output, error and
+// summary from now on.
+func (r *Runner) Secret(value string) { r.secrets.Add(value) }
 
 func (r *Runner) startLocked(t *task) {
 	ctx, cancel := context.WithCancel(r.ctx)
@@ -339,7 +405,9 @@ func (r *Runner) Cancel(id ID) {
 	r.notify()
 }
 
-// Retry submits a new task with the same spec as a finished one.
+// Retry submits a new task with the same spec as a finished one. Its After
+// list is the same: retrying a task whose dependency failed skips it again,
+// so retry the dependency first.
 func (r *Runner) Retry(id ID) (ID, error) {
 	r.mu.Lock()
 	t, ok := r.tasks[id]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -235,7 +236,13 @@ func TestRunnerRetry(t *testing.T) {
 	}
 	gate := make(chan struct{})
 	defer close(gate)
-	busy := r.Submit(Spec{Kind: KindLogs, Run: func(ctx context.Context, _ Output) error { <-gate; return nil }})
+	busy := r.Submit(Spec{Kind: KindLogs, Run: func(ctx context.Context, _ Output) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+		return nil
+	}})
 	if _, err := r.Retry(busy); err == nil || !strings.Contains(err.Error(), "still") {
 		t.Fatalf("Retry of an unfinished task: %v", err)
 	}
@@ -479,7 +486,10 @@ func TestRunnerTasksAreCopies(t *testing.T) {
 	gate := make(chan struct{})
 	id := r.Submit(Spec{Kind: KindPush, Run: func(ctx context.Context, out Output) error {
 		out.Progress(cloud.Progress{ID: "l1", Current: 1})
-		<-gate
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
 		out.Progress(cloud.Progress{ID: "l1", Current: 2})
 		return nil
 	}})
@@ -489,5 +499,52 @@ func TestRunnerTasksAreCopies(t *testing.T) {
 	wait(t, r, id)
 	if snap[0].Progress[0].Current != 1 || snap[0].State != Running {
 		t.Fatalf("snapshot changed under the caller: %+v", snap[0])
+	}
+}
+
+func TestRunnerWideSecretAndForgetting(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{KeepFinished: 3, Limit: 2}) // invokes run one by one
+	r.Secret("registry-pass-77")
+	gate := make(chan struct{})
+	build := r.Submit(Spec{Kind: KindBuild, Target: "img", Run: func(ctx context.Context, out Output) error {
+		select {
+		case <-gate:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}})
+	push := r.Submit(Spec{Kind: KindPush, Target: "img", After: []ID{build}, Run: func(_ context.Context, out Output) error {
+		out.Line("login registry-pass-77")
+		return nil
+	}})
+	var ids []ID
+	for range 5 {
+		ids = append(ids, r.Submit(Spec{Kind: KindInvoke, Run: func(context.Context, Output) error { return nil }}))
+	}
+	// Finished tasks may be forgotten at once, so Wait could miss them.
+	waitUntil(t, r, "the invokes finish", func() bool {
+		for _, id := range ids {
+			if info, ok := r.Get(id); ok && !info.State.Final() {
+				return false
+			}
+		}
+		return true
+	})
+	close(gate)
+	if info := wait(t, r, push); info.State != Succeeded || info.LastLine != "login "+Redacted {
+		t.Fatalf("push: %s last line %q", info.State, info.LastLine)
+	}
+	var left []ID
+	for _, ti := range r.Tasks() {
+		left = append(left, ti.ID)
+	}
+	// Three finished tasks stay: the last invoke, then build and push,
+	// which finished last (forgetting goes by finish time, not submit order).
+	if !slices.Equal(left, []ID{build, push, ids[4]}) || r.Output(ids[0]) != nil {
+		t.Fatalf("tasks left %v, want %v", left, []ID{build, push, ids[4]})
+	}
+	if _, ok := r.Get(ids[0]); ok {
+		t.Fatal("oldest finished task still listed")
 	}
 }

@@ -365,3 +365,17 @@ func TestFigures(t *testing.T) {
 		t.Fatalf("empty: %+v %+v", c, w)
 	}
 }
+
+func TestLockTargetIgnoresQualifier(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := LockTarget(t.Context(), dir, mustAddr(t, "lambda:eu-west-1/fn:live"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := LockTarget(ctx, dir, mustAddr(t, "lambda:eu-west-1/fn")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the unqualified function was not locked by its alias: %v", err)
+	}
+}
