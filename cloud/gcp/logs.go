@@ -434,6 +434,13 @@ func (b *Backend) runTail(ctx context.Context, key string, h *tailHub) {
 			backoff = time.Second
 		}
 		if err != nil && !retryableTailError(err) {
+			// Unlist the hub first: a reader arriving now starts a fresh
+			// tail instead of joining one that will never deliver.
+			b.mu.Lock()
+			if b.tails[key] == h {
+				delete(b.tails, key)
+			}
+			b.mu.Unlock()
 			h.fail(ctx, err)
 			return
 		}
