@@ -21,7 +21,7 @@ type lineSink struct {
 	lines []string
 }
 
-func (s *lineSink) Line(text string) { s.mu.Lock(); s.lines = append(s.lines, text); s.mu.Unlock() }
+func (s *lineSink) Line(text string)        { s.mu.Lock(); s.lines = append(s.lines, text); s.mu.Unlock() }
 func (s *lineSink) Progress(cloud.Progress) {}
 func (s *lineSink) text() string {
 	s.mu.Lock()
