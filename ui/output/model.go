@@ -37,6 +37,7 @@ type entry struct {
 	text   string // sanitized, one line
 	sev    string // log lines only: severity, upper-case
 	notice bool   // a line fndeck emits about a log stream
+	cont   bool   // continuation of a multi-line log event: blank severity gutter
 	ascii  bool
 	json   string // log lines with a JSON payload: the payload, sanitized
 
@@ -221,15 +222,24 @@ func (m *Model) AppendLogLines(lines []cloud.LogLine) {
 		if msg == "" && len(l.JSON) > 0 {
 			msg = string(l.JSON)
 		}
-		t := sanitize.Line(strings.TrimRight(msg, "\r\n"))
+		// A multi-line event (a stack trace) shows as its lines, the first
+		// with time, severity and stream, the rest indented under it.
+		parts := strings.Split(strings.TrimRight(msg, "\r\n"), "\n")
+		t := sanitize.Line(parts[0])
 		if l.Stream != "" {
 			t = sanitize.Line(l.Stream) + " " + t
 		}
-		e := entry{time: l.Time, text: t, ascii: isASCII(t), sev: strings.ToUpper(sanitize.Line(l.Severity)), notice: l.Notice}
+		sev := strings.ToUpper(sanitize.Line(l.Severity))
+		// Lines without a severity keep the gutter so messages align.
+		e := entry{time: l.Time, text: t, ascii: isASCII(t), sev: sev, cont: sev == "", notice: l.Notice}
 		if len(l.JSON) > 0 {
 			e.json = string(l.JSON)
 		}
 		m.push(e)
+		for _, p := range parts[1:] {
+			t := sanitize.Line(p)
+			m.push(entry{text: t, ascii: isASCII(t), cont: true, notice: l.Notice})
+		}
 	}
 }
 
@@ -418,7 +428,7 @@ func (m *Model) prefixWidth(e *entry) int {
 	if m.showTime {
 		w += len(timeFormat) + 1
 	}
-	if e.sev != "" {
+	if e.sev != "" || e.cont {
 		w += sevWidth + 1
 	}
 	return w
@@ -695,6 +705,10 @@ func (m *Model) renderRow(b *strings.Builder, r vrow) {
 		b.WriteString(m.theme.Muted.Render(ts))
 		b.WriteByte(' ')
 		used += len(timeFormat) + 1
+	}
+	if r.e.cont {
+		b.WriteString(strings.Repeat(" ", sevWidth+1))
+		used += sevWidth + 1
 	}
 	if r.e.sev != "" {
 		sev := shortSeverity(r.e.sev)
