@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -88,6 +89,13 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 		st.timeoutS = map[string]int{ModeLambda: defaultLambdaTimeoutS, ModeCloudRun: defaultCloudRunTimeoutS}[st.mode]
 	}
 	img, err := b.c.ImageInspect(ctx, image)
+	if errdefs.IsNotFound(err) && looksPullable(image) {
+		// A registry reference that is not here yet: pull it, as the platform would.
+		if perr := b.pull(ctx, image, out); perr != nil {
+			return cloud.DeployResult{}, fmt.Errorf("deploying %s: %w", target, perr)
+		}
+		img, err = b.c.ImageInspect(ctx, image)
+	}
 	if err != nil {
 		err = dockerErr("deploying "+target.String()+": image "+image, err)
 		if cloud.Hint(err) == "" {
@@ -251,6 +259,46 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	}
 	out.Line(fmt.Sprintf("%s is ready at http://127.0.0.1:%d", target, port))
 	return res, nil
+}
+
+// looksPullable reports whether ref names a registry (a host part with a
+// dot, a colon or "localhost" before the first slash): a bare "myapp:dev"
+// that is missing locally is a typo or an unbuilt image, not something to
+// fetch from Docker Hub behind the user's back.
+func looksPullable(ref string) bool {
+	host, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
+}
+
+// pull fetches ref, reporting progress on out.
+func (b *Backend) pull(ctx context.Context, ref string, out cloud.Sink) error {
+	opts := client.ImagePullOptions{}
+	if b.pullAuth != nil {
+		auth, err := b.pullAuth(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("registry credentials for %s: %w", ref, err)
+		}
+		opts.RegistryAuth = auth
+	}
+	out.Line("pulling " + ref)
+	resp, err := b.c.ImagePull(ctx, ref, opts)
+	if err != nil {
+		return dockerErr("pulling "+ref, err)
+	}
+	for m, err := range resp.JSONMessages(ctx) {
+		if err != nil {
+			return fmt.Errorf("pulling %s: %w", ref, err)
+		}
+		if m.Error != nil {
+			return fmt.Errorf("pulling %s: %s", ref, m.Error.Message)
+		}
+		if m.Progress != nil && m.ID != "" {
+			out.Progress(cloud.Progress{ID: m.ID, Status: m.Status, Current: m.Progress.Current, Total: m.Progress.Total})
+		} else if m.Status != "" {
+			out.Line(strings.TrimSpace(m.ID + " " + m.Status))
+		}
+	}
+	return nil
 }
 
 // waitReady polls until the container answers HTTP. A TCP accept is not

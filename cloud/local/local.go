@@ -74,6 +74,9 @@ type Options struct {
 	Region string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// PullAuth, when set, returns the base64 X-Registry-Auth value for
+	// pulling ref (a registry reference not present locally); nil pulls anonymously.
+	PullAuth func(ctx context.Context, ref string) (string, error)
 	// ReadyTimeout bounds the wait for a started container to answer (default 60 s).
 	ReadyTimeout time.Duration
 }
@@ -86,6 +89,7 @@ type Backend struct {
 	region       string
 	now          func() time.Time
 	readyTimeout time.Duration
+	pullAuth     func(ctx context.Context, ref string) (string, error)
 	http         *http.Client
 }
 
@@ -132,7 +136,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	return &Backend{
 		c: opts.Client, network: opts.Network, shimPath: opts.ShimPath, region: opts.Region,
-		now: opts.Now, readyTimeout: opts.ReadyTimeout,
+		now: opts.Now, readyTimeout: opts.ReadyTimeout, pullAuth: opts.PullAuth,
 		// No overall timeout: a streamed Cloud Run response may be long; ctx bounds it.
 		http: &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 4}},
 	}, nil

@@ -66,3 +66,40 @@ exec /var/runtime/bootstrap "$@"
 		})
 	}
 }
+
+// TestDeployPullsRegistryImage deploys a registry reference that is not in
+// the engine yet: the backend pulls it first.
+func TestDeployPullsRegistryImage(t *testing.T) {
+	c := newClient(t)
+	reg := cloudtest.StartRegistry(t, false)
+	local := buildImage(t, "./testdata/hello", "hello", `ENTRYPOINT ["/hello"]`)
+	remote := reg.Addr + "/" + cloudtest.UniqueName("fndeck-pull") + ":v1"
+	cloudtest.Docker(t, "tag", local, remote)
+	cloudtest.Docker(t, "push", remote)
+	cloudtest.Docker(t, "rmi", remote)
+	t.Cleanup(func() { _ = execCommand("docker", "rmi", "-f", remote) })
+
+	b := newBackend(t, c, shimFromSource(t))
+	ctx := testCtx(t)
+	name := cloudtest.UniqueName("pulled")
+	removeOnCleanup(t, name)
+	target := cloud.Address{Provider: cloud.Local, Function: name}
+	sink := &lineSink{}
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: remote}, sink); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if len(sink.lines) == 0 || sink.lines[0] != "pulling "+remote {
+		t.Errorf("deploy output does not say it pulled: %q", sink.lines)
+	}
+	r, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"pulled"}`)}, nil)
+	if err != nil || string(r.Response) != `{"greeting":"hello pulled"}` {
+		t.Fatalf("invoke: %v %s", err, r.Response)
+	}
+	// A bare name missing locally is not fetched from Docker Hub.
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: cloudtest.UniqueName("nosuch") + ":v1"}, nil); err == nil {
+		t.Error("deploying a missing bare image succeeded")
+	}
+	if r, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"still"}`)}, nil); err != nil || string(r.Response) != `{"greeting":"hello still"}` {
+		t.Errorf("a failed deploy broke the running function: %v %s", err, r.Response)
+	}
+}
