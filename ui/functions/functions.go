@@ -509,7 +509,7 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, p.keys.Rollback) && supports[cloud.RollBacker](l):
 		return msgCmd(common.RollbackRequestMsg{Address: addr})
 	case key.Matches(msg, p.keys.Remove) && supports[cloud.Remover](l):
-		rm := l.(cloud.Remover)
+		rm, _ := capability[cloud.Remover](l)
 		target, err := cloud.ParseAddress(addr)
 		if err != nil {
 			return msgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", addr, err)})
@@ -530,11 +530,32 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func supports[C any](l cloud.Lister) bool {
-	if l == nil {
-		return false
-	}
-	_, ok := l.(C)
+	_, ok := capability[C](l)
 	return ok
+}
+
+// Unwrapper is implemented by a Lister that wraps another (to change how it
+// lists); the pane looks through it for the capabilities the wrapper does
+// not implement itself.
+type Unwrapper interface{ Unwrap() cloud.Lister }
+
+// capability finds C on l or, through Unwrap, on what l wraps.
+func capability[C any](l cloud.Lister) (C, bool) {
+	for range 8 { // bounded: a wrapper cycle must not hang the UI
+		if l == nil {
+			break
+		}
+		if c, ok := l.(C); ok {
+			return c, true
+		}
+		u, ok := l.(Unwrapper)
+		if !ok {
+			break
+		}
+		l = u.Unwrap()
+	}
+	var zero C
+	return zero, false
 }
 
 // describeVisible fills Partial rows on screen through the Describer, in one
@@ -549,7 +570,7 @@ func (p *Pane) describeVisible() tea.Cmd {
 		if n.kind != kindFunction || !n.fn.Partial || p.described[n.fn.Address] {
 			continue
 		}
-		d, ok := p.lister(n).(cloud.Describer)
+		d, ok := capability[cloud.Describer](p.lister(n))
 		if !ok {
 			continue
 		}

@@ -274,3 +274,17 @@ func TestFilterKeepsTreeHeaders(t *testing.T) {
 		t.Fatal("headers dropped by the filter")
 	}
 }
+
+type wrapped struct{ fake.Basic }
+
+func (w wrapped) Unwrap() cloud.Lister { return w.L }
+
+func TestCapabilitiesFoundThroughWrappers(t *testing.T) {
+	local, _, _ := listers()
+	p := newPane(t, []cloud.Lister{wrapped{fake.Basic{L: local}}}, 100, 12)
+	drive(t, p, p.Init())
+	selectName(t, p, "echo")
+	if !hasKey(p, "invoke") || !hasKey(p, "remove") {
+		t.Fatalf("keys through a wrapper: %v", p.Keys())
+	}
+}
