@@ -17,6 +17,7 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -47,7 +48,7 @@ type Options struct {
 	// nil means every deploy image is treated as a registry reference.
 	ImageInspector func(ctx context.Context, ref string) (cloud.ImageDetail, error)
 	// Concurrency bounds the AWS API calls in flight at once across every
-	// profile and region (default 256). Per account×region rates are bounded
+	// profile and region (default 512). Per account×region rates are bounded
 	// separately to stay under Lambda's control-plane limits.
 	Concurrency int
 	// DescribeAll makes List fill every row with GetFunction before emitting
@@ -101,7 +102,7 @@ var (
 // per profile on first use.
 func New(opts Options) *Backend {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 256
+		opts.Concurrency = 512
 	}
 	if opts.WaitMinDelay <= 0 {
 		opts.WaitMinDelay = time.Second
@@ -205,6 +206,15 @@ func (b *Backend) config(ctx context.Context, p *profileState) (sdkaws.Config, e
 		}
 		if b.opts.HTTPClient != nil {
 			lo = append(lo, config.WithHTTPClient(b.opts.HTTPClient))
+		} else {
+			// A listing keeps up to Concurrency calls in flight, 20 or so per
+			// regional endpoint; keeping those connections (TLS on AWS) alive
+			// between pages and describes saves a handshake per call.
+			idle := b.opts.Concurrency
+			lo = append(lo, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+				tr.MaxIdleConns = idle
+				tr.MaxIdleConnsPerHost = idle
+			})))
 		}
 		cfg, err := config.LoadDefaultConfig(ctx, lo...)
 		if err != nil {

@@ -47,7 +47,7 @@ func collect(t *testing.T, b *Backend, f cloud.ListFilter) []cloud.GroupResult {
 }
 
 // writeProfiles writes a shared credentials file with one profile per key.
-func writeProfiles(t *testing.T, profiles map[string]string) {
+func writeProfiles(t testing.TB, profiles map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
 	var cred, conf strings.Builder

@@ -100,7 +100,7 @@ func newFakeAWS(t testing.TB) *fakeAWS {
 }
 
 // env points the SDK at the fake with the given access key (one per account).
-func (f *fakeAWS) env(t *testing.T, accessKey string) {
+func (f *fakeAWS) env(t testing.TB, accessKey string) {
 	t.Setenv("AWS_ENDPOINT_URL", f.srv.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
