@@ -159,6 +159,12 @@ type credentialsFile struct {
 // audience is the OAuth client, not the service URL, which Cloud Run accepts
 // for users holding roles/run.invoker.
 func (b *Backend) idToken(ctx context.Context, audience string) (string, error) {
+	if len(b.opts.CredentialsJSON) == 0 && b.opts.RunEndpoint != "" && endpointIsLoopback(b.opts.RunEndpoint) {
+		// A loopback Cloud Run endpoint is an emulator or a test: like its
+		// gRPC calls, its services are called without credentials, and ADC
+		// discovery (which may probe the metadata server) is not started.
+		return "", errors.New("no id token: the cloud run endpoint is a loopback emulator")
+	}
 	b.mu.Lock()
 	if tok, ok := b.idTokens[audience]; ok && tok.Valid() {
 		b.mu.Unlock()

@@ -140,3 +140,23 @@ func TestInvokeJSONResponseAndUnauthenticated(t *testing.T) {
 		t.Errorf("invoke with own token = %s, %v", res.Response, err)
 	}
 }
+
+func TestInvokeAgainstLoopbackEmulatorSendsNoToken(t *testing.T) {
+	var auth atomic.Value
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer app.Close()
+	f, addr := startFakeCloudRun(t)
+	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
+	b := New(Options{RunEndpoint: addr})
+	defer b.Close()
+	res, err := b.Invoke(context.Background(), cloud.InvokeRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api")}, nil)
+	if err != nil || string(res.Body) != "ok" || auth.Load() != "" {
+		t.Fatalf("invoke = %q, %v, Authorization %q", res.Body, err, auth.Load())
+	}
+	if b.creds != nil {
+		t.Error("ADC was loaded for a loopback emulator")
+	}
+}
