@@ -175,7 +175,7 @@ func (e *Engine) cleanupCancelledBuild(ctx context.Context, tr *buildTracker, ta
 		if err == nil {
 			for _, c := range list.Items {
 				if strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), tr.lastImage) &&
-					c.Created >= start.Unix()-1 && len(c.Labels) == 0 && !contains(ids, c.ID) {
+					c.Created >= start.Unix()-1 && !contains(ids, c.ID) {
 					ids = append(ids, c.ID)
 				}
 			}
