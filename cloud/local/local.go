@@ -322,3 +322,32 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Stop stops the function's container and keeps it (and its settings) for Start.
+func (b *Backend) Stop(ctx context.Context, target cloud.Address) error {
+	s, err := b.mustFind(ctx, target)
+	if err != nil {
+		return err
+	}
+	timeout := 5
+	if _, err := b.c.ContainerStop(ctx, s.ID, client.ContainerStopOptions{Timeout: &timeout}); err != nil {
+		return dockerErr("stopping "+target.String(), err)
+	}
+	return nil
+}
+
+// Start starts a stopped function again and waits until it answers HTTP.
+func (b *Backend) Start(ctx context.Context, target cloud.Address) error {
+	s, err := b.mustFind(ctx, target)
+	if err != nil {
+		return err
+	}
+	if _, err := b.c.ContainerStart(ctx, s.ID, client.ContainerStartOptions{}); err != nil {
+		return dockerErr("starting "+target.String(), err)
+	}
+	port, _ := strconv.Atoi(s.Labels[LabelPort])
+	if err := b.waitReady(ctx, s.ID, s.Labels[LabelMode], port); err != nil {
+		return fmt.Errorf("starting %s: %w", target, err)
+	}
+	return nil
+}

@@ -250,6 +250,22 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 		t.Errorf("after rollback: %v %s", err, r4.Response)
 	}
 
+	step("stop and start")
+	if err := b.Stop(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target}, nil); !errors.Is(err, cloud.ErrConflict) {
+		t.Errorf("invoke of a stopped function: %v", err)
+	}
+	if d, err := b.Describe(ctx, target); err != nil || d.State != "exited" || d.Ready == nil || *d.Ready {
+		t.Errorf("describe stopped: %v %+v", err, d)
+	}
+	if err := b.Start(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"restarted"}`)}, nil); err != nil || string(r.Response) != `{"greeting":"hello restarted"}` {
+		t.Errorf("after start: %v %s", err, r.Response)
+	}
 	step("remove")
 	if err := b.Remove(ctx, target); err != nil {
 		t.Fatal(err)
