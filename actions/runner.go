@@ -515,6 +515,10 @@ func (r *Runner) Close() {
 	r.cancel()
 }
 
+// maxPartialLine is the longest line a task's Write holds while waiting for
+// its newline; longer ones are broken there (the file still gets every byte).
+const maxPartialLine = 8 << 20
+
 // taskOutput is the Output handed to a task's Run.
 type taskOutput struct {
 	r *Runner
@@ -570,6 +574,12 @@ func (o *taskOutput) Write(p []byte) (int, error) {
 		p = p[i+1:]
 	}
 	o.partial = append(o.partial, p...)
+	if len(o.partial) > maxPartialLine {
+		// An endless line (binary output, a runaway writer) is broken up
+		// rather than held in memory without bound.
+		lines = append(lines, string(o.partial))
+		o.partial = o.partial[:0]
+	}
 	if len(lines) > 0 {
 		o.emitLocked(lines)
 	}

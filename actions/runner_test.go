@@ -548,3 +548,56 @@ func TestRunnerWideSecretAndForgetting(t *testing.T) {
 		t.Fatal("oldest finished task still listed")
 	}
 }
+
+func TestRunnerBreaksEndlessLine(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	chunk := []byte(strings.Repeat("q", 1<<20))
+	id := r.Submit(Spec{Kind: KindLogs, Run: func(_ context.Context, out Output) error {
+		for range 20 { // 20 MiB without a newline
+			out.Write(chunk)
+		}
+		return nil
+	}})
+	info := wait(t, r, id)
+	fi, err := os.Stat(info.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(info.LogFile)
+	body := string(b[strings.IndexByte(string(b), '\n')+1:])
+	if strings.Count(body, "q") != 20<<20 || strings.Count(body, "\n") < 2 || fi.Size() < 20<<20 {
+		t.Fatalf("file: %d bytes, %d newlines", fi.Size(), strings.Count(body, "\n"))
+	}
+}
+
+// BenchmarkOutputWrite measures a task's whole output path: line split,
+// redaction, ring and file.
+func BenchmarkOutputWrite(b *testing.B) {
+	r, err := NewRunner(RunnerOptions{StateDir: b.TempDir(), Context: b.Context()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	var chunk []byte
+	for i := range 64 {
+		chunk = fmt.Appendf(chunk, "Step %d/64 : RUN go build -o /app ./cmd/app && echo done path=/api/v1/items\n", i)
+	}
+	start := make(chan struct{})
+	finished := make(chan struct{})
+	id := r.Submit(Spec{Kind: KindBuild, Run: func(ctx context.Context, out Output) error {
+		<-start
+		for b.Loop() {
+			out.Write(chunk)
+		}
+		close(finished)
+		return nil
+	}})
+	b.ReportAllocs()
+	b.ResetTimer()
+	close(start)
+	<-finished
+	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "lines/s")
+	ctx, cancel := context.WithTimeout(b.Context(), hangBound)
+	defer cancel()
+	r.Wait(ctx, id)
+}
