@@ -166,3 +166,28 @@ func TestPingNegotiatesAPIVersion(t *testing.T) {
 		t.Fatalf("negotiated API version %q, daemon speaks %q", got, want)
 	}
 }
+
+// A docker context pointing at the test's engine is resolved and used.
+func TestContextEndpointReachesEngine(t *testing.T) {
+	base := newEngine(t)
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("DOCKER_HOST", "")
+	t.Setenv("DOCKER_CONTEXT", "")
+	writeContext(t, dir, "fndeck-test", base.Host(), false)
+	writeFiles(t, dir, map[string]string{"config.json": `{"currentContext":"fndeck-test"}`})
+	ep, err := Resolve("")
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if ep.Source != SourceContext || ep.Host != base.Host() || ep.String() != base.Host()+" (context fndeck-test)" {
+		t.Fatalf("Resolve = %+v (%s)", ep, ep)
+	}
+	e, err := New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Ping(testCtx(t)); err != nil {
+		t.Fatalf("Ping through the context: %v", err)
+	}
+}
