@@ -431,6 +431,9 @@ func (m *Model) prefixWidth(e *entry) int {
 	if e.sev != "" || e.cont {
 		w += sevWidth + 1
 	}
+	if w >= m.width {
+		return 0 // too narrow for the gutter: text only
+	}
 	return w
 }
 
@@ -697,7 +700,8 @@ func (m *Model) pad(s string, w int) string {
 
 func (m *Model) renderRow(b *strings.Builder, r vrow) {
 	used := 0
-	if m.showTime {
+	gutter := m.prefixWidth(r.e) > 0
+	if gutter && m.showTime {
 		ts := strings.Repeat(" ", len(timeFormat))
 		if r.first && !r.e.time.IsZero() {
 			ts = r.e.time.Format(timeFormat)
@@ -706,11 +710,11 @@ func (m *Model) renderRow(b *strings.Builder, r vrow) {
 		b.WriteByte(' ')
 		used += len(timeFormat) + 1
 	}
-	if r.e.cont {
+	if gutter && r.e.cont {
 		b.WriteString(strings.Repeat(" ", sevWidth+1))
 		used += sevWidth + 1
 	}
-	if r.e.sev != "" {
+	if gutter && r.e.sev != "" {
 		sev := shortSeverity(r.e.sev)
 		sev += strings.Repeat(" ", sevWidth-len(sev))
 		if r.first {
@@ -724,7 +728,11 @@ func (m *Model) renderRow(b *strings.Builder, r vrow) {
 	tw := max(0, m.width-used)
 	text, w := r.text, 0
 	if m.wrap {
-		w = textWidth(text, isASCII(text))
+		ascii := isASCII(text)
+		w = textWidth(text, ascii)
+		if w > tw { // a wide character in a pane narrower than it
+			text, w = window(text, 0, tw, ascii)
+		}
 	} else {
 		if r.text == r.e.text && !r.e.ascii {
 			e := r.e

@@ -6,18 +6,26 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/fndeck/fndeck/ui/sanitize"
-	"github.com/mattn/go-runewidth"
 )
 
-// Text here is already sanitized: no escapes or control characters, so a
-// column is a rune's display width and ASCII is one byte per column.
+// Text here is already sanitized: no escapes or control characters. ASCII is
+// one byte per column; anything else is measured per grapheme cluster the way
+// the renderer (x/ansi) measures it, so an emoji sequence or a combining
+// accent never makes a row wider than the pane.
 
-func runeWidth(r rune) int {
-	if r < 0x300 {
-		return 1
+// cluster returns the first grapheme cluster of s and its width.
+func cluster(s string) (string, int) {
+	if s[0] < utf8.RuneSelf && (len(s) == 1 || s[1] < utf8.RuneSelf) {
+		return s[:1], 1 // an ASCII byte not followed by a combining mark
 	}
-	return runewidth.RuneWidth(r)
+	c, w := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
+	if c == "" {
+		_, n := utf8.DecodeRuneInString(s)
+		return s[:n], 1
+	}
+	return c, w
 }
 
 func isASCII(s string) bool {
@@ -35,8 +43,10 @@ func textWidth(s string, ascii bool) int {
 		return len(s)
 	}
 	w := 0
-	for _, r := range s {
-		w += runeWidth(r)
+	for s != "" {
+		c, cw := cluster(s)
+		w += cw
+		s = s[len(c):]
 	}
 	return w
 }
@@ -60,13 +70,14 @@ func wrapRows(s string, w int, ascii bool) []string {
 	}
 	var rows []string
 	start, cols := 0, 0
-	for i, r := range s {
-		rw := runeWidth(r)
-		if cols+rw > w && i > start {
+	for i := 0; i < len(s); {
+		c, cw := cluster(s[i:])
+		if cols+cw > w && i > start {
 			rows = append(rows, s[start:i])
 			start, cols = i, 0
 		}
-		cols += rw
+		cols += cw
+		i += len(c)
 	}
 	return append(rows, s[start:])
 }
@@ -87,21 +98,23 @@ func window(s string, off, w int, ascii bool) (string, int) {
 	start, cols := -1, 0
 	end := len(s)
 	used := 0
-	for i, r := range s {
-		rw := runeWidth(r)
+	for i := 0; i < len(s); {
+		c, cw := cluster(s[i:])
 		if start < 0 {
 			if cols >= off {
 				start = i
 			} else {
-				cols += rw
+				cols += cw
+				i += len(c)
 				continue
 			}
 		}
-		if used+rw > w {
+		if used+cw > w {
 			end = i
 			break
 		}
-		used += rw
+		used += cw
+		i += len(c)
 	}
 	if start < 0 {
 		return "", 0
