@@ -36,6 +36,30 @@ func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth,
 	return cloud.RegistryAuth{Username: "oauth2accesstoken", Password: tok.AccessToken, ServerAddress: host, Expires: tok.Expiry}, true, nil
 }
 
+// LoginHint tells the user what to run when a Google registry refuses the
+// token (the docker engine's push asks auth providers for it).
+func (b *Backend) LoginHint(host string) string {
+	if !isGoogleRegistry(host) {
+		return ""
+	}
+	return hintLogin
+}
+
+// SetPusher sets the Pusher after New. It breaks the wiring cycle: the
+// docker engine's auth chain holds this backend (AuthFor), and this backend
+// pushes through that engine. Call it before the first Deploy.
+func (b *Backend) SetPusher(p cloud.Pusher) {
+	b.mu.Lock()
+	b.opts.Pusher = p
+	b.mu.Unlock()
+}
+
+func (b *Backend) pusher() cloud.Pusher {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.opts.Pusher
+}
+
 // accessToken returns an OAuth2 access token from Options.TokenSource or ADC.
 func (b *Backend) accessToken(ctx context.Context) (*oauth2.Token, error) {
 	ts := b.opts.TokenSource
@@ -108,7 +132,8 @@ func (b *Backend) deployableImage(ctx context.Context, req cloud.DeployRequest, 
 	if host != "" && cloudRunCanPull(host) {
 		return req.Image, nil
 	}
-	if b.opts.Pusher == nil {
+	pusher := b.pusher()
+	if pusher == nil {
 		return "", fmt.Errorf("image %s is not in a registry cloud run can pull from (artifact registry, gcr.io, docker hub) and no pusher is configured: %w", req.Image, cloud.ErrInvalid)
 	}
 	to := artifactTarget(req.Target, req.Image)
@@ -120,7 +145,7 @@ func (b *Backend) deployableImage(ctx context.Context, req cloud.DeployRequest, 
 	} else {
 		out.Line(fmt.Sprintf("copying %s to %s: cloud run cannot pull from %s", req.Image, to, host))
 	}
-	res, err := b.opts.Pusher.Push(ctx, cloud.PushOptions{Ref: req.Image, To: to}, out)
+	res, err := pusher.Push(ctx, cloud.PushOptions{Ref: req.Image, To: to}, out)
 	if err != nil {
 		return "", fmt.Errorf("pushing %s to %s: %w", req.Image, to, err)
 	}

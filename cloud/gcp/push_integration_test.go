@@ -1,0 +1,158 @@
+package gcp
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/cloud/docker"
+)
+
+// startTokenRegistry starts docker-registry on 127.0.0.1 whose only user is
+// Artifact Registry's "oauth2accesstoken" with token as password, so a push
+// succeeds only with the credentials AuthFor hands out.
+func startTokenRegistry(t *testing.T, token string) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		cloudtest.Missing(t, "docker-registry", "apt-get install docker-registry")
+	}
+	hp, err := exec.LookPath("htpasswd")
+	if err != nil {
+		cloudtest.Missing(t, "htpasswd", "apt-get install apache2-utils")
+	}
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", cloudtest.FreePort(t))
+	pw, err := exec.Command(hp, "-Bbn", "oauth2accesstoken", token).Output()
+	if err != nil {
+		t.Fatalf("htpasswd: %v", err)
+	}
+	hf := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(hf, pw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\nauth: {htpasswd: {realm: ar-test, path: %s}}\n",
+		filepath.Join(dir, "data"), addr, hf)
+	cf := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve", cf)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting docker-registry: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("docker-registry did not answer on %s: %v\n%s", addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDeployLocalImagePushesToArtifactRegistry runs the push seam for real:
+// a local image is deployed; fndeck creates the Artifact Registry repository
+// (--yes), pushes through the docker engine with AuthFor's token (the AR host
+// rewritten to a local registry that accepts only that token), and deploys
+// the pushed digest.
+func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
+	host := cloudtest.RequireDocker(t)
+	const token = "ya29.fake-access-token"
+	regAddr := startTokenRegistry(t, token)
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello.txt /hello.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte(cloudtest.UniqueName("hello")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := cloudtest.UniqueName("fndeck-gcp-push")
+	local := name + ":v1"
+	cloudtest.Docker(t, "build", "-q", "-t", local, dir)
+	pushed := regAddr + "/acme-web/fndeck/" + name + ":v1"
+	t.Cleanup(func() {
+		for _, ref := range []string{local, pushed, "europe-west1-docker.pkg.dev/acme-web/fndeck/" + name + ":v1"} {
+			_ = exec.Command("docker", "rmi", ref).Run()
+		}
+	})
+
+	f, runAddr := startFakeCloudRun(t)
+	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:v0", "https://api")
+	ar := &fakeArtifactRegistry{repos: map[string]bool{}}
+	arSrv := httptest.NewServer(ar)
+	defer arSrv.Close()
+
+	b := New(Options{RunEndpoint: runAddr, ArtifactRegistryEndpoint: arSrv.URL,
+		TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})})
+	defer b.Close()
+	ep := docker.Endpoint{Host: host}
+	eng, err := docker.New(ep, docker.WithAuth(cloud.AuthChain{b}),
+		docker.WithRewrite(map[string]string{"europe-west1-docker.pkg.dev": regAddr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	b.SetPusher(eng)
+
+	out := &lineSink{}
+	target := mustAddr(t, "cloudrun:acme-web/europe-west1/api")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: local, Yes: true}, out)
+	if err != nil {
+		t.Fatalf("Deploy: %v\n%s", err, out.text())
+	}
+	wantRepo := "europe-west1-docker.pkg.dev/acme-web/fndeck/" + name + "@sha256:"
+	if !strings.HasPrefix(res.NewImage, wantRepo) {
+		t.Errorf("deployed image = %s, want %s<digest>", res.NewImage, wantRepo)
+	}
+	if len(ar.created) != 1 {
+		t.Errorf("repositories created: %v", ar.created)
+	}
+	if !strings.Contains(out.text(), "pushing local image "+local) {
+		t.Errorf("output does not say the image was pushed:\n%s", out.text())
+	}
+	if strings.Contains(out.text(), token) {
+		t.Error("the access token appeared in the output")
+	}
+	f.mu.Lock()
+	img := f.updates[len(f.updates)-1].GetService().GetTemplate().GetContainers()[0].GetImage()
+	f.mu.Unlock()
+	if img != res.NewImage {
+		t.Errorf("UpdateService image = %s, want %s", img, res.NewImage)
+	}
+	// The registry really holds it, under the digest deployed.
+	digest := res.NewImage[strings.Index(res.NewImage, "@")+1:]
+	req, _ := http.NewRequest(http.MethodHead, "http://"+regAddr+"/v2/acme-web/fndeck/"+name+"/manifests/"+digest, nil)
+	req.SetBasicAuth("oauth2accesstoken", token)
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("registry HEAD manifest %s = %d", digest, resp.StatusCode)
+	}
+}
