@@ -150,82 +150,18 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	sort.Strings(names)
 	labels[LabelEnvNames] = strings.Join(names, ",")
 
-	cfg := &container.Config{Labels: labels}
-	host := &container.HostConfig{
-		NetworkMode: container.NetworkMode(b.network),
-		Resources:   container.Resources{Memory: int64(st.memoryMB) << 20, MemorySwap: int64(st.memoryMB) << 20},
+	var shimHostPath string
+	if st.mode == ModeLambda {
+		if shimHostPath, err = b.shimPath(ctx, img.Architecture); err != nil {
+			return res, fmt.Errorf("deploying %s: finding the runtime shim for linux/%s: %w", target, img.Architecture, err)
+		}
 	}
-	for _, k := range names {
-		cfg.Env = append(cfg.Env, k+"="+st.env[k])
-	}
-	var imgEntrypoint, imgCmd []string
+	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort,
+		shimHostPath: shimHostPath, labels: labels, envNames: names, revision: fmt.Sprintf("%s-%s", name, randomSuffix())}
 	if img.Config != nil {
-		imgEntrypoint, imgCmd = img.Config.Entrypoint, img.Config.Cmd
+		sp.entrypoint, sp.cmd = img.Config.Entrypoint, img.Config.Cmd
 	}
-	loopback := netip.MustParseAddr("127.0.0.1")
-	publish := func(containerPort int) {
-		p := network.MustParsePort(fmt.Sprintf("%d/tcp", containerPort))
-		cfg.ExposedPorts = network.PortSet{p: {}}
-		host.PortBindings = network.PortMap{p: {{HostIP: loopback, HostPort: strconv.Itoa(port)}}}
-	}
-
-	switch st.mode {
-	case ModeLambda:
-		arch := img.Architecture
-		shimHostPath, err := b.shimPath(ctx, arch)
-		if err != nil {
-			return res, fmt.Errorf("deploying %s: finding the runtime shim for linux/%s: %w", target, arch, err)
-		}
-		sc := shim.Config{
-			Function: name, Region: b.region, MemoryMB: st.memoryMB,
-			Timeout: time.Duration(st.timeoutS) * time.Second,
-			Command: append(append([]string{}, imgEntrypoint...), imgCmd...),
-		}
-		if len(imgCmd) > 0 {
-			sc.Handler = imgCmd[0]
-		}
-		if b.network == NetworkHost {
-			sc.InvokeAddr = fmt.Sprintf("127.0.0.1:%d", port)
-			sc.RuntimeAddr = fmt.Sprintf("127.0.0.1:%d", runtimePort)
-			labels[LabelRuntimePort] = strconv.Itoa(runtimePort)
-		} else {
-			// Inside its own network namespace; published on 127.0.0.1 only.
-			sc.InvokeAddr = fmt.Sprintf("0.0.0.0:%d", bridgeShimPort)
-			sc.RuntimeAddr = bridgeRuntimeAddr
-			publish(bridgeShimPort)
-		}
-		cfg.Entrypoint = append([]string{shimMountPath}, sc.Args()...)
-		cfg.Cmd = nil
-		cfg.Env = append(cfg.Env,
-			"AWS_LAMBDA_FUNCTION_NAME="+name,
-			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(st.memoryMB),
-			"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-			"AWS_REGION="+b.region,
-			"AWS_DEFAULT_REGION="+b.region,
-			"LAMBDA_TASK_ROOT=/var/task",
-			"LAMBDA_RUNTIME_DIR=/var/runtime",
-			"AWS_LAMBDA_RUNTIME_API="+sc.RuntimeAddr,
-			"TZ=:UTC",
-		)
-		host.Binds = []string{shimHostPath + ":" + shimMountPath + ":ro"}
-		host.ReadonlyRootfs = true
-		host.Tmpfs = map[string]string{"/tmp": "rw,exec,size=512m"}
-	case ModeCloudRun:
-		appPort := st.appPort
-		if b.network == NetworkHost {
-			appPort = port // the host's port is the container's: they share a network
-		} else if appPort == 0 {
-			appPort = defaultCloudRunPort
-		}
-		st.appPort = appPort
-		labels[LabelAppPort] = strconv.Itoa(appPort)
-		revision := fmt.Sprintf("%s-%s", name, randomSuffix())
-		cfg.Env = append(cfg.Env,
-			"PORT="+strconv.Itoa(appPort), "K_SERVICE="+name, "K_REVISION="+revision, "K_CONFIGURATION="+name)
-		if b.network == NetworkBridge {
-			publish(appPort)
-		}
-	}
+	cfg, host := buildContainer(sp)
 
 	tmpName := fmt.Sprintf("%s-new-%s", ContainerName(name), randomSuffix())
 	out.Line(fmt.Sprintf("creating %s from %s (%s, %d MB, %d s timeout, %s network)", ContainerName(name), image, st.mode, st.memoryMB, st.timeoutS, b.network))
@@ -299,6 +235,90 @@ func (b *Backend) pull(ctx context.Context, ref string, out cloud.Sink) error {
 		}
 	}
 	return nil
+}
+
+// containerSpec is everything a function's container is made from.
+type containerSpec struct {
+	name, network, region string
+	st                    settings
+	port, runtimePort     int // host ports on 127.0.0.1
+	shimHostPath          string
+	entrypoint, cmd       []string // the image's
+	labels                map[string]string
+	envNames              []string // sorted keys of st.env
+	revision              string   // K_REVISION
+}
+
+// buildContainer turns a spec into the engine's create request. It is pure
+// so the bridge-network shape, which this machine cannot run, is tested too.
+func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig) {
+	cfg := &container.Config{Labels: sp.labels}
+	host := &container.HostConfig{
+		NetworkMode: container.NetworkMode(sp.network),
+		Resources:   container.Resources{Memory: int64(sp.st.memoryMB) << 20, MemorySwap: int64(sp.st.memoryMB) << 20},
+	}
+	for _, k := range sp.envNames {
+		cfg.Env = append(cfg.Env, k+"="+sp.st.env[k])
+	}
+	loopback := netip.MustParseAddr("127.0.0.1")
+	publish := func(containerPort int) {
+		p := network.MustParsePort(fmt.Sprintf("%d/tcp", containerPort))
+		cfg.ExposedPorts = network.PortSet{p: {}}
+		host.PortBindings = network.PortMap{p: {{HostIP: loopback, HostPort: strconv.Itoa(sp.port)}}}
+	}
+
+	switch sp.st.mode {
+	case ModeLambda:
+		sc := shim.Config{
+			Function: sp.name, Region: sp.region, MemoryMB: sp.st.memoryMB,
+			Timeout: time.Duration(sp.st.timeoutS) * time.Second,
+			Command: append(append([]string{}, sp.entrypoint...), sp.cmd...),
+		}
+		if len(sp.cmd) > 0 {
+			sc.Handler = sp.cmd[0]
+		}
+		if sp.network == NetworkHost {
+			sc.InvokeAddr = fmt.Sprintf("127.0.0.1:%d", sp.port)
+			sc.RuntimeAddr = fmt.Sprintf("127.0.0.1:%d", sp.runtimePort)
+			sp.labels[LabelRuntimePort] = strconv.Itoa(sp.runtimePort)
+		} else {
+			// Inside its own network namespace; published on 127.0.0.1 only.
+			sc.InvokeAddr = fmt.Sprintf("0.0.0.0:%d", bridgeShimPort)
+			sc.RuntimeAddr = bridgeRuntimeAddr
+			publish(bridgeShimPort)
+		}
+		cfg.Entrypoint = append([]string{shimMountPath}, sc.Args()...)
+		cfg.Cmd = nil
+		cfg.Env = append(cfg.Env,
+			"AWS_LAMBDA_FUNCTION_NAME="+sp.name,
+			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(sp.st.memoryMB),
+			"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+			"AWS_REGION="+sp.region,
+			"AWS_DEFAULT_REGION="+sp.region,
+			"LAMBDA_TASK_ROOT=/var/task",
+			"LAMBDA_RUNTIME_DIR=/var/runtime",
+			"AWS_LAMBDA_RUNTIME_API="+sc.RuntimeAddr,
+			"TZ=:UTC",
+		)
+		host.Binds = []string{sp.shimHostPath + ":" + shimMountPath + ":ro"}
+		host.ReadonlyRootfs = true
+		host.Tmpfs = map[string]string{"/tmp": "rw,exec,size=512m"}
+	case ModeCloudRun:
+		appPort := sp.st.appPort
+		if sp.network == NetworkHost {
+			appPort = sp.port // the host's port is the container's: they share a network
+		} else if appPort == 0 {
+			appPort = defaultCloudRunPort
+		}
+		sp.labels[LabelAppPort] = strconv.Itoa(appPort)
+		cfg.Env = append(cfg.Env,
+			"PORT="+strconv.Itoa(appPort), "K_SERVICE="+sp.name, "K_REVISION="+sp.revision, "K_CONFIGURATION="+sp.name)
+		if sp.network == NetworkBridge {
+			publish(appPort)
+		}
+	}
+
+	return cfg, host
 }
 
 // waitReady polls until the container answers HTTP. A TCP accept is not
