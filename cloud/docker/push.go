@@ -94,10 +94,20 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 			if hint == "" {
 				hint = "docker login " + pushHost
 			}
-			return cloud.PushResult{}, cloud.WithHint(fmt.Errorf("pushing %s: registry %s refused the credentials (%s): %w", targetRef, pushHost, pe.msg, cloud.ErrUnauthenticated), hint)
+			what := "refused the credentials"
+			if auth == nil {
+				what = "requires credentials and none are configured"
+			}
+			return cloud.PushResult{}, cloud.WithHint(fmt.Errorf("pushing %s: registry %s %s (%s): %w", targetRef, pushHost, what, pe.msg, cloud.ErrUnauthenticated), hint)
 		}
-		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) || attempt == pushAttempts {
+		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) {
 			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
+		}
+		if attempt == pushAttempts {
+			if pe.throttled {
+				return cloud.PushResult{}, fmt.Errorf("pushing %s: gave up after %d attempts: %s: %w", targetRef, attempt, pe.msg, cloud.ErrThrottled)
+			}
+			return cloud.PushResult{}, fmt.Errorf("pushing %s: gave up after %d attempts: %w", targetRef, attempt, err)
 		}
 		wait := e.backoff(attempt)
 		out.Line(fmt.Sprintf("push failed (%s); retrying in %s (attempt %d of %d)", pe.msg, wait, attempt+1, pushAttempts))
@@ -190,6 +200,7 @@ func resolveAuth(ctx context.Context, p cloud.AuthProvider, host string) (cloud.
 type pushError struct {
 	msg          string
 	transient    bool
+	throttled    bool // 429: retried, and reported as cloud.ErrThrottled when it persists
 	unauthorized bool
 }
 
@@ -265,8 +276,9 @@ func classifyPushError(msg string) *pushError {
 		strings.Contains(l, "no basic auth credentials"), strings.Contains(l, "denied"),
 		strings.Contains(l, "401 unauthorized"), strings.Contains(l, "403 forbidden"):
 		pe.unauthorized = true
-	case strings.Contains(l, "toomanyrequests"), strings.Contains(l, "too many requests"), strings.Contains(l, "429"),
-		strings.Contains(l, "500 internal server error"), strings.Contains(l, "502 bad gateway"),
+	case strings.Contains(l, "toomanyrequests"), strings.Contains(l, "too many requests"), strings.Contains(l, "429"):
+		pe.transient, pe.throttled = true, true
+	case strings.Contains(l, "500 internal server error"), strings.Contains(l, "502 bad gateway"),
 		strings.Contains(l, "503 service unavailable"), strings.Contains(l, "504 gateway timeout"),
 		strings.Contains(l, "status: 50"), strings.Contains(l, "status 50"),
 		strings.Contains(l, "connection reset"), strings.Contains(l, "broken pipe"),

@@ -131,6 +131,17 @@ func TestPushAuthRegistry(t *testing.T) {
 		}
 	})
 
+	t.Run("no credentials", func(t *testing.T) {
+		e := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: t.TempDir()}}))
+		to := reg.Addr + "/fndeck/private:none"
+		removeImageAtEnd(t, to)
+		_, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, &recSink{})
+		if !errors.Is(err, cloud.ErrUnauthenticated) || !strings.Contains(err.Error(), "requires credentials and none are configured") ||
+			cloud.Hint(err) != "docker login "+reg.Addr {
+			t.Fatalf("Push without credentials = %v (hint %q)", err, cloud.Hint(err))
+		}
+	})
+
 	t.Run("config.json auths", func(t *testing.T) {
 		dir := writeConfig(t, authJSON(reg.User, reg.Password))
 		e := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: dir}}))
@@ -182,6 +193,38 @@ func TestPushAuthRegistry(t *testing.T) {
 			t.Fatalf("Push = %v (hint %q), want ErrUnauthenticated with the provider's hint", err, cloud.Hint(err))
 		}
 	})
+}
+
+// A registry that keeps answering 429 makes the push give up after the
+// bounded attempts with cloud.ErrThrottled.
+func TestPushGivesUpOnPersistentThrottling(t *testing.T) {
+	var puts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		puts.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`))
+	}))
+	defer srv.Close()
+	e := newEngine(t)
+	e.backoff = func(int) time.Duration { return 10 * time.Millisecond }
+	src := cloudtest.UniqueName("fndeck-docker-429") + ":src"
+	buildTiny(t, e, src)
+	to := strings.TrimPrefix(srv.URL, "http://") + "/fndeck/throttled:v1"
+	removeImageAtEnd(t, to)
+	sink := &recSink{}
+	_, err := e.Push(testCtx(t), cloud.PushOptions{Ref: src, To: to}, sink)
+	t.Logf("persistent 429: %v", err)
+	if !errors.Is(err, cloud.ErrThrottled) || !strings.Contains(err.Error(), fmt.Sprintf("gave up after %d attempts", pushAttempts)) {
+		t.Fatalf("Push = %v, want ErrThrottled after %d attempts\n%s", err, pushAttempts, sink.text())
+	}
+	if n := strings.Count(sink.text(), "retrying in"); n != pushAttempts-1 {
+		t.Fatalf("%d retries announced, want %d:\n%s", n, pushAttempts-1, sink.text())
+	}
 }
 
 // A registry that answers 503 to the first manifest upload: the push is
