@@ -142,6 +142,26 @@ func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
 	if img != res.NewImage {
 		t.Errorf("UpdateService image = %s, want %s", img, res.NewImage)
 	}
+	// An image in a registry Cloud Run cannot pull from (here the engine
+	// holds it under that name) is copied to Artifact Registry.
+	other := "127.0.0.1:9/team/" + name + ":v2"
+	cloudtest.Docker(t, "tag", local, other)
+	t.Cleanup(func() {
+		for _, ref := range []string{other, regAddr + "/acme-web/fndeck/" + name + ":v2", "europe-west1-docker.pkg.dev/acme-web/fndeck/" + name + ":v2"} {
+			_ = exec.Command("docker", "rmi", ref).Run()
+		}
+	})
+	res2, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: other}, out)
+	if err != nil {
+		t.Fatalf("Deploy of %s: %v", other, err)
+	}
+	if !strings.HasPrefix(res2.NewImage, wantRepo) || !strings.Contains(out.text(), "copying "+other) || !strings.Contains(out.text(), "cannot pull from 127.0.0.1:9") {
+		t.Errorf("copy deploy = %s\n%s", res2.NewImage, out.text())
+	}
+	if len(ar.created) != 1 {
+		t.Errorf("the existing repository was created again: %v", ar.created)
+	}
+
 	// The registry really holds it, under the digest deployed.
 	digest := res.NewImage[strings.Index(res.NewImage, "@")+1:]
 	req, _ := http.NewRequest(http.MethodHead, "http://"+regAddr+"/v2/acme-web/fndeck/"+name+"/manifests/"+digest, nil)
