@@ -59,12 +59,13 @@ type cachedRow struct {
 
 // rowKey is everything a rendered row depends on; equal keys reuse the row.
 type rowKey struct {
-	state              State
-	elapsed, progress  string
-	target, kind, last string
-	width              int
-	sel, focused       bool
-	frame              int
+	state               State
+	elapsed, progress   string
+	target, kind, last  string
+	title, summary, err string
+	width               int
+	sel, focused        bool
+	frame               int
 }
 
 // New builds the pane.
@@ -386,7 +387,7 @@ func (m *Model) row(i int) string {
 	sel := i == m.cursor
 	k := rowKey{
 		state: r.State, elapsed: m.elapsed(r), progress: progressSummary(r.Progress),
-		target: r.Target, kind: r.Kind, last: r.LastLine,
+		target: r.Target, title: r.Title, kind: r.Kind, last: r.LastLine, summary: r.Summary, err: r.Err,
 		width: m.width, sel: sel, focused: m.focused,
 	}
 	if r.State == Running {
@@ -398,12 +399,19 @@ func (m *Model) row(i int) string {
 	icon, st := m.stateLook(r.State, k.frame)
 	stateCell := cell(icon+" "+string(r.State), colState)
 	last := r.LastLine
-	if r.State == Failed && r.Err != "" && last == "" {
+	switch {
+	case r.State == Succeeded && r.Summary != "":
+		last = r.Summary // what the task produced beats its last log line
+	case r.State == Failed && r.Err != "":
 		last = r.Err
+	}
+	target := r.Target
+	if target == "" {
+		target = r.Title
 	}
 	rest := strings.Join([]string{
 		cell(sanitize.Line(r.Kind), colKind),
-		cell(sanitize.Line(r.Target), m.targetWidth()),
+		cell(sanitize.Line(target), m.targetWidth()),
 		cell(k.elapsed, colElapsed),
 		cell(k.progress, colProg),
 		cell(sanitize.Line(last), m.lastWidth()),

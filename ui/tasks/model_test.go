@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -349,5 +350,21 @@ func BenchmarkTasksView(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.View()
+	}
+}
+
+func TestSummaryAndTitleShown(t *testing.T) {
+	ok := row("1", Succeeded)
+	ok.LastLine, ok.Summary = "layer 7 pushed", "pushed web:dev sha256:abc"
+	noTarget := row("2", Queued)
+	noTarget.Target, noTarget.Title = "", "prune old images"
+	m := newPane(newFakeRunner(ok, noTarget))
+	exec(t, m.Init())
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "pushed web:dev sha256:abc") || strings.Contains(v, "layer 7 pushed") {
+		t.Fatalf("summary not preferred:\n%s", v)
+	}
+	if !strings.Contains(v, "prune old images") {
+		t.Fatalf("title not used for a task without target:\n%s", v)
 	}
 }
