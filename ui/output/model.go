@@ -16,12 +16,18 @@ import (
 // DefaultBufferLines is logs.buffer_lines' default.
 const DefaultBufferLines = 50000
 
+// DefaultBufferBytes is logs.buffer_bytes' default.
+const DefaultBufferBytes = 64 << 20
+
 // Options configures the pane.
 type Options struct {
 	Theme common.Theme
 	// BufferLines bounds the pane's own ring of display lines
 	// (logs.buffer_lines); 0 means DefaultBufferLines.
 	BufferLines int
+	// BufferBytes bounds the text held (logs.buffer_bytes); 0 means
+	// DefaultBufferBytes. The newest line is always kept.
+	BufferBytes int
 	// Now gives the time for default save names; nil means time.Now.
 	Now func() time.Time
 	// Flush is the least time between two reads of a source; 0 means
@@ -92,9 +98,12 @@ type Model struct {
 	isLog   bool
 
 	// ring of entries; abs index i lives at ring[(start + i - base) % len]
-	ring  []entry
-	start int
-	base  int // abs index of the oldest entry (= entries evicted so far)
+	ring     []entry
+	start    int
+	n        int // entries held
+	base     int // abs index of the oldest entry (= entries evicted so far)
+	bytes    int // text bytes held
+	capBytes int
 
 	dropped uint64 // lines lost in the producer plus lines evicted here
 
@@ -130,7 +139,11 @@ func New(opts Options) *Model {
 	if flush == 0 {
 		flush = 50 * time.Millisecond
 	}
-	return &Model{theme: opts.Theme, now: now, capN: n, flush: flush, follow: true, matchAbs: -1}
+	nb := opts.BufferBytes
+	if nb <= 0 {
+		nb = DefaultBufferBytes
+	}
+	return &Model{theme: opts.Theme, now: now, capN: n, capBytes: nb, flush: flush, follow: true, matchAbs: -1}
 }
 
 var _ common.Pane = (*Model)(nil)
@@ -139,7 +152,7 @@ var _ common.Pane = (*Model)(nil)
 func (m *Model) ID() string { return m.id }
 
 // Len is the number of lines held.
-func (m *Model) Len() int { return len(m.ring) }
+func (m *Model) Len() int { return m.n }
 
 // Dropped is how many lines were lost, in the producer or evicted here.
 func (m *Model) Dropped() uint64 { return m.dropped }
@@ -186,22 +199,48 @@ func (m *Model) reset(id, title string) {
 	m.gen++
 	m.id, m.title, m.logFile = id, title, ""
 	m.src, m.done, m.isLog = nil, false, false
-	m.ring, m.start, m.base = nil, 0, 0
+	m.ring, m.start, m.n, m.base, m.bytes = nil, 0, 0, 0, 0
 	m.dropped = 0
 	m.follow, m.topAbs, m.topSub, m.xoff = true, 0, 0, 0
 	m.matchAbs = -1
 	m.status = ""
 }
 
-// push appends one entry, evicting (and counting) the oldest when full.
+// push appends one entry, evicting (and counting) the oldest when the ring
+// holds BufferLines lines or BufferBytes bytes of text.
 func (m *Model) push(e entry) {
 	e.width = -1
-	if len(m.ring) < m.capN {
+	switch {
+	case m.n < len(m.ring):
+		m.ring[(m.start+m.n)%len(m.ring)] = e
+		m.n++
+	case len(m.ring) < m.capN:
+		if m.start != 0 {
+			// Unroll before growing so the order survives the append.
+			m.ring = append(append([]entry(nil), m.ring[m.start:]...), m.ring[:m.start]...)
+			m.start = 0
+		}
 		m.ring = append(m.ring, e)
-		return
+		m.n++
+	default:
+		m.bytes -= len(m.ring[m.start].text)
+		m.ring[m.start] = e
+		m.start = (m.start + 1) % len(m.ring)
+		m.base++
+		m.dropped++
 	}
-	m.ring[m.start] = e
+	m.bytes += len(e.text)
+	for m.bytes > m.capBytes && m.n > 1 {
+		m.evictOldest()
+	}
+}
+
+func (m *Model) evictOldest() {
+	old := &m.ring[m.start]
+	m.bytes -= len(old.text)
+	*old = entry{} // let the text go
 	m.start = (m.start + 1) % len(m.ring)
+	m.n--
 	m.base++
 	m.dropped++
 }
@@ -247,14 +286,14 @@ func (m *Model) at(abs int) *entry {
 	return &m.ring[(m.start+abs-m.base)%len(m.ring)]
 }
 
-func (m *Model) lastAbs() int { return m.base + len(m.ring) - 1 }
+func (m *Model) lastAbs() int { return m.base + m.n - 1 }
 
 // Title implements common.Pane.
 func (m *Model) Title() string {
 	if m.id == "" {
 		return "Output"
 	}
-	return fmt.Sprintf("Output · %s (%s lines)", sanitize.Line(m.title), commas(uint64(len(m.ring))))
+	return fmt.Sprintf("Output · %s (%s lines)", sanitize.Line(m.title), commas(uint64(m.n)))
 }
 
 // SetSize implements common.Pane.
@@ -481,7 +520,7 @@ func (m *Model) rowsOf(e *entry) []string {
 // bottomTop is the top position of a view whose last row is the last row of
 // the buffer: it walks back only over the last entries.
 func (m *Model) bottomTop(h int) (int, int) {
-	if len(m.ring) == 0 {
+	if m.n == 0 {
 		return m.base, 0
 	}
 	need := h
@@ -497,7 +536,7 @@ func (m *Model) bottomTop(h int) (int, int) {
 
 // scroll moves the top by d rows; scrolling up leaves follow mode.
 func (m *Model) scroll(d int) {
-	if len(m.ring) == 0 {
+	if m.n == 0 {
 		return
 	}
 	h := m.bodyHeight()
@@ -547,10 +586,10 @@ func (m *Model) clampTop() {
 	if m.topAbs < m.base {
 		m.topAbs, m.topSub = m.base, 0
 	}
-	if len(m.ring) > 0 && m.topAbs > m.lastAbs() {
+	if m.n > 0 && m.topAbs > m.lastAbs() {
 		m.topAbs, m.topSub = m.lastAbs(), 0
 	}
-	if len(m.ring) > 0 {
+	if m.n > 0 {
 		if n := len(m.rowsOf(m.at(m.topAbs))); m.topSub >= n {
 			m.topSub = n - 1
 		}
@@ -585,7 +624,7 @@ func (m *Model) toLineEnd() {
 // findNext jumps to the next (dir 1) or previous (dir -1) line that matches
 // the query, wrapping around the buffer.
 func (m *Model) findNext(dir int) {
-	if m.query == "" || len(m.ring) == 0 {
+	if m.query == "" || m.n == 0 {
 		return
 	}
 	from := m.matchAbs
@@ -601,7 +640,7 @@ func (m *Model) findNext(dir int) {
 			from++
 		}
 	}
-	n := len(m.ring)
+	n := m.n
 	for i := 1; i <= n; i++ {
 		abs := m.base + ((from-m.base+dir*i)%n+n)%n
 		e := m.at(abs)
@@ -635,7 +674,7 @@ type vrow struct {
 
 // visible returns the h rows on screen; only these are ever rendered.
 func (m *Model) visible(h int) []vrow {
-	if len(m.ring) == 0 || h <= 0 {
+	if m.n == 0 || h <= 0 {
 		return nil
 	}
 	var abs, sub int
@@ -669,7 +708,7 @@ func (m *Model) View() string {
 	for i := 0; i < h; i++ {
 		if i < len(rows) {
 			m.renderRow(&b, rows[i])
-		} else if i == 0 && len(m.ring) == 0 {
+		} else if i == 0 && m.n == 0 {
 			b.WriteString(m.pad(m.theme.Muted.Render(m.emptyText()), lipgloss.Width(m.emptyText())))
 		} else {
 			b.WriteString(strings.Repeat(" ", m.width))

@@ -426,3 +426,38 @@ func TestFlushCoalescesChattySource(t *testing.T) {
 		t.Fatalf("writes inside one flush interval arrived as %d lines in one message, want 5", len(om.lines))
 	}
 }
+
+func TestRingByteBoundKeepsOrder(t *testing.T) {
+	m := New(Options{Theme: theme(), BufferLines: 8, BufferBytes: 30})
+	m.SetSize(20, 10)
+	m.id = "x"
+	// Ten-byte lines: three fit in 30 bytes.
+	for i := 0; i < 5; i++ {
+		m.AppendLines([]Line{{Text: fmt.Sprintf("line-%04d", i) + "."}})
+	}
+	if m.Len() != 3 || m.Dropped() != 2 {
+		t.Fatalf("len %d dropped %d, want 3 and 2", m.Len(), m.Dropped())
+	}
+	// Short lines now let the ring grow past the evicted slots: the order
+	// must survive the ring unrolling itself.
+	for i := 0; i < 6; i++ {
+		m.AppendLines([]Line{{Text: fmt.Sprint(i)}})
+	}
+	var got []string
+	for abs := m.base; abs <= m.lastAbs(); abs++ {
+		got = append(got, m.at(abs).text)
+	}
+	want := []string{"line-0003.", "line-0004.", "0", "1", "2", "3", "4", "5"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("ring order %q, want %q", got, want)
+	}
+	// The line bound still holds, and a single line bigger than the byte
+	// bound is kept (the newest line always stays).
+	m.AppendLines([]Line{{Text: strings.Repeat("x", 100)}})
+	if m.Len() != 1 || m.at(m.lastAbs()).text != strings.Repeat("x", 100) {
+		t.Fatalf("len %d after a huge line", m.Len())
+	}
+	if v := viewLines(m); !strings.HasPrefix(v[0], "xxxx") {
+		t.Fatalf("view %q", v[0])
+	}
+}

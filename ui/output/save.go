@@ -29,7 +29,7 @@ func (m *Model) defaultSavePath() string {
 // saveCmd snapshots the pane's lines (already sanitized; strings are
 // immutable, so the copy is only headers) and writes them off the UI loop.
 func (m *Model) saveCmd(path string) tea.Cmd {
-	lines := make([]string, 0, len(m.ring))
+	lines := make([]string, 0, m.n)
 	for abs := m.base; abs <= m.lastAbs(); abs++ {
 		e := m.at(abs)
 		var b strings.Builder
