@@ -120,7 +120,7 @@ func TestEditorValidatesAsYouTypeAndSends(t *testing.T) {
 	if m.Invalid() == nil || !strings.Contains(m.Invalid().Error(), "at line 3, column") {
 		t.Fatalf("partial payload: %v", m.Invalid())
 	}
-	if v := ansi.Strip(m.View()); !strings.Contains(v, "✗ invalid JSON payload at line 3, column") {
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "✗ invalid JSON at line 3, column") {
 		t.Fatalf("validation not shown:\n%s", v)
 	}
 	// ctrl+s with invalid JSON reports the error and sends nothing.

@@ -7,6 +7,7 @@ package invoke
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -573,6 +574,12 @@ func (m *Model) targetLine() string {
 
 func (m *Model) validationLine() string {
 	if m.invalid != nil {
+		// The position first: in a narrow pane the parser's words get cut,
+		// the line and column must not.
+		var pe *PayloadError
+		if errors.As(m.invalid, &pe) && pe.Line > 0 {
+			return m.theme.Error.Render(fmt.Sprintf("✗ invalid JSON at line %d, column %d: %s", pe.Line, pe.Column, pe.Msg))
+		}
 		return m.theme.Error.Render("✗ " + m.invalid.Error())
 	}
 	if m.http {
