@@ -43,12 +43,11 @@ func classify(err error, what, project, api string) error {
 	case codes.Unauthenticated:
 		return cloud.WithHint(fmt.Errorf("%s: %w: %s", what, cloud.ErrUnauthenticated, msg), hintLogin)
 	case codes.PermissionDenied:
-		role := "roles/run.viewer"
-		if api == "logging.googleapis.com" {
-			role = "roles/logging.viewer"
+		hint := fmt.Sprintf("ask for roles/run.viewer (roles/run.developer to deploy) on project %s", project)
+		if api == loggingAPI {
+			hint = fmt.Sprintf("ask for roles/logging.viewer on project %s", project)
 		}
-		return cloud.WithHint(fmt.Errorf("%s: %w: %s", what, cloud.ErrPermission, msg),
-			fmt.Sprintf("ask for %s (or roles/run.developer to deploy) on project %s", role, project))
+		return cloud.WithHint(fmt.Errorf("%s: %w: %s", what, cloud.ErrPermission, msg), hint)
 	case codes.NotFound:
 		return fmt.Errorf("%s: %w: %s", what, cloud.ErrNotFound, msg)
 	case codes.Unavailable:

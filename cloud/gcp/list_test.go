@@ -269,3 +269,36 @@ func TestClassify(t *testing.T) {
 		t.Error("classify(nil) is not nil")
 	}
 }
+
+func TestDefaultProject(t *testing.T) {
+	t.Setenv("CLOUDSDK_CORE_PROJECT", "")
+	t.Setenv("GOOGLE_CLOUD_PROJECT", "")
+	f, addr := startFakeCloudRun(t)
+	f.addService("acme-env", "europe-west1", "api", "gcr.io/acme-env/api:1", "https://a")
+
+	// Credentials without a project: the error says how to set one.
+	b := New(Options{RunEndpoint: addr, CredentialsJSON: userCredentials("http://127.0.0.1:9/token")})
+	err := b.List(context.Background(), cloud.ListFilter{}, func(cloud.GroupResult) { t.Error("emitted without a project") })
+	if err == nil || !strings.Contains(err.Error(), "no gcp project") || cloud.Hint(err) == "" {
+		t.Errorf("List without a project = %v (hint %q)", err, cloud.Hint(err))
+	}
+	b.Close()
+
+	// No credentials at all (the ADC file named does not exist): ErrUnauthenticated with the login hint.
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", t.TempDir()+"/missing.json")
+	b = New(Options{RunEndpoint: addr})
+	err = b.List(context.Background(), cloud.ListFilter{}, func(cloud.GroupResult) {})
+	if !errors.Is(err, cloud.ErrUnauthenticated) || cloud.Hint(err) != hintLogin {
+		t.Errorf("List without credentials = %v (hint %q)", err, cloud.Hint(err))
+	}
+	b.Close()
+
+	// GOOGLE_CLOUD_PROJECT names the project.
+	t.Setenv("GOOGLE_CLOUD_PROJECT", "acme-env")
+	b = New(Options{RunEndpoint: addr})
+	defer b.Close()
+	got := collect(t, b, cloud.ListFilter{})
+	if r := got["acme-env/europe-west1"]; r.Err != nil || len(r.Functions) != 1 {
+		t.Errorf("GOOGLE_CLOUD_PROJECT listing = %v", keys(got))
+	}
+}
