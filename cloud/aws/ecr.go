@@ -193,3 +193,19 @@ func isHex(s string) bool {
 	}
 	return true
 }
+
+// LoginHint tells the user what to run when an ECR registry refuses the
+// credentials fndeck got for it (the docker engine pusher asks for it).
+func (b *Backend) LoginHint(host string) string {
+	_, region, ok := parseECRHost(host)
+	if !ok {
+		return ""
+	}
+	names, err := b.profileNames(nil)
+	profile := ""
+	if err == nil && len(names) > 0 {
+		profile = names[0]
+	}
+	return "refresh the AWS credentials (aws sso login" + profileFlag(profile) + ", or aws configure" + profileFlag(profile) +
+		"), or check ecr:GetAuthorizationToken in " + region
+}

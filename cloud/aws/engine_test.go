@@ -1,0 +1,88 @@
+package aws
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/cloud/docker"
+)
+
+// TestDeployLocalImageThroughTheEngine deploys a local image: the backend
+// creates the ECR repository (with --yes), the real docker engine pushes the
+// image with the ECR token from the backend's AuthProvider, registries.rewrite
+// sends it to a local registry, and the function gets the pushed digest.
+func TestDeployLocalImageThroughTheEngine(t *testing.T) {
+	cloudtest.RequireDocker(t)
+	reg := cloudtest.StartRegistry(t, false)
+	f, _ := deployFake(t)
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello"), []byte(time.Now().String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	repo := cloudtest.UniqueName("fndeck-aws")
+	ref := repo + ":dev"
+	cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+	t.Cleanup(func() {
+		_, _ = cloudtestDockerQuiet("rmi", "-f", ref, ecrRef(ref), reg.Addr+"/"+ref)
+	})
+
+	ep, err := docker.Resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(Options{Regions: []string{"us-east-1"}, WaitMinDelay: 10 * time.Millisecond, WaitMaxDelay: 50 * time.Millisecond})
+	host := acctA + ".dkr.ecr.us-east-1.amazonaws.com"
+	eng, err := docker.New(ep, docker.WithRewrite(map[string]string{host: reg.Addr}), docker.WithAuth(cloud.AuthChain{b}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.opts.Pusher = eng
+	b.opts.ImageInspector = eng.Inspect
+
+	out := &lines{}
+	res, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: ref, Yes: true}, out)
+	if err != nil {
+		t.Fatalf("deploy: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(res.NewImage, host+"/"+repo+"@sha256:") {
+		t.Fatalf("deployed %s", res.NewImage)
+	}
+	if f.fn(acctA, "us-east-1", "api").ImageURI != res.NewImage || f.count("CreateRepository") != 1 || f.count("GetAuthorizationToken") != 1 {
+		t.Errorf("function image %s, CreateRepository %d, GetAuthorizationToken %d", f.fn(acctA, "us-east-1", "api").ImageURI, f.count("CreateRepository"), f.count("GetAuthorizationToken"))
+	}
+	// The registry holds exactly the digest the function now serves.
+	digest := res.NewImage[strings.Index(res.NewImage, "@")+1:]
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodHead, "http://"+reg.Addr+"/v2/"+repo+"/manifests/"+digest, nil)
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("registry has no manifest %s: %s", digest, resp.Status)
+	}
+	if strings.Contains(out.String(), "ecr-secret") {
+		t.Error("the ECR token reached the output")
+	}
+}
+
+// cloudtestDockerQuiet runs the docker CLI for cleanup, ignoring failures.
+func cloudtestDockerQuiet(args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+}
