@@ -360,6 +360,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.handlePromptKey(msg)
 	}
 	h := m.bodyHeight()
+	m.status = "" // a one-shot note (saved, no match) lasts until the next key
 	switch msg.String() {
 	case "f":
 		m.follow = !m.follow
@@ -368,11 +369,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case "G":
 		m.follow = true
-	case "g", "home":
-		if msg.String() == "home" {
-			m.xoff = 0
-			return nil
-		}
+	case "g":
 		m.follow = false
 		m.topAbs, m.topSub = m.base, 0
 	case "j", "down":
@@ -387,7 +384,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.xoff = max(0, m.xoff-max(1, m.width/2))
 	case "l", "right":
 		m.xoff += max(1, m.width/2)
-	case "0":
+	case "0", "home":
 		m.xoff = 0
 	case "$", "end":
 		m.toLineEnd()
