@@ -560,6 +560,10 @@ func (f *fakeAWS) logs(w http.ResponseWriter, r *http.Request, acct, region, op 
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		_ = json.NewEncoder(w).Encode(res)
 	case "StartLiveTail":
+		if f.throttled(region, "StartLiveTail") {
+			f.apiErr(w, 400, "LimitExceededException", "too many live tail sessions")
+			return
+		}
 		var in struct {
 			LogGroupIdentifiers []string `json:"logGroupIdentifiers"`
 		}

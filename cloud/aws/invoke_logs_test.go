@@ -252,3 +252,76 @@ func TestLogsPollingResumesWithoutGapsAfterADroppedPoll(t *testing.T) {
 		t.Errorf("messages = %q (notices %q)", msgs, notices)
 	}
 }
+
+func TestLiveTailReconnectsBeforeTheSessionLimit(t *testing.T) {
+	f, b := deployFake(t)
+	b.opts.LiveTail = true
+	old := liveTailMaxSession
+	liveTailMaxSession = 300 * time.Millisecond
+	t.Cleanup(func() { liveTailMaxSession = old })
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+	f.liveTail = []fakeEvent{{Stream: "s1", Message: "tick", TS: time.Now().UnixMilli()}}
+	ctx, cancel := context.WithTimeout(testCtx(t), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	ticks, reconnects := 0, 0
+	err := b.Logs(ctx, cloud.LogRequest{Target: addr("lambda:us-east-1/api"), Follow: true}, func(l cloud.LogLine) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case l.Notice && strings.Contains(l.Message, "session limit"):
+			reconnects++
+		case l.Notice:
+			t.Errorf("unexpected notice: %s", l.Message)
+		case l.Message == "tick":
+			ticks++
+		}
+		if ticks == 3 {
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reconnects < 2 || f.count("StartLiveTail") < 3 {
+		t.Errorf("reconnects %d, StartLiveTail calls %d", reconnects, f.count("StartLiveTail"))
+	}
+}
+
+func TestLiveTailFallsBackToPollingWhenReconnectsFail(t *testing.T) {
+	f, b := deployFake(t)
+	b.opts.LiveTail = true
+	oldRetry, oldMin := liveTailRetry, pollMin
+	liveTailRetry, pollMin = 10*time.Millisecond, 20*time.Millisecond
+	t.Cleanup(func() { liveTailRetry, pollMin = oldRetry, oldMin })
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+	f.liveTail = []fakeEvent{{Stream: "s1", Message: "live", TS: time.Now().UnixMilli()}}
+	ctx, cancel := context.WithTimeout(testCtx(t), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var got []string
+	err := b.Logs(ctx, cloud.LogRequest{Target: addr("lambda:us-east-1/api"), Follow: true}, func(l cloud.LogLine) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, l.Message)
+		if l.Message == "live" {
+			// From now on the service refuses new sessions and the open one ends.
+			f.mu.Lock()
+			f.throttle["us-east-1/StartLiveTail"] = -1
+			f.mu.Unlock()
+			go f.srv.CloseClientConnections()
+		}
+		if l.Message == "polled" {
+			cancel()
+		}
+		if strings.Contains(l.Message, "polling FilterLogEvents") {
+			seedEvents(f, "/aws/lambda/api", time.Now(), "polled")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[len(got)-1] != "polled" {
+		t.Errorf("lines = %q", got)
+	}
+}

@@ -18,8 +18,12 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 )
 
-// Live Tail sessions end after 3 hours; reconnect a little before.
-var liveTailMaxSession = 3*time.Hour - 5*time.Minute
+// Live Tail sessions end after 3 hours; reconnect a little before. After a
+// dropped session, wait liveTailRetry before reconnecting.
+var (
+	liveTailMaxSession = 3*time.Hour - 5*time.Minute
+	liveTailRetry      = time.Second
+)
 
 // Polling intervals of the FilterLogEvents fallback: faster while events
 // flow, slower while the group is quiet.
@@ -252,21 +256,31 @@ var errLiveTailEnded = errors.New("live tail session ended")
 // falls back to polling).
 func (b *Backend) liveTail(ctx context.Context, rc *regionClients, profile string, t cloud.Address, lt logTarget, req cloud.LogRequest, acct string, emit func(cloud.LogLine)) error {
 	arn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", partitionOf(t.Region), t.Region, acct, lt.group)
-	started := false
+	failures, everStarted := 0, false
 	for ctx.Err() == nil {
+		started := false
 		err := b.liveTailSession(ctx, rc, t, lt, req, arn, emit, &started)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !started {
+		if started {
+			everStarted, failures = true, 0
+		} else {
+			failures++
+		}
+		// A session that cannot start (at first, or three reconnects in a
+		// row) hands over to polling, which resumes from its cursor.
+		if !started && (!everStarted || failures >= 3) {
 			return errorf(profile, "starting live tail of %s: %w", lt.group, err)
 		}
 		if err != nil && !errors.Is(err, errLiveTailEnded) {
 			emit(cloud.LogLine{Time: time.Now().UTC(), Address: t.String(), Notice: true, Message: fmt.Sprintf("live tail dropped (%v); reconnecting", err)})
+			timer := time.NewTimer(liveTailRetry)
 			select {
 			case <-ctx.Done():
+				timer.Stop()
 				return nil
-			case <-time.After(time.Second):
+			case <-timer.C:
 			}
 		}
 	}
