@@ -286,3 +286,31 @@ func TestAuthFor(t *testing.T) {
 		}
 	}
 }
+
+func TestDeployWaitsForPendingOperation(t *testing.T) {
+	f, b, target := deployFixture(t)
+	f.mu.Lock()
+	f.pendingPolls = 2
+	f.mu.Unlock()
+	res, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: "gcr.io/acme-web/api:v2"}, nil)
+	if err != nil {
+		t.Fatalf("Deploy: %v", err)
+	}
+	f.mu.Lock()
+	polls := f.polls
+	f.mu.Unlock()
+	if polls < 2 || res.Revision != "api-00002-abc" {
+		t.Errorf("polls = %d, result %+v: Deploy did not wait for the operation", polls, res)
+	}
+}
+
+func TestDeployFailedOperationCarriesMessage(t *testing.T) {
+	f, b, target := deployFixture(t)
+	f.mu.Lock()
+	f.pendingPolls, f.opErrors = 1, true
+	f.mu.Unlock()
+	_, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: "gcr.io/acme-web/api:crash"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "failed to start and listen on the port") || !strings.Contains(err.Error(), "api-00002-abc") {
+		t.Fatalf("Deploy = %v, want the operation's error message", err)
+	}
+}

@@ -42,10 +42,18 @@ type fakeCloudRun struct {
 	nextRev    map[string]int
 	// failMessage says why a revision of image would fail to start ("" = it starts).
 	failMessage func(image string) string
-	updates     []*runpb.UpdateServiceRequest
-	creates     []*runpb.CreateServiceRequest
-	listCalls   []string
-	locCalls    atomic.Int32
+	// pendingPolls > 0 makes mutations return an unfinished operation that
+	// GetOperation reports done after that many polls, as real deploys do.
+	pendingPolls int
+	ops          map[string]*pendingOp
+	polls        int
+	// opErrors makes a failed revision fail the operation itself (as the
+	// real API does for a deploy) instead of only the terminal condition.
+	opErrors  bool
+	updates   []*runpb.UpdateServiceRequest
+	creates   []*runpb.CreateServiceRequest
+	listCalls []string
+	locCalls  atomic.Int32
 }
 
 func newFakeCloudRun() *fakeCloudRun {
@@ -117,6 +125,48 @@ func (f *fakeCloudRun) statusLocked(s *runpb.Service) {
 		s.TrafficStatuses = append(s.TrafficStatuses, &runpb.TrafficTargetStatus{
 			Type: t.Type, Revision: t.Revision, Percent: t.Percent, Tag: t.Tag})
 	}
+}
+
+// pendingOp is an operation GetOperation finishes after some polls.
+type pendingOp struct {
+	left int
+	done *longrunningpb.Operation
+}
+
+// finishOp returns the operation for a mutation: done at once, or pending.
+func (f *fakeCloudRun) finishOpLocked(name string, s *runpb.Service) (*longrunningpb.Operation, error) {
+	op, err := doneOp(name, s)
+	if c := s.GetTerminalCondition(); f.opErrors && c.GetState() == runpb.Condition_CONDITION_FAILED {
+		op = &longrunningpb.Operation{Name: name, Done: true, Result: &longrunningpb.Operation_Error{
+			Error: status.New(codes.FailedPrecondition, c.GetMessage()).Proto()}}
+	}
+	if err != nil || f.pendingPolls == 0 {
+		return op, err
+	}
+	if f.ops == nil {
+		f.ops = map[string]*pendingOp{}
+	}
+	f.ops[name] = &pendingOp{left: f.pendingPolls, done: op}
+	return &longrunningpb.Operation{Name: name}, nil
+}
+
+type fakeOperations struct {
+	longrunningpb.UnimplementedOperationsServer
+	f *fakeCloudRun
+}
+
+func (o *fakeOperations) GetOperation(_ context.Context, req *longrunningpb.GetOperationRequest) (*longrunningpb.Operation, error) {
+	o.f.mu.Lock()
+	defer o.f.mu.Unlock()
+	o.f.polls++
+	p, ok := o.f.ops[req.GetName()]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "operation %s not found", req.GetName())
+	}
+	if p.left--; p.left > 0 {
+		return &longrunningpb.Operation{Name: req.GetName()}, nil
+	}
+	return p.done, nil
 }
 
 func doneOp(name string, s *runpb.Service) (*longrunningpb.Operation, error) {
@@ -204,7 +254,7 @@ func (s *fakeServices) CreateService(_ context.Context, req *runpb.CreateService
 	}
 	s.f.newRevisionLocked(svc)
 	s.f.services[full] = svc
-	return doneOp("operations/create-"+req.GetServiceId(), proto.Clone(svc).(*runpb.Service))
+	return s.f.finishOpLocked("projects/x/locations/y/operations/create-"+req.GetServiceId(), proto.Clone(svc).(*runpb.Service))
 }
 
 func (s *fakeServices) UpdateService(_ context.Context, req *runpb.UpdateServiceRequest) (*longrunningpb.Operation, error) {
@@ -240,7 +290,7 @@ func (s *fakeServices) UpdateService(_ context.Context, req *runpb.UpdateService
 		s.f.statusLocked(next)
 	}
 	s.f.services[next.Name] = next
-	return doneOp("operations/update-"+lastSegment(next.Name), proto.Clone(next).(*runpb.Service))
+	return s.f.finishOpLocked(fmt.Sprintf("projects/x/locations/y/operations/update-%d", len(s.f.updates)), proto.Clone(next).(*runpb.Service))
 }
 
 type fakeRevisions struct {
@@ -308,6 +358,7 @@ func startFakeCloudRun(t testing.TB) (*fakeCloudRun, string) {
 		runpb.RegisterServicesServer(s, &fakeServices{f: f})
 		runpb.RegisterRevisionsServer(s, &fakeRevisions{f: f})
 		locationpb.RegisterLocationsServer(s, &fakeLocations{f: f})
+		longrunningpb.RegisterOperationsServer(s, &fakeOperations{f: f})
 	})
 	return f, addr
 }
