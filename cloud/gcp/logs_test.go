@@ -296,3 +296,86 @@ func TestEntryToLineHTTPRequest(t *testing.T) {
 		t.Errorf("request log line = %+v", l)
 	}
 }
+
+// TestLogsSlowReaderIsBoundedAndTold checks that a reader that stops reading
+// costs at most subscriberBuffer entries of memory: the rest are dropped,
+// counted, and announced when it reads again.
+func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
+	l, b := logsFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gate, first := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	delivered, dropNotices := 0, []string{}
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Logs(ctx, cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Follow: true}, func(line cloud.LogLine) {
+			mu.Lock()
+			if line.Notice {
+				dropNotices = append(dropNotices, line.Message)
+			} else {
+				delivered++
+			}
+			n := delivered
+			mu.Unlock()
+			if n == 1 && !line.Notice {
+				close(first)
+				<-gate // the reader stalls
+			}
+		})
+	}()
+	ft := l.nextTail(t)
+	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "0", "first", time.Now())}}
+	<-first
+	const burst = 10000
+	for i := 0; i < burst; i += 500 {
+		resp := &loggingpb.TailLogEntriesResponse{}
+		for j := i; j < i+500; j++ {
+			resp.Entries = append(resp.Entries, textEntry("api", "", "burst", time.Now()))
+		}
+		ft.send <- resp
+	}
+	// Wait until the hub has handed out (or dropped) the whole burst.
+	b.mu.Lock()
+	h := b.tails["acme-web\x00"]
+	b.mu.Unlock()
+	var sub *tailSub
+	h.mu.Lock()
+	for s := range h.subs {
+		sub = s
+	}
+	h.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for int(sub.dropped.Load())+len(sub.ch) < burst {
+		if time.Now().After(deadline) {
+			t.Fatalf("hub handled %d of %d entries", int(sub.dropped.Load())+len(sub.ch), burst)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if q := len(sub.ch); q != subscriberBuffer {
+		t.Errorf("queued %d entries for the stalled reader, want the bound %d", q, subscriberBuffer)
+	}
+	close(gate)
+	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "z", "after the stall", time.Now())}}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := delivered
+		mu.Unlock()
+		if n == 1+subscriberBuffer+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %d lines, want %d", n, 1+subscriberBuffer+1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"1808 entries dropped: the reader fell behind the live tail"}
+	if strings.Join(dropNotices, "|") != strings.Join(want, "|") {
+		t.Errorf("notices = %q, want %q", dropNotices, want)
+	}
+}
