@@ -53,6 +53,7 @@ type fakeCloudRun struct {
 	updates   []*runpb.UpdateServiceRequest
 	creates   []*runpb.CreateServiceRequest
 	listCalls []string
+	getCalls  atomic.Int32
 	locCalls  atomic.Int32
 }
 
@@ -183,6 +184,7 @@ type fakeServices struct {
 }
 
 func (s *fakeServices) GetService(_ context.Context, req *runpb.GetServiceRequest) (*runpb.Service, error) {
+	s.f.getCalls.Add(1)
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	svc, ok := s.f.services[req.GetName()]

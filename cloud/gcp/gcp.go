@@ -49,8 +49,9 @@ type Options struct {
 	ArtifactRegistryEndpoint string
 	// Pusher pushes local images to Artifact Registry before a deploy.
 	Pusher cloud.Pusher
-	// HTTPClient sends invoke requests and token exchanges; default is a
-	// client without timeout (the caller's ctx bounds every call).
+	// HTTPClient sends invoke requests, user token exchanges and Artifact
+	// Registry calls; default is a client without timeout (the caller's ctx
+	// bounds every call).
 	HTTPClient *http.Client
 	// CredentialsJSON, when set, replaces Application Default Credentials
 	// (the content of a service account key or an authorized_user file).
@@ -74,6 +75,7 @@ type Backend struct {
 	locations *run.LocationsClient
 	logs      *logging.Client
 	idTokens  map[string]*oauth2.Token // audience → cached ID token
+	urls      map[string]string        // address → service URL, for invoke
 	tails     map[string]*tailHub      // project (+query) → shared live tail
 }
 
@@ -82,7 +84,7 @@ func New(opts Options) *Backend {
 	if opts.ListConcurrency <= 0 {
 		opts.ListConcurrency = 8
 	}
-	return &Backend{opts: opts, idTokens: map[string]*oauth2.Token{}, tails: map[string]*tailHub{}}
+	return &Backend{opts: opts, idTokens: map[string]*oauth2.Token{}, urls: map[string]string{}, tails: map[string]*tailHub{}}
 }
 
 // Compile-time proofs of the capabilities this backend offers.

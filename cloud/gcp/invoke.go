@@ -26,16 +26,9 @@ import (
 func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk func([]byte)) (cloud.InvokeResult, error) {
 	t := req.Target
 	res := cloud.InvokeResult{Address: t.String()}
-	svc, err := b.getService(ctx, t)
+	base, err := b.serviceURL(ctx, t)
 	if err != nil {
 		return res, err
-	}
-	base := svc.GetUri()
-	if base == "" && len(svc.GetUrls()) > 0 {
-		base = svc.GetUrls()[0]
-	}
-	if base == "" {
-		return res, fmt.Errorf("invoking %s: the service has no url (is its default url disabled?): %w", t, cloud.ErrInvalid)
 	}
 	u, err := joinURL(base, req.Path)
 	if err != nil {
@@ -72,7 +65,11 @@ func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk fun
 	start := time.Now()
 	resp, err := b.httpClient().Do(hreq)
 	if err != nil {
+		b.forgetURL(t) // the service may have moved; ask again next time
 		return res, fmt.Errorf("invoking %s at %s: %w: %v", t, base, cloud.ErrUnreachable, err)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		b.forgetURL(t)
 	}
 	defer resp.Body.Close()
 	res.StatusCode = resp.StatusCode
@@ -107,6 +104,40 @@ func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk fun
 		return res, cloud.WithHint(fmt.Errorf("invoking %s: %s and no id token could be made: %w", t, resp.Status, tokenErr), hintLogin)
 	}
 	return res, nil
+}
+
+// serviceURL returns the service's URL, remembered after the first lookup:
+// it does not change while the service exists, and repeated invokes should
+// not pay an Admin API round trip each.
+func (b *Backend) serviceURL(ctx context.Context, t cloud.Address) (string, error) {
+	key := t.String()
+	b.mu.Lock()
+	u, ok := b.urls[key]
+	b.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	svc, err := b.getService(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	u = svc.GetUri()
+	if u == "" && len(svc.GetUrls()) > 0 {
+		u = svc.GetUrls()[0]
+	}
+	if u == "" {
+		return "", fmt.Errorf("invoking %s: the service has no url (is its default url disabled?): %w", t, cloud.ErrInvalid)
+	}
+	b.mu.Lock()
+	b.urls[key] = u
+	b.mu.Unlock()
+	return u, nil
+}
+
+func (b *Backend) forgetURL(t cloud.Address) {
+	b.mu.Lock()
+	delete(b.urls, t.String())
+	b.mu.Unlock()
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

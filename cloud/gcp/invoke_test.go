@@ -106,6 +106,10 @@ func TestInvokeStreamsChunkedResponse(t *testing.T) {
 	if n := tokenCalls.Load(); n != 1 {
 		t.Errorf("token endpoint called %d times, want 1", n)
 	}
+	// ... and the remembered service URL.
+	if n := f.getCalls.Load(); n != 1 {
+		t.Errorf("GetService called %d times for two invokes, want 1", n)
+	}
 }
 
 func TestInvokeJSONResponseAndUnauthenticated(t *testing.T) {
