@@ -269,3 +269,25 @@ func (e *apiErr) Error() string                 { return e.code }
 func (e *apiErr) ErrorCode() string             { return e.code }
 func (e *apiErr) ErrorMessage() string          { return e.code }
 func (e *apiErr) ErrorFault() smithy.ErrorFault { return smithy.FaultClient }
+
+func TestListSlowProfileDoesNotHoldBackOthers(t *testing.T) {
+	f := newFakeAWS(t)
+	f.accounts["AK1"], f.accounts["AKSLOW"] = acctA, acctB
+	f.slowKeys = map[string]time.Duration{"AKSLOW": 3 * time.Second}
+	f.env(t, "unused")
+	writeProfiles(t, map[string]string{"fast": "AK1", "slow": "AKSLOW"})
+	f.add(&fakeFn{Name: "quick", Account: acctA, Region: "us-east-1"})
+	b := New(Options{Profiles: []string{"slow", "fast"}, Regions: []string{"us-east-1"}})
+	var mu sync.Mutex
+	var order []string
+	if err := b.List(testCtx(t), cloud.ListFilter{}, func(g cloud.GroupResult) {
+		mu.Lock()
+		order = append(order, g.Group.Scope)
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 2 || order[0] != "fast ("+acctA+")" {
+		t.Errorf("emit order = %q: the fast profile should not wait for the slow one", order)
+	}
+}

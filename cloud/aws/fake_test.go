@@ -79,7 +79,8 @@ type fakeAWS struct {
 	settlePolls    int
 	lastPayload    []byte
 	repos          map[string]bool // acct/region/repo
-	streamGate     chan struct{}   // when set, a streamed invoke waits on it after the first chunk
+	slowKeys       map[string]time.Duration
+	streamGate     chan struct{} // when set, a streamed invoke waits on it after the first chunk
 }
 
 func newFakeAWS(t testing.TB) *fakeAWS {
@@ -170,7 +171,15 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	ak, region, service := m[1], m[2], m[3]
 	f.mu.Lock()
 	acct, ok := f.accounts[ak]
+	slow := f.slowKeys[ak]
 	f.mu.Unlock()
+	if slow > 0 {
+		select {
+		case <-time.After(slow):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if !ok {
 		if service == "sts" {
 			w.Header().Set("Content-Type", "text/xml")

@@ -32,6 +32,10 @@ var partitionRegions = []string{
 	"mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 }
 
+// sameAccountGrace bounds how long a listed group waits for slower profiles
+// to resolve before it is shown (see List).
+const sameAccountGrace = 250 * time.Millisecond
+
 // resolvedProfile is one configured profile after its account is known.
 type resolvedProfile struct {
 	name    string
@@ -49,61 +53,89 @@ func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 	if err != nil {
 		return err
 	}
-	resolved := make([]resolvedProfile, len(profiles))
-	var wg sync.WaitGroup
-	for i, name := range profiles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resolved[i] = b.resolveProfile(ctx, name, f.Regions)
-		}()
+	rank := map[string]int{}
+	for i, n := range profiles {
+		rank[n] = i
 	}
-	wg.Wait()
-
 	type work struct {
-		owner   string
-		names   []string
+		names   []string // profiles on this account, in the order they resolved
 		account string
 		region  string
 	}
-	var jobs []*work
-	byKey := map[string]*work{}
-	for _, rp := range resolved {
-		if rp.err != nil {
-			regions := rp.regions
-			if len(regions) == 0 {
-				regions = []string{""}
-			}
-			for _, r := range regions {
-				emit(cloud.GroupResult{
-					Group: cloud.Group{Provider: cloud.AWS, Scope: scopeLabel([]string{rp.name}, rp.account), Region: r},
-					Err:   rp.err, Hint: cloud.Hint(rp.err),
-				})
-			}
-			continue
-		}
-		for _, r := range rp.regions {
-			key := rp.account + "/" + r
-			if w, ok := byKey[key]; ok {
-				w.names = append(w.names, displayProfile(rp.name))
-				continue
-			}
-			w := &work{owner: rp.name, names: []string{displayProfile(rp.name)}, account: rp.account, region: r}
-			byKey[key] = w
-			jobs = append(jobs, w)
-		}
-	}
-	for _, w := range jobs {
+	var mu sync.Mutex
+	claimed := map[string]*work{}
+	var wg sync.WaitGroup
+	// Each profile resolves and lists on its own, so a slow or failing one
+	// never holds back the others' calls. Only the emit of a listed group
+	// waits (at most sameAccountGrace) for the other profiles to resolve, so
+	// that profiles sharing the account are named together.
+	allResolved := make(chan struct{})
+	var resolving sync.WaitGroup
+	resolving.Add(len(profiles))
+	go func() { resolving.Wait(); close(allResolved) }()
+	for _, name := range profiles {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := cloud.Group{Provider: cloud.AWS, Scope: scopeLabel(w.names, w.account), Region: w.region}
-			fns, err := b.listGroup(ctx, w.owner, w.account, w.region)
-			if ctx.Err() != nil {
+			rp := b.resolveProfile(ctx, name, f.Regions)
+			resolving.Done()
+			if rp.err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				regions := rp.regions
+				if len(regions) == 0 {
+					regions = []string{""}
+				}
+				for _, r := range regions {
+					emit(cloud.GroupResult{
+						Group: cloud.Group{Provider: cloud.AWS, Scope: scopeLabel([]string{rp.name}, rp.account), Region: r},
+						Err:   rp.err, Hint: cloud.Hint(rp.err),
+					})
+				}
 				return
 			}
-			res := cloud.GroupResult{Group: g, Functions: fns, Err: err, Hint: cloud.Hint(err)}
-			emit(res)
+			for _, r := range rp.regions {
+				key := rp.account + "/" + r
+				mu.Lock()
+				if w, ok := claimed[key]; ok {
+					w.names = append(w.names, name)
+					mu.Unlock()
+					continue
+				}
+				w := &work{names: []string{name}, account: rp.account, region: r}
+				claimed[key] = w
+				mu.Unlock()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					fns, err := b.listGroup(ctx, name, w.account, w.region)
+					grace := time.NewTimer(sameAccountGrace)
+					select {
+					case <-allResolved:
+					case <-grace.C:
+					case <-ctx.Done():
+					}
+					grace.Stop()
+					if ctx.Err() != nil {
+						return
+					}
+					mu.Lock()
+					names := slices.Clone(w.names)
+					mu.Unlock()
+					// Label the rows with the first configured profile on the
+					// account, whichever one happened to list them.
+					slices.SortFunc(names, func(a, c string) int { return rank[a] - rank[c] })
+					if names[0] != name {
+						for i := range fns {
+							fns[i].Profile = names[0]
+							fns[i].Address = addressOf(names[0], fns[i].Region, fns[i].Name)
+						}
+					}
+					g := cloud.Group{Provider: cloud.AWS, Scope: scopeLabel(names, w.account), Region: w.region}
+					emit(cloud.GroupResult{Group: g, Functions: fns, Err: err, Hint: cloud.Hint(err)})
+				}()
+			}
 		}()
 	}
 	wg.Wait()
