@@ -291,3 +291,43 @@ func TestListSlowProfileDoesNotHoldBackOthers(t *testing.T) {
 		t.Errorf("emit order = %q: the fast profile should not wait for the slow one", order)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	for _, c := range []struct {
+		code string
+		want error
+	}{
+		{"AccessDeniedException", cloud.ErrPermission},
+		{"AccessDenied", cloud.ErrPermission},
+		{"ThrottlingException", cloud.ErrThrottled},
+		{"TooManyRequestsException", cloud.ErrThrottled},
+		{"ExpiredTokenException", cloud.ErrUnauthenticated},
+		{"UnrecognizedClientException", cloud.ErrUnauthenticated},
+		{"ResourceNotFoundException", cloud.ErrNotFound},
+		{"ResourceConflictException", cloud.ErrConflict},
+		{"InvalidParameterValueException", cloud.ErrInvalid},
+	} {
+		err := classify(fmt.Errorf("op: %w", &apiErr{code: c.code}), "prod")
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s → %v, want %v", c.code, err, c.want)
+		}
+		if !strings.Contains(err.Error(), c.code) {
+			t.Errorf("%s: message lost: %v", c.code, err)
+		}
+	}
+	if err := classify(context.Canceled, "p"); err != context.Canceled {
+		t.Errorf("canceled → %v", err)
+	}
+}
+
+func TestListProfileWithoutRegion(t *testing.T) {
+	f := newFakeAWS(t)
+	f.accounts["AK1"] = acctA
+	f.env(t, "AK1")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	groups := collect(t, New(Options{}), cloud.ListFilter{})
+	if len(groups) != 1 || !errors.Is(groups[0].Err, cloud.ErrInvalid) || !strings.Contains(groups[0].Hint, "aws.regions") {
+		t.Errorf("groups = %+v", groups)
+	}
+}

@@ -24,6 +24,12 @@ import (
 // CLI validates it before anything is sent).
 func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk func([]byte)) (cloud.InvokeResult, error) {
 	t := req.Target
+	if req.Cold {
+		// Lambda offers no way to ask for a cold start short of changing the
+		// function's configuration, which fndeck will not do behind the user's back.
+		return cloud.InvokeResult{}, cloud.WithHint(fmt.Errorf("invoking %s: --cold is not supported for Lambda functions: %w", t, cloud.ErrInvalid),
+			"use a local: target for cold-start figures, or read Init Duration from the REPORT of the first invoke after a deploy")
+	}
 	profile := b.profileFor(t)
 	rc, err := b.clients(ctx, profile, t.Region)
 	if err != nil {

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -323,5 +324,14 @@ func TestLiveTailFallsBackToPollingWhenReconnectsFail(t *testing.T) {
 	}
 	if got[len(got)-1] != "polled" {
 		t.Errorf("lines = %q", got)
+	}
+}
+
+func TestInvokeColdIsRefusedBeforeAnyCall(t *testing.T) {
+	f, b := deployFake(t)
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+	_, err := b.Invoke(testCtx(t), cloud.InvokeRequest{Target: addr("lambda:us-east-1/api"), Cold: true}, nil)
+	if !errors.Is(err, cloud.ErrInvalid) || f.count("Invoke") != 0 {
+		t.Errorf("err = %v, invokes = %d", err, f.count("Invoke"))
 	}
 }
