@@ -331,3 +331,12 @@ func TestListProfileWithoutRegion(t *testing.T) {
 		t.Errorf("groups = %+v", groups)
 	}
 }
+
+func TestListAllRegionsFailingProfileIsOneGroup(t *testing.T) {
+	f := newFakeAWS(t)
+	f.env(t, "AKUNKNOWN")
+	groups := collect(t, New(Options{Regions: []string{"all"}}), cloud.ListFilter{})
+	if len(groups) != 1 || groups[0].Group.Region != "" || !errors.Is(groups[0].Err, cloud.ErrUnauthenticated) {
+		t.Errorf("groups = %+v", groups)
+	}
+}

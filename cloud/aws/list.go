@@ -192,15 +192,26 @@ func (b *Backend) resolveProfile(ctx context.Context, name string, filterRegions
 	if !all {
 		rp.regions = regions
 	}
+	// The account (STS) and the enabled regions (Account API) are
+	// independent: ask both at once, one round trip instead of two.
+	var enabled chan []string
+	if all {
+		enabled = make(chan []string, 1)
+		go func() { enabled <- b.enabledRegions(ctx, name) }()
+	}
 	acct, err := b.account(ctx, name, firstRegion(regions, cfg.Region))
+	if all {
+		rp.regions = <-enabled
+	}
 	if err != nil {
+		// One error row for the profile, not one per guessed region.
+		if all {
+			rp.regions = nil
+		}
 		rp.err = err
 		return rp
 	}
 	rp.account = acct
-	if all {
-		rp.regions = b.enabledRegions(ctx, name)
-	}
 	return rp
 }
 
