@@ -335,3 +335,18 @@ func TestInvokeColdIsRefusedBeforeAnyCall(t *testing.T) {
 		t.Errorf("err = %v, invokes = %d", err, f.count("Invoke"))
 	}
 }
+
+func TestLogLineSeverity(t *testing.T) {
+	text := logTarget{}.line("a", "s", "1", "2026-11-25T10:00:00.000Z\tabc-123\tERROR\tsomething broke\n", 0)
+	if text.Severity != "ERROR" || text.Message != "2026-11-25T10:00:00.000Z\tabc-123\tERROR\tsomething broke" || text.JSON != nil {
+		t.Errorf("text line = %+v", text)
+	}
+	plain := logTarget{}.line("a", "s", "2", "just\ttabs here", 0)
+	if plain.Severity != "" {
+		t.Errorf("plain line severity = %q", plain.Severity)
+	}
+	js := logTarget{json: true}.line("a", "s", "3", `{"level":"warn","message":"m"}`, 0)
+	if js.Severity != "WARN" || string(js.JSON) != `{"level":"warn","message":"m"}` {
+		t.Errorf("json line = %+v", js)
+	}
+}

@@ -99,7 +99,10 @@ func (b *Backend) logTarget(ctx context.Context, rc *regionClients, profile stri
 	return lt, nil
 }
 
-// line turns one raw event into a LogLine, reading JSON-format records.
+// line turns one raw event into a LogLine. A JSON-format record (the
+// function's LogFormat, or any line that is a JSON object) is kept as JSON
+// with its level; a text-format line from a managed runtime
+// ("TIME\tREQUEST_ID\tLEVEL\tmessage") gives its level from the third field.
 func (lt logTarget) line(addr, stream, id, msg string, tsMillis int64) cloud.LogLine {
 	l := cloud.LogLine{Time: time.UnixMilli(tsMillis).UTC(), Address: addr, Stream: stream, Message: strings.TrimRight(msg, "\n"), ID: id}
 	trimmed := strings.TrimSpace(l.Message)
@@ -107,10 +110,18 @@ func (lt logTarget) line(addr, stream, id, msg string, tsMillis int64) cloud.Log
 		l.JSON = json.RawMessage(trimmed)
 		var rec struct {
 			Level string `json:"level"`
-			Type  string `json:"type"`
 		}
 		if json.Unmarshal([]byte(trimmed), &rec) == nil {
 			l.Severity = strings.ToUpper(rec.Level)
+		}
+		return l
+	}
+	if !lt.json {
+		if f := strings.SplitN(l.Message, "\t", 4); len(f) == 4 {
+			switch lvl := strings.ToUpper(f[2]); lvl {
+			case "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL":
+				l.Severity = lvl
+			}
 		}
 	}
 	return l
