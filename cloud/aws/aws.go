@@ -47,6 +47,12 @@ type Options struct {
 	// ImageInspector reports a local image's detail (existence, architecture);
 	// nil means every deploy image is treated as a registry reference.
 	ImageInspector func(ctx context.Context, ref string) (cloud.ImageDetail, error)
+	// Rewrite is registries.rewrite (registry host → host to use instead),
+	// applied when a remote image is copied to ECR.
+	Rewrite map[string]string
+	// Auth supplies credentials for the registry a remote image is copied
+	// from (the docker config chain); ECR hosts are answered by the Backend.
+	Auth cloud.AuthProvider
 	// Concurrency bounds the AWS API calls in flight at once across every
 	// profile and region (default 512). Per account×region rates are bounded
 	// separately to stay under Lambda's control-plane limits.

@@ -270,15 +270,19 @@ func (b *Backend) prepareImage(ctx context.Context, rc *regionClients, profile, 
 		}
 		return ref, nil
 	}
-	if b.opts.ImageInspector == nil {
-		return "", notInECR(ref, acct, region)
+	var detail cloud.ImageDetail
+	err := cloud.ErrNotFound
+	if b.opts.ImageInspector != nil {
+		detail, err = b.opts.ImageInspector(ctx, ref)
 	}
-	detail, err := b.opts.ImageInspector(ctx, ref)
 	if err != nil {
-		if errors.Is(err, cloud.ErrNotFound) {
+		if !errors.Is(err, cloud.ErrNotFound) {
+			return "", fmt.Errorf("inspecting local image %s: %w", ref, err)
+		}
+		if host == "" && !strings.Contains(ref, "/") && !strings.Contains(ref, ":") {
 			return "", notInECR(ref, acct, region)
 		}
-		return "", fmt.Errorf("inspecting local image %s: %w", ref, err)
+		return b.copyToECR(ctx, rc, profile, acct, region, req, arch, out)
 	}
 	if err := checkArch(detail, arch, ref, req.Target); err != nil {
 		return "", err
@@ -304,8 +308,25 @@ func (b *Backend) prepareImage(ctx context.Context, rc *regionClients, profile, 
 }
 
 func notInECR(ref, acct, region string) error {
-	return cloud.WithHint(fmt.Errorf("image %s is neither a local image nor in the ECR of account %s in %s, and copying remote images is not supported yet: %w", ref, acct, region, cloud.ErrInvalid),
-		"pull the image locally (docker pull) and deploy again, so fndeck pushes it to ECR")
+	return cloud.WithHint(fmt.Errorf("image %s is neither a local image nor in the ECR of account %s in %s: %w", ref, acct, region, cloud.ErrNotFound),
+		"build or pull the image, or give a registry reference (HOST/REPO:TAG)")
+}
+
+// copyToECR copies a remote image into the target account's ECR (creating
+// the repository only with --yes) and returns it pinned by digest.
+func (b *Backend) copyToECR(ctx context.Context, rc *regionClients, profile, acct, region string, req cloud.DeployRequest, arch string, out cloud.Sink) (string, error) {
+	repo, tag := repoAndTag(req.Image)
+	if err := b.ensureRepository(ctx, rc, profile, region, repo, req.Yes, out); err != nil {
+		return "", err
+	}
+	host := registryHost(acct, region)
+	dst := host + "/" + repo + ":" + tag
+	out.Line(fmt.Sprintf("%s is not in this account's ECR: copying it to %s first", req.Image, dst))
+	digest, err := b.copyImage(ctx, req.Image, dst, arch, out)
+	if err != nil {
+		return "", err
+	}
+	return host + "/" + repo + "@" + digest, nil
 }
 
 // checkArch refuses an image whose architecture differs from the function's.

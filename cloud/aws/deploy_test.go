@@ -213,8 +213,9 @@ func TestDeployLocalImagePushesToECRWithConfirmation(t *testing.T) {
 	if !strings.Contains(out.String(), "pushing it to") {
 		t.Errorf("output does not say it pushed:\n%s", out)
 	}
+	// A remote image is copied, which also creates a repository: --yes first.
 	_, err = b.Deploy(testCtx(t), cloud.DeployRequest{Target: target, Image: "ghcr.io/acme/app:1"}, nil)
-	if !errors.Is(err, cloud.ErrInvalid) {
+	if !errors.Is(err, cloud.ErrNeedsConfirmation) {
 		t.Errorf("remote non-ECR image: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -85,4 +86,91 @@ func cloudtestDockerQuiet(args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+}
+
+// staticAuth answers one registry host with fixed credentials (the docker
+// config chain's role in production).
+type staticAuth struct {
+	host string
+	auth cloud.RegistryAuth
+}
+
+func (s staticAuth) AuthFor(_ context.Context, host string) (cloud.RegistryAuth, bool, error) {
+	if host != s.host {
+		return cloud.RegistryAuth{}, false, nil
+	}
+	return s.auth, true, nil
+}
+
+// TestDeployRemoteImageIsCopiedToECR copies an image from a registry that
+// needs credentials into "ECR" (a second local registry via registries.rewrite)
+// over the registry API, then deploys it by digest.
+func TestDeployRemoteImageIsCopiedToECR(t *testing.T) {
+	cloudtest.RequireDocker(t)
+	srcReg := cloudtest.StartRegistry(t, true)
+	dstReg := cloudtest.StartRegistry(t, false)
+	f, _ := deployFake(t)
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello"), []byte(time.Now().String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	repo := cloudtest.UniqueName("fndeck-aws-copy")
+	src := srcReg.Addr + "/team/" + repo + ":1"
+	cloudtest.Docker(t, "build", "-q", "-t", src, dir)
+	t.Cleanup(func() { _, _ = cloudtestDockerQuiet("rmi", "-f", src) })
+	cfgDir := t.TempDir()
+	login := exec.Command("docker", "--config", cfgDir, "login", "-u", srcReg.User, "--password-stdin", srcReg.Addr)
+	login.Stdin = strings.NewReader(srcReg.Password)
+	if b, err := login.CombinedOutput(); err != nil {
+		t.Fatalf("docker login: %v: %s", err, b)
+	}
+	if b, err := exec.Command("docker", "--config", cfgDir, "push", src).CombinedOutput(); err != nil {
+		t.Fatalf("docker push: %v: %s", err, b)
+	}
+	_, _ = cloudtestDockerQuiet("rmi", "-f", src) // now it is only remote
+
+	host := acctA + ".dkr.ecr.us-east-1.amazonaws.com"
+	b := New(Options{Regions: []string{"us-east-1"}, WaitMinDelay: 10 * time.Millisecond, WaitMaxDelay: 50 * time.Millisecond,
+		Rewrite: map[string]string{host: dstReg.Addr},
+		Auth:    staticAuth{host: srcReg.Addr, auth: cloud.RegistryAuth{Username: srcReg.User, Password: srcReg.Password}},
+		ImageInspector: func(context.Context, string) (cloud.ImageDetail, error) {
+			return cloud.ImageDetail{}, cloud.ErrNotFound
+		},
+	})
+	out := &lines{}
+	res, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: src, Yes: true}, out)
+	if err != nil {
+		t.Fatalf("deploy: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(res.NewImage, host+"/team/"+repo+"@sha256:") || f.fn(acctA, "us-east-1", "api").ImageURI != res.NewImage {
+		t.Fatalf("deployed %s", res.NewImage)
+	}
+	if !strings.Contains(out.String(), "copying it to") {
+		t.Errorf("output does not say it copied:\n%s", out)
+	}
+	digest := res.NewImage[strings.Index(res.NewImage, "@")+1:]
+	for _, ref := range []string{digest, "1"} {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodHead, "http://"+dstReg.Addr+"/v2/team/"+repo+"/manifests/"+ref, nil)
+		req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Docker-Content-Digest") != digest {
+			t.Errorf("destination manifest %s: %s digest %s, want %s", ref, resp.Status, resp.Header.Get("Docker-Content-Digest"), digest)
+		}
+	}
+
+	// Without the source's credentials the copy fails naming the registry.
+	b.opts.Auth = nil
+	_, err = b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: src, Yes: true}, nil)
+	if !errors.Is(err, cloud.ErrUnauthenticated) || !strings.Contains(err.Error(), srcReg.Addr) {
+		t.Errorf("copy without credentials: %v", err)
+	}
 }
