@@ -361,11 +361,7 @@ func (b *Backend) copyImage(ctx context.Context, srcRef, dstRef, arch string, ou
 			continue
 		}
 		out.Progress(cloud.Progress{ID: l.Digest, Status: "Copying", Total: l.Size})
-		blob, err := sr.getBlob(ctx, src.repo, l.Digest)
-		if err != nil {
-			return "", fmt.Errorf("copying %s: %w", srcRef, err)
-		}
-		if err := dr.putBlob(ctx, dst.repo, l.Digest, blob); err != nil {
+		if err := copyBlob(ctx, sr, dr, src.repo, dst.repo, l); err != nil {
 			return "", fmt.Errorf("copying %s: %w", srcRef, err)
 		}
 		out.Progress(cloud.Progress{ID: l.Digest, Status: "Copied", Current: l.Size, Total: l.Size})
@@ -382,8 +378,7 @@ func (b *Backend) copyImage(ctx context.Context, srcRef, dstRef, arch string, ou
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// getBlob reads a blob into memory, checking its digest. Lambda images are
-// at most 10 GB, but a copy of one goes through here a layer at a time.
+// getBlob reads a small blob (the image config) into memory, checking its digest.
 func (r *registry) getBlob(ctx context.Context, repo, digest string) ([]byte, error) {
 	resp, err := r.do(ctx, http.MethodGet, "/v2/"+repo+"/blobs/"+digest, nil, nil, "repository:"+repo+":pull")
 	if err != nil {
@@ -413,20 +408,19 @@ func (r *registry) hasBlob(ctx context.Context, repo, digest string) (bool, erro
 	return resp.StatusCode == http.StatusOK, nil
 }
 
-// putBlob uploads a blob monolithically (POST for a session, PUT with digest).
-func (r *registry) putBlob(ctx context.Context, repo, digest string, data []byte) error {
-	scope := "repository:" + repo + ":push,pull"
-	resp, err := r.do(ctx, http.MethodPost, "/v2/"+repo+"/blobs/uploads/", nil, []byte{}, scope)
+// startUpload opens an upload session and returns its URL.
+func (r *registry) startUpload(ctx context.Context, repo, digest string) (*url.URL, error) {
+	resp, err := r.do(ctx, http.MethodPost, "/v2/"+repo+"/blobs/uploads/", nil, []byte{}, "repository:"+repo+":push,pull")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusAccepted {
-		return statusErr(resp, "starting upload of "+digest)
+		return nil, statusErr(resp, "starting upload of "+digest)
 	}
 	resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.Header.Get("Location") == "" {
-		return fmt.Errorf("starting upload of %s: no upload location", digest)
+		return nil, fmt.Errorf("starting upload of %s: no upload location", digest)
 	}
 	if !loc.IsAbs() {
 		loc = &url.URL{Scheme: r.scheme, Host: r.dial, Path: loc.Path, RawQuery: loc.RawQuery}
@@ -434,7 +428,16 @@ func (r *registry) putBlob(ctx context.Context, repo, digest string, data []byte
 	q := loc.Query()
 	q.Set("digest", digest)
 	loc.RawQuery = q.Encode()
-	resp, err = r.do(ctx, http.MethodPut, loc.String(), http.Header{"Content-Type": {"application/octet-stream"}}, data, scope)
+	return loc, nil
+}
+
+// putBlob uploads a small blob (the image config) monolithically.
+func (r *registry) putBlob(ctx context.Context, repo, digest string, data []byte) error {
+	loc, err := r.startUpload(ctx, repo, digest)
+	if err != nil {
+		return err
+	}
+	resp, err := r.do(ctx, http.MethodPut, loc.String(), http.Header{"Content-Type": {"application/octet-stream"}}, data, "repository:"+repo+":push,pull")
 	if err != nil {
 		return err
 	}
@@ -442,5 +445,48 @@ func (r *registry) putBlob(ctx context.Context, repo, digest string, data []byte
 		return statusErr(resp, "uploading "+digest)
 	}
 	resp.Body.Close()
+	return nil
+}
+
+// copyBlob streams one layer from the source to the destination without
+// holding it in memory; the destination registry verifies the digest. The
+// upload session (POST) has already answered any auth challenge, so the
+// streamed PUT needs no retry.
+func copyBlob(ctx context.Context, sr, dr *registry, srcRepo, dstRepo string, d descriptor) error {
+	resp, err := sr.do(ctx, http.MethodGet, "/v2/"+srcRepo+"/blobs/"+d.Digest, nil, nil, "repository:"+srcRepo+":pull")
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return statusErr(resp, "reading blob "+d.Digest)
+	}
+	defer resp.Body.Close()
+	size := resp.ContentLength
+	if size < 0 {
+		size = d.Size
+	}
+	loc, err := dr.startUpload(ctx, dstRepo, d.Digest)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), resp.Body)
+	if err != nil {
+		return fmt.Errorf("uploading %s: %w", d.Digest, err)
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if dr.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+dr.bearer)
+	} else if c, _ := dr.credentials(ctx); c != nil && c.Username != "" {
+		req.SetBasicAuth(c.Username, c.Password)
+	}
+	put, err := dr.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("uploading %s to %s: %w", d.Digest, dr.host, wrapUnreachable(err))
+	}
+	if put.StatusCode != http.StatusCreated {
+		return statusErr(put, "uploading "+d.Digest)
+	}
+	put.Body.Close()
 	return nil
 }

@@ -3,11 +3,16 @@ package aws
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,5 +177,66 @@ func TestDeployRemoteImageIsCopiedToECR(t *testing.T) {
 	_, err = b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: src, Yes: true}, nil)
 	if !errors.Is(err, cloud.ErrUnauthenticated) || !strings.Contains(err.Error(), srcReg.Addr) {
 		t.Errorf("copy without credentials: %v", err)
+	}
+}
+
+// TestCopyAnswersBearerChallenges puts a token-auth front (as Docker Hub,
+// GHCR and ECR Public use) before a local registry and copies through it.
+func TestCopyAnswersBearerChallenges(t *testing.T) {
+	cloudtest.RequireDocker(t)
+	backend := cloudtest.StartRegistry(t, false)
+	dstReg := cloudtest.StartRegistry(t, false)
+	f, _ := deployFake(t)
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /hello\n"), 0o600)
+	_ = os.WriteFile(filepath.Join(dir, "hello"), []byte(time.Now().String()), 0o600)
+	repo := cloudtest.UniqueName("fndeck-aws-bearer")
+	pushed := backend.Addr + "/" + repo + ":1"
+	cloudtest.Docker(t, "build", "-q", "-t", pushed, dir)
+	t.Cleanup(func() { _, _ = cloudtestDockerQuiet("rmi", "-f", pushed) })
+	cloudtest.Docker(t, "push", pushed)
+
+	target, _ := url.Parse("http://" + backend.Addr)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var tokens int
+	var mu sync.Mutex
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != "robot" || p != "hunter2" || !strings.Contains(r.URL.Query().Get("scope"), "repository:"+repo+":pull") {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			mu.Lock()
+			tokens++
+			mu.Unlock()
+			_, _ = io.WriteString(w, `{"token":"tok-123"}`)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer tok-123" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="front"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	frontHost := strings.TrimPrefix(front.URL, "http://")
+
+	host := acctA + ".dkr.ecr.us-east-1.amazonaws.com"
+	b := New(Options{Regions: []string{"us-east-1"}, WaitMinDelay: 10 * time.Millisecond, WaitMaxDelay: 50 * time.Millisecond,
+		Rewrite: map[string]string{host: dstReg.Addr},
+		Auth:    staticAuth{host: frontHost, auth: cloud.RegistryAuth{Username: "robot", Password: "hunter2"}},
+	})
+	res, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: frontHost + "/" + repo + ":1", Yes: true}, nil)
+	if err != nil {
+		t.Fatalf("deploy through a bearer registry: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.HasPrefix(res.NewImage, host+"/"+repo+"@sha256:") || tokens != 1 {
+		t.Errorf("deployed %s after %d token requests", res.NewImage, tokens)
 	}
 }
