@@ -17,7 +17,8 @@ import (
 var reVersion = regexp.MustCompile(`^([0-9]+|\$LATEST)$`)
 
 // Deploy updates an image function to req.Image (or creates one with
-// req.Create), pushing a local image to the account's ECR first, and waits
+// req.Create), pushing a local image (Options.Pusher) or copying a remote one
+// to the account's ECR first when it is not there already, and waits
 // with the SDK's waiters until the function is Active and its last update
 // Successful. A qualified target (an alias) is deployed by publishing a
 // version and moving the alias to it.

@@ -143,10 +143,17 @@ func TestDeployRemoteImageIsCopiedToECR(t *testing.T) {
 	b := New(Options{Regions: []string{"us-east-1"}, WaitMinDelay: 10 * time.Millisecond, WaitMaxDelay: 50 * time.Millisecond,
 		Rewrite: map[string]string{host: dstReg.Addr},
 		Auth:    staticAuth{host: srcReg.Addr, auth: cloud.RegistryAuth{Username: srcReg.User, Password: srcReg.Password}},
-		ImageInspector: func(context.Context, string) (cloud.ImageDetail, error) {
-			return cloud.ImageDetail{}, cloud.ErrNotFound
-		},
 	})
+	// The real engine answers "no such image" for the removed local copy.
+	ep, err := docker.Resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := docker.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.opts.ImageInspector = eng.Inspect
 	out := &lines{}
 	res, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: src, Yes: true}, out)
 	if err != nil {

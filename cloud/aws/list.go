@@ -44,10 +44,12 @@ type resolvedProfile struct {
 	err     error
 }
 
-// List lists functions for every profile × region. Profiles are resolved to
-// accounts first (STS, cached) so that two profiles on one account and region
-// are listed once; then every account × region is listed in parallel and
-// emitted as soon as ListFunctions has paged through it.
+// List lists functions for every profile × region and emits one GroupResult
+// per account × region as soon as ListFunctions has paged through it (rows
+// Partial unless Options.DescribeAll). Each profile is resolved to its
+// account (STS, cached) on its own; two profiles on one account and region
+// are listed once, under a scope naming both ("dev, ops (123456789012)").
+// A profile or region that fails is an emitted group with Err and Hint.
 func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.GroupResult)) error {
 	profiles, err := b.profileNames(f.Profiles)
 	if err != nil {
