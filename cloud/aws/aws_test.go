@@ -340,3 +340,31 @@ func TestListAllRegionsFailingProfileIsOneGroup(t *testing.T) {
 		t.Errorf("groups = %+v", groups)
 	}
 }
+
+func TestDescribeAllStaysWithinTheRateAndConcurrencyBounds(t *testing.T) {
+	f := newFakeAWS(t)
+	f.accounts["AK1"] = acctA
+	f.env(t, "AK1")
+	for i := range 150 {
+		f.add(&fakeFn{Name: fmt.Sprintf("fn-%03d", i), Account: acctA, Region: "us-east-1", ImageURI: ecrRef("a:1")})
+	}
+	f.delay = 5 * time.Millisecond
+	b := New(Options{Regions: []string{"us-east-1"}, DescribeAll: true, Concurrency: 8})
+	groups := collect(t, b, cloud.ListFilter{})
+	if len(groups) != 1 || groups[0].Err != nil || len(groups[0].Functions) != 150 {
+		t.Fatalf("groups = %+v", groups)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.maxInFlight > 8 {
+		t.Errorf("%d calls in flight, bound is 8", f.maxInFlight)
+	}
+	// GetFunction is limited to 100/s per account and region (burst 20): 150
+	// calls cannot arrive in less than 1.3 s. Slowness only helps this hold.
+	if len(f.getTimes) != 150 {
+		t.Fatalf("GetFunction calls = %d", len(f.getTimes))
+	}
+	if span := f.getTimes[149].Sub(f.getTimes[0]); span < 1200*time.Millisecond {
+		t.Errorf("150 GetFunction calls arrived within %v: faster than 100/s", span)
+	}
+}

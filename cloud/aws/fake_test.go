@@ -80,6 +80,9 @@ type fakeAWS struct {
 	lastPayload    []byte
 	repos          map[string]bool // acct/region/repo
 	slowKeys       map[string]time.Duration
+	inFlight       int
+	maxInFlight    int
+	getTimes       []time.Time   // arrival of each GetFunction
 	streamGate     chan struct{} // when set, a streamed invoke waits on it after the first chunk
 }
 
@@ -159,7 +162,17 @@ var reCred = regexp.MustCompile(`Credential=([^/]+)/\d+/([^/]+)/([^/]+)/`)
 func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	d := f.delay
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/") && strings.Count(r.URL.Path, "/") == 3 {
+		f.getTimes = append(f.getTimes, time.Now())
+	}
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
 	if d > 0 {
 		time.Sleep(d)
 	}
