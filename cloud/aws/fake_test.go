@@ -80,6 +80,7 @@ type fakeAWS struct {
 	lastPayload    []byte
 	repos          map[string]bool // acct/region/repo
 	slowKeys       map[string]time.Duration
+	gapEvents      map[string][]fakeEvent // moved into events when a Live Tail session starts
 	inFlight       int
 	maxInFlight    int
 	getTimes       []time.Time   // arrival of each GetFunction
@@ -592,6 +593,12 @@ func (f *fakeAWS) logs(w http.ResponseWriter, r *http.Request, acct, region, op 
 		_ = json.Unmarshal(body, &in)
 		f.mu.Lock()
 		f.liveTailHosts = append(f.liveTailHosts, r.Host)
+		// Events that land while the session is being set up: only a
+		// catch-up poll can show them.
+		for g, evs := range f.gapEvents {
+			f.events[g] = append(f.events[g], evs...)
+		}
+		f.gapEvents = nil
 		events := append([]fakeEvent(nil), f.liveTail...)
 		sampled := f.liveSampled
 		f.mu.Unlock()

@@ -60,7 +60,7 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	if since.IsZero() {
 		since = time.Now().Add(-15 * time.Minute)
 	}
-	p := &poller{b: b, rc: rc, profile: profile, req: req, lt: lt, emit: emit, seen: map[string]int64{}, cursor: since.UnixMilli()}
+	p := &poller{b: b, rc: rc, profile: profile, req: req, lt: lt, emit: emit, seen: map[string]int64{}, shown: map[string]int64{}, cursor: since.UnixMilli()}
 	if err := p.once(ctx); err != nil {
 		return err
 	}
@@ -70,14 +70,13 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	if b.opts.LiveTail {
 		acct, err := b.account(ctx, profile, t.Region)
 		if err == nil {
-			err = b.liveTail(ctx, rc, profile, t, lt, req, acct, emit)
+			err = b.liveTail(ctx, rc, profile, t, lt, req, acct, p)
 			if ctx.Err() != nil {
 				return nil
 			}
 		}
 		emit(cloud.LogLine{Time: time.Now(), Address: t.String(), Notice: true,
 			Message: fmt.Sprintf("live tail unavailable (%v); polling FilterLogEvents instead", err)})
-		p.cursor = max(p.cursor, time.Now().Add(-pollLookback).UnixMilli())
 	}
 	p.follow(ctx)
 	return nil
@@ -138,6 +137,28 @@ type poller struct {
 	emit    func(cloud.LogLine)
 	cursor  int64            // newest timestamp seen, ms
 	seen    map[string]int64 // event ID → timestamp, pruned behind the lookback
+	// shown holds stream|timestamp|message of recent lines, because Live
+	// Tail events carry no ID: a catch-up poll after a (re)connect must not
+	// repeat what the live session showed, nor the live session what the
+	// catch-up showed.
+	shown map[string]int64
+}
+
+func shownKey(stream string, ts int64, msg string) string {
+	return fmt.Sprintf("%s|%d|%s", stream, ts, msg)
+}
+
+// live emits one Live Tail event unless a poll already showed it.
+func (p *poller) live(stream, msg string, ts int64) {
+	k := shownKey(stream, ts, msg)
+	if _, dup := p.shown[k]; dup {
+		return
+	}
+	p.shown[k] = ts
+	if ts > p.cursor {
+		p.cursor = ts
+	}
+	p.emit(p.lt.line(p.req.Target.String(), stream, "", msg, ts))
 }
 
 // once pages through every event from the cursor to now and reports how
@@ -190,7 +211,13 @@ func (p *poller) accept(ev logtypes.FilteredLogEvent) bool {
 	if p.req.Filter != "" && !strings.Contains(msg, p.req.Filter) {
 		return false
 	}
-	p.emit(p.lt.line(p.req.Target.String(), sdkaws.ToString(ev.LogStreamName), id, msg, ts))
+	stream := sdkaws.ToString(ev.LogStreamName)
+	k := shownKey(stream, ts, msg)
+	if _, dup := p.shown[k]; dup {
+		return false
+	}
+	p.shown[k] = ts
+	p.emit(p.lt.line(p.req.Target.String(), stream, id, msg, ts))
 	return true
 }
 
@@ -199,6 +226,11 @@ func (p *poller) prune() {
 	for id, ts := range p.seen {
 		if ts < floor {
 			delete(p.seen, id)
+		}
+	}
+	for k, ts := range p.shown {
+		if ts < floor {
+			delete(p.shown, k)
 		}
 	}
 }
@@ -265,12 +297,13 @@ var errLiveTailEnded = errors.New("live tail session ended")
 // 3-hour session limit and after the stream drops. It returns when ctx ends,
 // or with the error when a session cannot be started at all (the caller then
 // falls back to polling).
-func (b *Backend) liveTail(ctx context.Context, rc *regionClients, profile string, t cloud.Address, lt logTarget, req cloud.LogRequest, acct string, emit func(cloud.LogLine)) error {
+func (b *Backend) liveTail(ctx context.Context, rc *regionClients, profile string, t cloud.Address, lt logTarget, req cloud.LogRequest, acct string, p *poller) error {
+	emit := p.emit
 	arn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", partitionOf(t.Region), t.Region, acct, lt.group)
 	failures, everStarted := 0, false
 	for ctx.Err() == nil {
 		started := false
-		err := b.liveTailSession(ctx, rc, t, lt, req, arn, emit, &started)
+		err := b.liveTailSession(ctx, rc, t, lt, req, arn, p, &started)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -298,7 +331,8 @@ func (b *Backend) liveTail(ctx context.Context, rc *regionClients, profile strin
 	return nil
 }
 
-func (b *Backend) liveTailSession(ctx context.Context, rc *regionClients, t cloud.Address, lt logTarget, req cloud.LogRequest, arn string, emit func(cloud.LogLine), started *bool) error {
+func (b *Backend) liveTailSession(ctx context.Context, rc *regionClients, t cloud.Address, lt logTarget, req cloud.LogRequest, arn string, p *poller, started *bool) error {
+	emit := p.emit
 	sctx, cancel := context.WithTimeout(ctx, liveTailMaxSession)
 	defer cancel()
 	in := &cloudwatchlogs.StartLiveTailInput{LogGroupIdentifiers: []string{arn}}
@@ -316,6 +350,12 @@ func (b *Backend) liveTailSession(ctx context.Context, rc *regionClients, t clou
 	stream := out.GetStream()
 	defer stream.Close()
 	*started = true
+	// The session is open: catch up on what arrived between the last poll
+	// (or the dropped session) and now, so the hand-over leaves no gap.
+	// Live events wait in the stream meanwhile.
+	if _, err := p.fetch(sctx, p.cursor-pollLookback.Milliseconds()); err != nil && ctx.Err() == nil {
+		emit(cloud.LogLine{Time: time.Now().UTC(), Address: t.String(), Notice: true, Message: fmt.Sprintf("catching up before live tail failed (%v); events just before it may be missing", err)})
+	}
 	sampled := false
 	for {
 		select {
@@ -326,6 +366,11 @@ func (b *Backend) liveTailSession(ctx context.Context, rc *regionClients, t clou
 			return errLiveTailEnded
 		case ev, ok := <-stream.Events():
 			if !ok {
+				if sctx.Err() != nil && ctx.Err() == nil {
+					// The stream broke because the session deadline closed it.
+					emit(cloud.LogLine{Time: time.Now().UTC(), Address: t.String(), Notice: true, Message: "live tail session limit reached; reconnecting"})
+					return errLiveTailEnded
+				}
 				if err := stream.Err(); err != nil {
 					return err
 				}
@@ -348,7 +393,7 @@ func (b *Backend) liveTailSession(ctx context.Context, rc *regionClients, t clou
 				if req.Filter != "" && !strings.Contains(msg, req.Filter) {
 					continue
 				}
-				emit(lt.line(t.String(), sdkaws.ToString(r.LogStreamName), "", msg, sdkaws.ToInt64(r.Timestamp)))
+				p.live(sdkaws.ToString(r.LogStreamName), msg, sdkaws.ToInt64(r.Timestamp))
 			}
 		}
 	}
