@@ -390,7 +390,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	noColor := d.noColor || os.Getenv("NO_COLOR") != ""
 	dark := d.cfg.UI.Theme != "light"
 	theme := common.NewTheme(dark, noColor)
-	outPane := output.New(output.Options{Theme: theme, BufferLines: d.cfg.Logs.BufferLines})
+	outPane := output.New(output.Options{Theme: theme, BufferLines: d.cfg.Logs.BufferLines, BufferBytes: int(d.cfg.Logs.BufferBytes)})
 	taskPane := tasks.New(tasks.Options{Theme: theme, Source: taskSource{r: d.runner}})
 
 	backends := func(p cloud.Provider) any {
@@ -422,6 +422,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Payloads:        projectPayloads(d.project),
 		Invokes:         invokeStore{s: d.invokes},
 		Output:          outPane,
+		SelectedTask:    taskPane.Selected,
 		LogBufferLines:  d.cfg.Logs.BufferLines,
 	})
 	model := app.New(ctx, app.Options{
@@ -439,7 +440,9 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
 	})
-	p := tea.NewProgram(model, tea.WithContext(ctx))
+	// 30 frames a second answers keys within one 33 ms frame and halves the
+	// renderer's idle ticking (Bubble Tea redraws on a timer even when idle).
+	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(30))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // interrupted: leave quietly
@@ -470,6 +473,9 @@ func (u uiLister) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 	}
 	return u.Lister.List(ctx, f, emit)
 }
+
+// Unwrap lets the pane find the backend's other capabilities (invoke, logs…).
+func (u uiLister) Unwrap() cloud.Lister { return u.Lister }
 
 // Describe passes through so the pane can fill partial rows.
 func (u uiLister) Describe(ctx context.Context, target cloud.Address) (cloud.Function, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/dialog"
+	"github.com/fndeck/fndeck/ui/prompt"
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/help"
 	"github.com/fndeck/fndeck/ui/images"
@@ -132,6 +133,7 @@ type Model struct {
 	fits   bool
 
 	dialog  *dialog.Model
+	prompt  *prompt.Model
 	palette *palette.Model
 	help    bool
 
@@ -209,11 +211,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if m.dialog != nil {
 				m.dialog.SetTheme(m.theme)
 			}
+			if m.prompt != nil {
+				m.prompt.SetTheme(m.theme)
+			}
 			return m, tea.Batch(m.broadcast(msg), m.broadcast(common.ThemeMsg{Theme: m.theme}))
 		}
 		return m, m.broadcast(msg)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case tea.PasteMsg:
+		if m.prompt != nil {
+			return m, m.prompt.Update(msg)
+		}
 	case paneKeyMsg:
 		m.setFocus(msg.pane)
 		return m, m.toPane(msg.pane, msg.key)
@@ -221,6 +230,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case common.ConfirmRequestMsg:
 		m.dialog = dialog.New(msg.Title, msg.Body, msg.Yes, m.theme)
+		return m, nil
+	case common.PromptRequestMsg:
+		m.prompt = prompt.New(msg, m.theme)
 		return m, nil
 	case common.ShowOutputMsg:
 		if msg.Pane != nil {
@@ -254,6 +266,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.opts.Handle(msg)
+	}
+	// Every other message reaches the panes, and the workflows behind
+	// Handle (task selection, invoke sends, their own stream messages).
+	if m.opts.Handle != nil {
+		if hc := m.opts.Handle(msg); hc != nil {
+			return m, tea.Batch(m.broadcast(msg), hc)
+		}
 	}
 	return m, m.broadcast(msg)
 }
@@ -297,6 +316,13 @@ func (m *Model) toPane(i int, msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.prompt != nil {
+		cmd := m.prompt.Update(msg)
+		if m.prompt.Done() {
+			m.prompt = nil
+		}
+		return cmd
+	}
 	if m.dialog != nil {
 		cmd := m.dialog.Update(msg)
 		if m.dialog.Result() != dialog.Pending {
@@ -505,6 +531,9 @@ func (m *Model) render() string {
 		if m.dialog != nil {
 			rows = overlay(rows, m.dialog.View(m.width), m.width)
 		}
+		if m.prompt != nil {
+			rows = overlay(rows, m.prompt.View(m.width), m.width)
+		}
 		lines = append(lines, rows...)
 	}
 	lines = append(lines, m.footer()...)
@@ -572,6 +601,8 @@ func (m *Model) footer() []string {
 		return true
 	}
 	switch {
+	case m.prompt != nil:
+		hints = append(hints, "enter ok  esc cancel")
 	case m.dialog != nil:
 		hints = append(hints, "y yes  n/esc no")
 	case m.palette != nil:

@@ -72,6 +72,9 @@ type Deps struct {
 	Invokes  InvokeStore
 	// Output is the output pane (task output and log tails show in it).
 	Output *output.Model
+	// SelectedTask is the tasks pane's cursor. Commands run concurrently, so
+	// selection messages can arrive out of order; only the current one counts.
+	SelectedTask func() string
 	// LogBufferLines bounds a log tail's pending lines (logs.buffer_lines).
 	LogBufferLines int
 	Now            func() time.Time
@@ -136,6 +139,9 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 	case common.ShowTaskOutputMsg:
 		return f.showTask(msg.ID, true)
 	case common.SelectedTaskMsg:
+		if f.d.SelectedTask != nil && f.d.SelectedTask() != msg.ID {
+			return nil // a stale selection overtaken by a later one
+		}
 		return f.showTask(msg.ID, false)
 	}
 	return nil
