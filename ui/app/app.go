@@ -21,11 +21,11 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/dialog"
-	"github.com/fndeck/fndeck/ui/prompt"
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/help"
 	"github.com/fndeck/fndeck/ui/images"
 	"github.com/fndeck/fndeck/ui/palette"
+	"github.com/fndeck/fndeck/ui/prompt"
 	"github.com/fndeck/fndeck/ui/sanitize"
 	"github.com/fndeck/fndeck/ui/table"
 )
