@@ -95,6 +95,14 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if req.Create {
 		return b.create(ctx, rc, profile, req, image, arch, res, out)
 	}
+	// An update still in progress (someone else's deploy, a config change)
+	// would make ours fail with ResourceConflictException: let it finish.
+	if c := cur.Configuration; c != nil && (c.LastUpdateStatus == types.LastUpdateStatusInProgress || c.State == types.StatePending) {
+		out.Line(fmt.Sprintf("%s is still being updated; waiting for that to finish first", t))
+		if err := b.waitUpdated(ctx, rc, profile, t, out); err != nil {
+			return res, err
+		}
+	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: &t.Function, ImageUri: &image, Publish: t.Qualifier != ""}
 	if req.Arch != "" {
 		in.Architectures = []types.Architecture{types.Architecture(arch)}

@@ -257,3 +257,19 @@ func TestRepoAndTag(t *testing.T) {
 		}
 	}
 }
+
+func TestDeployWaitsForAnUpdateInProgress(t *testing.T) {
+	f, b := deployFake(t)
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+	fn := f.fn(acctA, "us-east-1", "api")
+	f.mu.Lock()
+	fn.UpdateStatus, fn.pendingPolls = "InProgress", 3
+	f.mu.Unlock()
+	out := &lines{}
+	if _, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: ecrRef("api:v2")}, out); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if !strings.Contains(out.String(), "still being updated") || f.fn(acctA, "us-east-1", "api").ImageURI != ecrRef("api:v2") {
+		t.Errorf("output:\n%s", out)
+	}
+}

@@ -429,6 +429,10 @@ func (f *fakeAWS) lambda(w http.ResponseWriter, r *http.Request, acct, region st
 			f.apiErr(w, 400, "InvalidParameterValueException", "Please don't provide ImageUri when updating a function with packageType Zip.")
 			return
 		}
+		if fn.UpdateStatus == "InProgress" {
+			f.apiErr(w, 409, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+name)
+			return
+		}
 		fn.ImageURI = in.ImageUri
 		if len(in.Architectures) > 0 {
 			fn.Arch = in.Architectures[0]
