@@ -81,10 +81,20 @@ func isolatedEnv(t *testing.T, extra ...string) []string {
 // startTUI runs `fndeck args...` in tmux at 160x48 with env (KEY=VALUE).
 func startTUI(t *testing.T, env []string, args ...string) *session {
 	t.Helper()
+	return startTUIIn(t, "", env, args...)
+}
+
+// startTUIIn is startTUI with dir as the working directory ("" = inherit),
+// e.g. a project directory holding an fndeck.yaml.
+func startTUIIn(t *testing.T, dir string, env []string, args ...string) *session {
+	t.Helper()
 	requireTmux(t)
 	bin := fndeckBin(t)
 	s := &session{t: t, name: cloudtest.UniqueName("fndeck-e2e"), exitFile: filepath.Join(t.TempDir(), "exit")}
 	var sb strings.Builder
+	if dir != "" {
+		fmt.Fprintf(&sb, "cd %s || exit 99; ", shellQuote(dir))
+	}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&sb, "export %s=%s; ", k, shellQuote(v))
@@ -227,3 +237,5 @@ func buildScratchImage(t *testing.T, dockerHost, ref string) string {
 	})
 	return strings.TrimSpace(string(out))
 }
+
+func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }

@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+)
+
+// helloImage builds the aws-lambda-go handler of cloud/local/testdata/hello
+// into a FROM scratch image and returns its reference.
+func helloImage(t *testing.T) string {
+	t.Helper()
+	cloudtest.RequireDocker(t)
+	dir := t.TempDir()
+	cloudtest.BuildStatic(t, "github.com/fndeck/fndeck/cloud/local/testdata/hello", dir, "hello")
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /var/task/hello\nENTRYPOINT [\"/var/task/hello\"]\n"), 0o644)
+	ref := cloudtest.UniqueName("fndeck-e2e-hello") + ":v1"
+	cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+	t.Cleanup(func() { _, _, _ = runDocker("rmi", "-f", ref) })
+	return ref
+}
+
+func runDocker(args ...string) (string, string, error) {
+	var out, errb strings.Builder
+	cmd := execCommand("docker", args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// The whole local loop through the real binary, each step its own process:
+// deploy → invoke (from another process) → function error → logs with
+// START/END/REPORT, Init Duration on the first invoke only.
+func TestLocalLambdaLoopAcrossProcesses(t *testing.T) {
+	ref := helloImage(t)
+	name := strings.ToLower(strings.ReplaceAll(cloudtest.UniqueName("hello"), "_", "-"))
+	env := isolatedEnv(t, "FNDECK_LOCAL_NETWORK=host")
+	addr := "local:" + name
+	t.Cleanup(func() { _, _, _ = runDocker("rm", "-f", "fndeck-"+name) })
+
+	out, errOut, code := runCLI(t, env, "", "deploy", ref, addr, "--as", "lambda", "--timeout", "2", "--memory", "256")
+	if code != 0 {
+		t.Fatalf("deploy exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "deployed "+addr) {
+		t.Errorf("deploy output does not confirm: %s", out)
+	}
+
+	out, errOut, code = runCLI(t, env, "", "invoke", addr, "--payload", `{"name":"x"}`, "--json")
+	if code != 0 {
+		t.Fatalf("invoke exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var res struct {
+		StatusCode    int             `json:"status_code"`
+		FunctionError string          `json:"function_error"`
+		Response      json.RawMessage `json:"response"`
+		Report        *struct {
+			DurationMS float64 `json:"duration_ms"`
+			InitMS     float64 `json:"init_ms"`
+			MemoryMB   int     `json:"memory_mb"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("invoke --json output is not one JSON object: %v\n%s", err, out)
+	}
+	var body map[string]string
+	if err := json.Unmarshal(res.Response, &body); err != nil || body["greeting"] != "hello x" {
+		t.Fatalf("response %s, want {\"greeting\":\"hello x\"}", res.Response)
+	}
+	if res.FunctionError != "" {
+		t.Errorf("unexpected function error %q", res.FunctionError)
+	}
+
+	// A second invoke is warm; a handler error comes back as a function error.
+	out, errOut, code = runCLI(t, env, "", "invoke", addr, "--payload", `{"name":"fail"}`)
+	if code != 1 {
+		t.Fatalf("failing invoke exited %d, want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "name must not be fail") {
+		t.Errorf("the handler's error message is not shown: %s", out)
+	}
+	if !strings.Contains(errOut, "function error") {
+		t.Errorf("stderr does not say function error: %s", errOut)
+	}
+
+	// Invalid JSON is refused before anything is sent, with line:column, exit 2.
+	_, errOut, code = runCLI(t, env, "", "invoke", addr, "--payload", "{\"name\": x}")
+	if code != 2 || !strings.Contains(errOut, "line 1, column 10") {
+		t.Errorf("invalid payload: exit %d, stderr %q; want 2 and line 1, column 10", code, errOut)
+	}
+
+	var logs string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		logs, errOut, code = runCLI(t, env, "", "logs", addr, "--since", "10m")
+		if code == 0 && strings.Count(logs, "REPORT RequestId") >= 2 {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	reports := regexp.MustCompile(`REPORT RequestId: \S+.*`).FindAllString(logs, -1)
+	if len(reports) < 2 {
+		t.Fatalf("want two REPORT lines in the logs, got %d (exit %d, %s):\n%s", len(reports), code, errOut, logs)
+	}
+	if !strings.Contains(reports[0], "Init Duration:") {
+		t.Errorf("first REPORT lacks Init Duration: %s", reports[0])
+	}
+	if strings.Contains(reports[1], "Init Duration:") {
+		t.Errorf("second (warm) REPORT has Init Duration: %s", reports[1])
+	}
+	for _, want := range []string{"START RequestId:", "END RequestId:", "greeting x"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+
+	// The function is listed under local.
+	out, errOut, code = runCLI(t, env, "", "functions", "--provider", "local", "--json")
+	if code != 0 {
+		t.Fatalf("functions exited %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"address":"`+addr+`"`) {
+		t.Errorf("functions --json does not list %s:\n%s", addr, out)
+	}
+}
