@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 )
 
 func benchEntries(b *testing.B, n int) []*loggingpb.LogEntry {
@@ -49,8 +50,8 @@ func BenchmarkEntryToLine(b *testing.B) {
 // Entries the reader could not keep up with are dropped and counted by the
 // hub (bounded memory); the entries/s figure counts only delivered ones.
 func BenchmarkLogsTail(b *testing.B) {
-	l, addr := startFakeLogging(b)
-	be := New(Options{LoggingEndpoint: addr})
+	l := gcpfake.StartLogging(b)
+	be := New(Options{LoggingEndpoint: l.Addr})
 	defer be.Close()
 	batch := &loggingpb.TailLogEntriesResponse{Entries: benchEntries(b, 500)}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,13 +85,11 @@ func BenchmarkLogsTail(b *testing.B) {
 			}
 		})
 	}()
-	ft := l.nextTail(b)
+	ft := l.NextTail(b)
 	go func() {
 		for sent := 0; sent < b.N; sent += len(batch.Entries) {
-			select {
-			case ft.send <- batch:
-			case <-ctx.Done():
-				return
+			if ft.Send(batch) != nil {
+				return // the reader left: the benchmark is over
 			}
 		}
 	}()

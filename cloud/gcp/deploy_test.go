@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 )
 
 // lineSink records output lines.
@@ -31,9 +32,10 @@ func (s *lineSink) text() string {
 
 const apiName = "projects/acme-web/locations/europe-west1/services/api"
 
-func deployFixture(t *testing.T) (*fakeCloudRun, *Backend, cloud.Address) {
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "europe-west1-docker.pkg.dev/acme-web/app/api:v1", "https://api-x.a.run.app")
+func deployFixture(t *testing.T) (*gcpfake.CloudRun, *Backend, cloud.Address) {
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "europe-west1-docker.pkg.dev/acme-web/app/api:v1", "https://api-x.a.run.app")
 	b := New(Options{RunEndpoint: addr})
 	t.Cleanup(func() { b.Close() })
 	return f, b, mustAddr(t, "cloudrun:acme-web/europe-west1/api")
@@ -47,11 +49,9 @@ func TestDeployUpdatesImageAndWaits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Deploy: %v", err)
 	}
-	f.mu.Lock()
-	if len(f.updates) != 1 || f.updates[0].GetService().GetTemplate().GetContainers()[0].GetImage() != img {
-		t.Errorf("UpdateService requests = %v, want one with image %s", f.updates, img)
+	if ups := f.Updates(); len(ups) != 1 || ups[0].GetService().GetTemplate().GetContainers()[0].GetImage() != img {
+		t.Errorf("UpdateService requests = %v, want one with image %s", ups, img)
 	}
-	f.mu.Unlock()
 	want := cloud.DeployResult{Target: target.String(), OldImage: "europe-west1-docker.pkg.dev/acme-web/app/api:v1",
 		NewImage: img, Revision: "api-00002-abc", OldRevision: "api-00001-abc"}
 	if res != want {
@@ -75,9 +75,7 @@ func TestDeployFailingRevisionReturnsConditionMessage(t *testing.T) {
 	if !strings.Contains(err.Error(), "failed to start and listen on the port") || !strings.Contains(err.Error(), "api-00002-abc") {
 		t.Errorf("error does not carry the condition message and revision: %v", err)
 	}
-	f.mu.Lock()
-	ready := f.services[apiName].GetLatestReadyRevision()
-	f.mu.Unlock()
+	ready := f.Service(apiName).GetLatestReadyRevision()
 	if lastSegment(ready) != "api-00001-abc" {
 		t.Errorf("latest ready revision = %s, want the old one still serving", ready)
 	}
@@ -102,9 +100,7 @@ func TestRollbackThenDeploySendsTrafficToLatest(t *testing.T) {
 	if len(fn.Traffic) != 1 || fn.Traffic[0].Revision != "api-00001-abc" || fn.Traffic[0].Percent != 100 || fn.Traffic[0].Latest {
 		t.Fatalf("traffic after rollback = %+v, want 100%% pinned to api-00001-abc", fn.Traffic)
 	}
-	f.mu.Lock()
-	revs := len(f.revisions)
-	f.mu.Unlock()
+	revs := f.RevisionCount()
 	if revs != 2 {
 		t.Errorf("rollback created a revision: %d revisions, want 2", revs)
 	}
@@ -161,15 +157,14 @@ func TestDeployCreate(t *testing.T) {
 	if !res.Created || res.Revision != "newsvc-00001-abc" {
 		t.Errorf("create result = %+v", res)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.creates) != 1 {
-		t.Fatalf("%d CreateService calls", len(f.creates))
+	creates := f.Creates()
+	if len(creates) != 1 {
+		t.Fatalf("%d CreateService calls", len(creates))
 	}
-	c := f.creates[0].GetService().GetTemplate().GetContainers()[0]
-	if f.creates[0].GetServiceId() != "newsvc" || c.GetImage() != "gcr.io/acme-web/new:1" || c.GetPorts()[0].GetContainerPort() != 9000 ||
+	c := creates[0].GetService().GetTemplate().GetContainers()[0]
+	if creates[0].GetServiceId() != "newsvc" || c.GetImage() != "gcr.io/acme-web/new:1" || c.GetPorts()[0].GetContainerPort() != 9000 ||
 		c.GetResources().GetLimits()["memory"] != "512Mi" || c.GetEnv()[0].GetName() != "MODE" || c.GetEnv()[0].GetValue() != "prod" {
-		t.Errorf("create request = %v", f.creates[0])
+		t.Errorf("create request = %v", creates[0])
 	}
 }
 
@@ -223,7 +218,7 @@ func (a *fakeArtifactRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request)
 }
 
 func TestDeployLocalImageNeedsConfirmationForRepository(t *testing.T) {
-	_, addr := startFakeCloudRun(t)
+	addr := gcpfake.StartCloudRun(t).Addr
 	ar := &fakeArtifactRegistry{repos: map[string]bool{}}
 	srv := httptest.NewServer(ar)
 	defer srv.Close()
@@ -289,16 +284,12 @@ func TestAuthFor(t *testing.T) {
 
 func TestDeployWaitsForPendingOperation(t *testing.T) {
 	f, b, target := deployFixture(t)
-	f.mu.Lock()
-	f.pendingPolls = 2
-	f.mu.Unlock()
+	f.SetPendingPolls(2)
 	res, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: "gcr.io/acme-web/api:v2"}, nil)
 	if err != nil {
 		t.Fatalf("Deploy: %v", err)
 	}
-	f.mu.Lock()
-	polls := f.polls
-	f.mu.Unlock()
+	polls := f.Polls()
 	if polls < 2 || res.Revision != "api-00002-abc" {
 		t.Errorf("polls = %d, result %+v: Deploy did not wait for the operation", polls, res)
 	}
@@ -306,9 +297,8 @@ func TestDeployWaitsForPendingOperation(t *testing.T) {
 
 func TestDeployFailedOperationCarriesMessage(t *testing.T) {
 	f, b, target := deployFixture(t)
-	f.mu.Lock()
-	f.pendingPolls, f.opErrors = 1, true
-	f.mu.Unlock()
+	f.SetPendingPolls(1)
+	f.SetOperationErrors(true)
 	_, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: "gcr.io/acme-web/api:crash"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "failed to start and listen on the port") || !strings.Contains(err.Error(), "api-00002-abc") {
 		t.Fatalf("Deploy = %v, want the operation's error message", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 )
 
 // fakeTokenEndpoint answers the OAuth refresh exchange of authorized_user
@@ -69,8 +70,9 @@ func TestInvokeStreamsChunkedResponse(t *testing.T) {
 	}))
 	defer app.Close()
 
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
 	b := New(Options{RunEndpoint: addr, CredentialsJSON: userCredentials(tokens.URL + "/token")})
 	defer b.Close()
 
@@ -107,7 +109,7 @@ func TestInvokeStreamsChunkedResponse(t *testing.T) {
 		t.Errorf("token endpoint called %d times, want 1", n)
 	}
 	// ... and the remembered service URL.
-	if n := f.getCalls.Load(); n != 1 {
+	if n := f.GetCalls(); n != 1 {
 		t.Errorf("GetService called %d times for two invokes, want 1", n)
 	}
 }
@@ -122,8 +124,9 @@ func TestInvokeJSONResponseAndUnauthenticated(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	}))
 	defer app.Close()
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
 	b := New(Options{RunEndpoint: addr, CredentialsJSON: userCredentials(tokens.URL + "/token")})
 	defer b.Close()
 	res, err := b.Invoke(context.Background(), cloud.InvokeRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api")}, nil)
@@ -152,8 +155,9 @@ func TestInvokeAgainstLoopbackEmulatorSendsNoToken(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	defer app.Close()
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", app.URL)
 	b := New(Options{RunEndpoint: addr})
 	defer b.Close()
 	res, err := b.Invoke(context.Background(), cloud.InvokeRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api")}, nil)

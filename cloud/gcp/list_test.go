@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 )
 
 // collect runs List and returns its results keyed by "scope/region".
@@ -46,15 +47,16 @@ func names(fns []cloud.Function) []string {
 }
 
 func TestListTwoProjectsThreeRegionsWithPaging(t *testing.T) {
-	f, addr := startFakeCloudRun(t)
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
 	// Five services in one region: with the fake's page size of 2 that is three pages.
 	for _, n := range []string{"api", "web", "worker", "thumbs", "auth"} {
-		f.addService("acme-web", "europe-west1", n, "europe-west1-docker.pkg.dev/acme-web/app/"+n+":v1", "https://"+n+"-x.a.run.app")
+		f.AddService("acme-web", "europe-west1", n, "europe-west1-docker.pkg.dev/acme-web/app/"+n+":v1", "https://"+n+"-x.a.run.app")
 	}
-	f.addService("acme-web", "us-central1", "api", "gcr.io/acme-web/api:v1", "https://api-y.a.run.app")
-	f.addService("acme-data", "asia-east1", "etl", "docker.io/library/etl:1", "https://etl-z.a.run.app")
-	f.addService("acme-data", "europe-west1", "report", "europe-west1-docker.pkg.dev/acme-data/r/report:3", "https://report-z.a.run.app")
-	f.projectErr["acme-locked"] = status.Error(codes.PermissionDenied, "Permission 'run.locations.list' denied on project acme-locked")
+	f.AddService("acme-web", "us-central1", "api", "gcr.io/acme-web/api:v1", "https://api-y.a.run.app")
+	f.AddService("acme-data", "asia-east1", "etl", "docker.io/library/etl:1", "https://etl-z.a.run.app")
+	f.AddService("acme-data", "europe-west1", "report", "europe-west1-docker.pkg.dev/acme-data/r/report:3", "https://report-z.a.run.app")
+	f.SetProjectError("acme-locked", status.Error(codes.PermissionDenied, "Permission 'run.locations.list' denied on project acme-locked"))
 
 	b := New(Options{Projects: []string{"acme-web", "acme-data", "acme-locked"}, RunEndpoint: addr})
 	defer b.Close()
@@ -97,13 +99,11 @@ func TestListTwoProjectsThreeRegionsWithPaging(t *testing.T) {
 	}
 	// Paging really happened: the 5-service region was asked three times.
 	pages := 0
-	f.mu.Lock()
-	for _, c := range f.listCalls {
+	for _, c := range f.ListCalls() {
 		if strings.HasPrefix(c, "projects/acme-web/locations/europe-west1#") {
 			pages++
 		}
 	}
-	f.mu.Unlock()
 	if pages != 3 {
 		t.Errorf("europe-west1 of acme-web listed in %d pages, want 3", pages)
 	}
@@ -119,12 +119,12 @@ func keys(m map[string]cloud.GroupResult) []string {
 }
 
 func TestListColumns(t *testing.T) {
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "europe-west1-docker.pkg.dev/acme-web/app/api:v1", "https://api-x.a.run.app")
-	f.mu.Lock()
-	s := f.services["projects/acme-web/locations/europe-west1/services/api"]
-	s.Template.Containers[0].Resources = &runpb.ResourceRequirements{Limits: map[string]string{"memory": "512Mi"}}
-	f.mu.Unlock()
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "europe-west1-docker.pkg.dev/acme-web/app/api:v1", "https://api-x.a.run.app")
+	f.EditService(gcpfake.ServiceName("acme-web", "europe-west1", "api"), func(s *runpb.Service) {
+		s.Template.Containers[0].Resources = &runpb.ResourceRequirements{Limits: map[string]string{"memory": "512Mi"}}
+	})
 
 	b := New(Options{Projects: []string{"acme-web"}, Regions: []string{"europe-west1"}, RunEndpoint: addr})
 	defer b.Close()
@@ -150,13 +150,13 @@ func TestListColumns(t *testing.T) {
 		t.Errorf("ready = %v, last modified = %v", fn.Ready, fn.LastModified)
 	}
 	// Configured regions are used as they are: no Locations call.
-	if n := f.locCalls.Load(); n != 0 {
+	if n := f.LocationCalls(); n != 0 {
 		t.Errorf("ListLocations called %d times with regions configured", n)
 	}
 }
 
 func TestFakeRejectsWildcardLocation(t *testing.T) {
-	_, addr := startFakeCloudRun(t)
+	addr := gcpfake.StartCloudRun(t).Addr
 	b := New(Options{RunEndpoint: addr})
 	defer b.Close()
 	services, _, _, err := b.runClients(context.Background())
@@ -170,18 +170,20 @@ func TestFakeRejectsWildcardLocation(t *testing.T) {
 }
 
 func TestListErrorsCarryHints(t *testing.T) {
-	f, addr := startFakeCloudRun(t)
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
 	disabled, err := status.New(codes.PermissionDenied, "Cloud Run Admin API has not been used in project acme-off before or it is disabled.").
 		WithDetails(&errdetails.ErrorInfo{Reason: "SERVICE_DISABLED", Domain: "googleapis.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.projectErr["acme-off"] = disabled.Err()
-	f.projectErr["acme-anon"] = status.Error(codes.Unauthenticated, "Request had invalid authentication credentials.")
-	f.locations["acme-flaky"] = []string{"europe-west1", "us-east1"}
+	f.SetProjectError("acme-off", disabled.Err())
+	f.SetProjectError("acme-anon", status.Error(codes.Unauthenticated, "Request had invalid authentication credentials."))
+	f.AddRegion("acme-flaky", "europe-west1")
+	f.AddRegion("acme-flaky", "us-east1")
 	// Unavailable is retried by the client for 10 s; a quota error is not.
-	f.regionErr["acme-flaky/us-east1"] = status.Error(codes.ResourceExhausted, "Quota exceeded for quota metric 'Read requests'")
-	f.addService("acme-flaky", "europe-west1", "ok", "gcr.io/acme-flaky/ok:1", "https://ok.a.run.app")
+	f.SetRegionError("acme-flaky", "us-east1", status.Error(codes.ResourceExhausted, "Quota exceeded for quota metric 'Read requests'"))
+	f.AddService("acme-flaky", "europe-west1", "ok", "gcr.io/acme-flaky/ok:1", "https://ok.a.run.app")
 
 	b := New(Options{Projects: []string{"acme-off", "acme-anon", "acme-flaky"}, RunEndpoint: addr})
 	defer b.Close()
@@ -202,10 +204,11 @@ func TestListErrorsCarryHints(t *testing.T) {
 }
 
 func TestListFilterNarrowsProjectsAndRegions(t *testing.T) {
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", "https://a")
-	f.addService("acme-web", "us-central1", "api", "gcr.io/acme-web/api:1", "https://b")
-	f.addService("acme-data", "europe-west1", "etl", "gcr.io/acme-data/etl:1", "https://c")
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", "https://a")
+	f.AddService("acme-web", "us-central1", "api", "gcr.io/acme-web/api:1", "https://b")
+	f.AddService("acme-data", "europe-west1", "etl", "gcr.io/acme-data/etl:1", "https://c")
 	b := New(Options{Projects: []string{"acme-web", "acme-data"}, RunEndpoint: addr})
 	defer b.Close()
 	got := collect(t, b, cloud.ListFilter{Projects: []string{"acme-web"}, Regions: []string{"us-central1"}})
@@ -224,8 +227,9 @@ func TestNewTouchesNothing(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", "https://api")
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", "https://api")
 	b := New(Options{RunEndpoint: addr})
 	defer b.Close()
 	fn, err := b.Describe(context.Background(), mustAddr(t, "cloudrun:acme-web/europe-west1/api"))
@@ -273,8 +277,9 @@ func TestClassify(t *testing.T) {
 func TestDefaultProject(t *testing.T) {
 	t.Setenv("CLOUDSDK_CORE_PROJECT", "")
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "")
-	f, addr := startFakeCloudRun(t)
-	f.addService("acme-env", "europe-west1", "api", "gcr.io/acme-env/api:1", "https://a")
+	f := gcpfake.StartCloudRun(t)
+	addr := f.Addr
+	f.AddService("acme-env", "europe-west1", "api", "gcr.io/acme-env/api:1", "https://a")
 
 	// Credentials without a project: the error says how to set one.
 	b := New(Options{RunEndpoint: addr, CredentialsJSON: userCredentials("http://127.0.0.1:9/token")})

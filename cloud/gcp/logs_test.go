@@ -12,27 +12,30 @@ import (
 	ltype "google.golang.org/genproto/googleapis/logging/type"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 	"github.com/fndeck/fndeck/ui/sanitize"
 )
 
 func textEntry(service, id, text string, ts time.Time) *loggingpb.LogEntry {
-	e := logEntry("acme-web", "europe-west1", service, id, ts)
-	e.Payload = &loggingpb.LogEntry_TextPayload{TextPayload: text}
-	e.Severity = 200 // INFO
-	return e
+	return gcpfake.TextEntry("acme-web", "europe-west1", service, id, text, ts)
 }
 
 func jsonEntry(t testing.TB, service, id string, ts time.Time, fields map[string]any) *loggingpb.LogEntry {
-	s, err := structpb.NewStruct(fields)
+	e, err := gcpfake.JSONEntry("acme-web", "europe-west1", service, id, ts, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := logEntry("acme-web", "europe-west1", service, id, ts)
-	e.Payload = &loggingpb.LogEntry_JsonPayload{JsonPayload: s}
 	return e
+}
+
+// send hands resp to the client on ft, failing the test if the stream ended.
+func send(t testing.TB, ft *gcpfake.Tail, resp *loggingpb.TailLogEntriesResponse) {
+	t.Helper()
+	if err := ft.Send(resp); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // lineCollector gathers emitted lines and lets a test wait for one.
@@ -91,9 +94,9 @@ func (c *lineCollector) snapshot() []cloud.LogLine {
 	return append([]cloud.LogLine(nil), c.lines...)
 }
 
-func logsFixture(t *testing.T) (*fakeLogging, *Backend) {
-	l, addr := startFakeLogging(t)
-	b := New(Options{LoggingEndpoint: addr})
+func logsFixture(t *testing.T) (*gcpfake.Logging, *Backend) {
+	l := gcpfake.StartLogging(t)
+	b := New(Options{LoggingEndpoint: l.Addr})
 	t.Cleanup(func() { b.Close() })
 	return l, b
 }
@@ -101,12 +104,12 @@ func logsFixture(t *testing.T) (*fakeLogging, *Backend) {
 func TestLogsFollowHistoryThenTail(t *testing.T) {
 	l, b := logsFixture(t)
 	now := time.Now()
-	l.history = []*loggingpb.LogEntry{
+	l.AddEntries(
 		textEntry("api", "old", "too old", now.Add(-30*time.Minute)),
 		textEntry("api", "h1", "started", now.Add(-60*time.Second)),
 		textEntry("web", "w1", "other service", now.Add(-50*time.Second)),
 		jsonEntry(t, "api", "h2", now.Add(-30*time.Second), map[string]any{"message": "hello", "n": 1}),
-	}
+	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := newCollector()
@@ -114,20 +117,20 @@ func TestLogsFollowHistoryThenTail(t *testing.T) {
 	go func() {
 		done <- b.Logs(ctx, cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Since: now.Add(-5 * time.Minute), Follow: true}, c.emit)
 	}()
-	ft := l.nextTail(t)
-	if ft.req.GetResourceNames()[0] != "projects/acme-web" || !strings.Contains(ft.req.GetFilter(), `resource.type="cloud_run_revision"`) {
-		t.Errorf("tail request = %v", ft.req)
+	ft := l.NextTail(t)
+	if ft.Request.GetResourceNames()[0] != "projects/acme-web" || !strings.Contains(ft.Request.GetFilter(), `resource.type="cloud_run_revision"`) {
+		t.Errorf("tail request = %v", ft.Request)
 	}
 	hostile := "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b[31mpwned\u202e"
-	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{
+	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{
 		jsonEntry(t, "api", "h2", now.Add(-30*time.Second), map[string]any{"message": "hello", "n": 1}), // already in the history
 		jsonEntry(t, "api", "t1", now, map[string]any{"level": "info", "path": "/x"}),
 		textEntry("api", "t2", hostile, now),
 		textEntry("web", "t3", "not mine", now),
-	}}
-	ft.send <- &loggingpb.TailLogEntriesResponse{SuppressionInfo: []*loggingpb.TailLogEntriesResponse_SuppressionInfo{
-		{Reason: loggingpb.TailLogEntriesResponse_SuppressionInfo_RATE_LIMIT, SuppressedCount: 5}}}
-	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "t4", "after\n", now)}}
+	}})
+	send(t, ft, &loggingpb.TailLogEntriesResponse{SuppressionInfo: []*loggingpb.TailLogEntriesResponse_SuppressionInfo{
+		{Reason: loggingpb.TailLogEntriesResponse_SuppressionInfo_RATE_LIMIT, SuppressedCount: 5}}})
+	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "t4", "after\n", now)}})
 	c.waitFor(t, "after")
 	cancel()
 	if err := <-done; err != nil {
@@ -164,12 +167,12 @@ func TestLogsTailReconnectsWhenStreamEnds(t *testing.T) {
 	go func() {
 		done <- b.Logs(ctx, cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Follow: true}, c.emit)
 	}()
-	ft := l.nextTail(t)
-	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "a", "one", time.Now())}}
+	ft := l.NextTail(t)
+	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "a", "one", time.Now())}})
 	c.waitFor(t, "one")
-	ft.end <- nil // the server closes the stream, as it does after an hour
-	ft2 := l.nextTail(t)
-	ft2.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "b", "two", time.Now())}}
+	ft.End(nil) // the server closes the stream, as it does after an hour
+	ft2 := l.NextTail(t)
+	send(t, ft2, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "b", "two", time.Now())}})
 	c.waitFor(t, "two")
 	cancel()
 	if err := <-done; err != nil {
@@ -199,13 +202,13 @@ func TestLogsShareOneTailPerProject(t *testing.T) {
 			}
 		}()
 	}
-	ft := l.nextTail(t)
+	ft := l.NextTail(t)
 	waitSubscribers(t, b, "acme-web", 2)
-	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{
-		textEntry("api", "1", "for api", time.Now()), textEntry("web", "2", "for web", time.Now())}}
+	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{
+		textEntry("api", "1", "for api", time.Now()), textEntry("web", "2", "for web", time.Now())}})
 	api.waitFor(t, "for api")
 	web.waitFor(t, "for web")
-	if n := l.opened.Load(); n != 1 {
+	if n := l.Opened(); n != 1 {
 		t.Errorf("%d tail streams opened for one project, want 1", n)
 	}
 	if len(api.messages()) != 1 || len(web.messages()) != 1 {
@@ -244,12 +247,12 @@ func waitSubscribers(t *testing.T, b *Backend, project string, n int) {
 func TestLogsHistoryFilterIsLiteralAndQueryIsPassed(t *testing.T) {
 	l, b := logsFixture(t)
 	now := time.Now()
-	l.history = []*loggingpb.LogEntry{
+	l.AddEntries(
 		textEntry("api", "1", "axb done", now.Add(-time.Minute)),
 		textEntry("api", "2", "a.b done", now.Add(-time.Minute)),
 		jsonEntry(t, "api", "3", now.Add(-time.Minute), map[string]any{"msg": "a.b in json"}),
 		textEntry("api", "4", "a.b but old", now.Add(-20*time.Minute)),
-	}
+	)
 	c := newCollector()
 	err := b.Logs(context.Background(), cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"),
 		Filter: "a.b", Query: "severity>=ERROR"}, c.emit)
@@ -259,9 +262,7 @@ func TestLogsHistoryFilterIsLiteralAndQueryIsPassed(t *testing.T) {
 	if msgs := c.messages(); len(msgs) != 2 || msgs[0] != "a.b done" || msgs[1] != `{"msg":"a.b in json"}` {
 		t.Errorf("messages = %q (want the literal matches of the default 15 minutes)", msgs)
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.filters[0]
+	f := l.Filters()[0]
 	for _, part := range []string{`resource.labels.service_name="api"`, `resource.labels.location="europe-west1"`, `timestamp>="`, ` AND (severity>=ERROR)`} {
 		if !strings.Contains(f, part) {
 			t.Errorf("filter %q lacks %q", f, part)
@@ -275,8 +276,8 @@ func TestLogsTailPermissionDenied(t *testing.T) {
 	go func() {
 		done <- b.Logs(context.Background(), cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Follow: true}, func(cloud.LogLine) {})
 	}()
-	ft := l.nextTail(t)
-	ft.end <- status.Error(codes.PermissionDenied, "Permission 'logging.logEntries.list' denied")
+	ft := l.NextTail(t)
+	ft.End(status.Error(codes.PermissionDenied, "Permission 'logging.logEntries.list' denied"))
 	select {
 	case err := <-done:
 		if !errors.Is(err, cloud.ErrPermission) || !strings.Contains(cloud.Hint(err), "roles/logging.viewer") {
@@ -288,7 +289,7 @@ func TestLogsTailPermissionDenied(t *testing.T) {
 }
 
 func TestEntryToLineHTTPRequest(t *testing.T) {
-	e := logEntry("acme-web", "europe-west1", "api", "r", time.Now())
+	e := gcpfake.Entry("acme-web", "europe-west1", "api", "r", time.Now())
 	e.LogName = "projects/acme-web/logs/run.googleapis.com%2Frequests"
 	e.HttpRequest = &ltype.HttpRequest{RequestMethod: "GET", Status: 503, RequestUrl: "https://api/x"}
 	l := entryToLine("acme-web", e)
@@ -324,8 +325,8 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 			}
 		})
 	}()
-	ft := l.nextTail(t)
-	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "0", "first", time.Now())}}
+	ft := l.NextTail(t)
+	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "0", "first", time.Now())}})
 	<-first
 	const burst = 10000
 	for i := 0; i < burst; i += 500 {
@@ -333,7 +334,7 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 		for j := i; j < i+500; j++ {
 			resp.Entries = append(resp.Entries, textEntry("api", "", "burst", time.Now()))
 		}
-		ft.send <- resp
+		send(t, ft, resp)
 	}
 	// Wait until the hub has handed out (or dropped) the whole burst.
 	b.mu.Lock()
@@ -356,7 +357,7 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 		t.Errorf("queued %d entries for the stalled reader, want the bound %d", q, subscriberBuffer)
 	}
 	close(gate)
-	ft.send <- &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "z", "after the stall", time.Now())}}
+	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "z", "after the stall", time.Now())}})
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()

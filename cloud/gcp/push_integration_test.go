@@ -18,6 +18,7 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 )
 
 // startTokenRegistry starts docker-registry on 127.0.0.1 whose only user is
@@ -97,8 +98,9 @@ func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
 		}
 	})
 
-	f, runAddr := startFakeCloudRun(t)
-	f.addService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:v0", "https://api")
+	f := gcpfake.StartCloudRun(t)
+	runAddr := f.Addr
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:v0", "https://api")
 	ar := &fakeArtifactRegistry{repos: map[string]bool{}}
 	arSrv := httptest.NewServer(ar)
 	defer arSrv.Close()
@@ -136,9 +138,8 @@ func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
 	if strings.Contains(out.text(), token) {
 		t.Error("the access token appeared in the output")
 	}
-	f.mu.Lock()
-	img := f.updates[len(f.updates)-1].GetService().GetTemplate().GetContainers()[0].GetImage()
-	f.mu.Unlock()
+	ups := f.Updates()
+	img := ups[len(ups)-1].GetService().GetTemplate().GetContainers()[0].GetImage()
 	if img != res.NewImage {
 		t.Errorf("UpdateService image = %s, want %s", img, res.NewImage)
 	}
