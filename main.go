@@ -97,7 +97,11 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		LiveTail:       cfg.Logs.LiveTail,
 		Pusher:         engine,
 		ImageInspector: engine.Inspect,
-		DescribeAll:    true, // headless listings carry every field; the TUI describes visible rows
+		Rewrite:        cfg.Registries.Rewrite,
+		Auth:           &docker.DockerConfigAuth{},
+		// Headless listings carry every field; the TUI shows rows from
+		// ListFunctions at once and describes the visible ones.
+		DescribeAll: !g.TUI,
 	})
 	gcpB := gcp.New(gcp.Options{
 		Projects:        cfg.GCP.Projects,
@@ -404,7 +408,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	var listers []cloud.Lister
 	for _, pi := range d.providers {
 		if l, ok := pi.Backend.(cloud.Lister); ok {
-			listers = append(listers, uiLister{l})
+			listers = append(listers, l)
 		}
 	}
 	flow := workflow.New(workflow.Deps{
@@ -458,31 +462,6 @@ func headerList(_ string, items []string, unconfigured bool, def string) string 
 		return def
 	}
 	return strings.Join(items, ", ")
-}
-
-// uiLister makes the TUI's AWS listing fast: rows appear from ListFunctions
-// and the pane describes the visible ones, instead of waiting for every
-// GetFunction (which the headless --json listing does).
-type uiLister struct{ cloud.Lister }
-
-func (u uiLister) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.GroupResult)) error {
-	if fast, ok := u.Lister.(interface {
-		ListPartial(ctx context.Context, f cloud.ListFilter, emit func(cloud.GroupResult)) error
-	}); ok {
-		return fast.ListPartial(ctx, f, emit)
-	}
-	return u.Lister.List(ctx, f, emit)
-}
-
-// Unwrap lets the pane find the backend's other capabilities (invoke, logs…).
-func (u uiLister) Unwrap() cloud.Lister { return u.Lister }
-
-// Describe passes through so the pane can fill partial rows.
-func (u uiLister) Describe(ctx context.Context, target cloud.Address) (cloud.Function, error) {
-	if d, ok := u.Lister.(cloud.Describer); ok {
-		return d.Describe(ctx, target)
-	}
-	return cloud.Function{}, fmt.Errorf("%s: %w", target, cloud.ErrNotFound)
 }
 
 func projectBuilds(p *config.Project) []workflow.BuildTarget {

@@ -41,6 +41,9 @@ func UsageError(err error) error {
 
 // Globals are the flags every command takes.
 type Globals struct {
+	// TUI is set when the interactive program runs (no subcommand), so
+	// backends can favour first rows over complete ones.
+	TUI        bool
 	ConfigPath string
 	Debug      bool
 	NoColor    bool
@@ -189,6 +192,7 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.globals.TUI = true
 			sess, err := a.session(cmd.Context())
 			if err != nil {
 				return err
