@@ -323,15 +323,13 @@ func TestAWSFunctionsJSONAcrossRegions(t *testing.T) {
 	checkExactly(t, got.Functions, euWant)
 }
 
-// Issue 5: a profile whose endpoint refuses connections shows its error for
-// each of its regions, while the good profile's functions all load; exit 1.
-// Each profile names its own endpoint_url in a temporary AWS config file, as
-// a user pointing one profile at a dead endpoint would.
-func TestAWSFailingProfileShowsErrorWhileOthersLoad(t *testing.T) {
-	m := cloudtest.StartMoto(t)
-	seeds := seedAWS(t, m.Endpoint, awsRegions)
+// goodBadProfiles writes an AWS config file with two profiles, "good" on
+// moto and "bad" on a closed 127.0.0.1 port, each naming its own
+// endpoint_url as a user pointing one profile at a dead endpoint would, and
+// returns the environment selecting both profiles and the three regions.
+func goodBadProfiles(t *testing.T, m *cloudtest.Moto) []string {
+	t.Helper()
 	closed := fmt.Sprintf("http://127.0.0.1:%d", cloudtest.FreePort(t))
-
 	cfgFile := filepath.Join(t.TempDir(), "aws-config")
 	profile := func(name, endpoint string) string {
 		return fmt.Sprintf("[profile %s]\nregion = us-east-1\naws_access_key_id = testing\naws_secret_access_key = testing\nendpoint_url = %s\n\n", name, endpoint)
@@ -339,8 +337,15 @@ func TestAWSFailingProfileShowsErrorWhileOthersLoad(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(profile("good", m.Endpoint)+profile("bad", closed)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := isolatedEnv(t, "AWS_CONFIG_FILE="+cfgFile, "FNDECK_AWS_PROFILES=good,bad",
-		"FNDECK_AWS_REGIONS="+strings.Join(awsRegions, ","))
+	return []string{"AWS_CONFIG_FILE=" + cfgFile, "FNDECK_AWS_PROFILES=good,bad", "FNDECK_AWS_REGIONS=" + strings.Join(awsRegions, ",")}
+}
+
+// Issue 5: a profile whose endpoint refuses connections shows its error for
+// each of its regions, while the good profile's functions all load; exit 1.
+func TestAWSFailingProfileShowsErrorWhileOthersLoad(t *testing.T) {
+	m := cloudtest.StartMoto(t)
+	seeds := seedAWS(t, m.Endpoint, awsRegions)
+	env := isolatedEnv(t, goodBadProfiles(t, m)...)
 
 	got, code, errOut := functionsJSON(t, env, "--provider", "aws")
 	if code != 1 {
@@ -818,4 +823,42 @@ func TestTUIFunctionsSideBySide(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^┃      report\s+Image\s+report:crash\s+not ready\s`).MatchString(screen) {
 		t.Errorf("the crashing service's row does not read \"not ready\":\n%s", screen)
 	}
+}
+
+// Issue 5 in the TUI: AWS functions are grouped provider → profile (account)
+// → region; a profile whose endpoint is dead shows an error under each of
+// its regions while the good profile's tree is whole.
+func TestTUIAWSGroupsWithFailingProfile(t *testing.T) {
+	requireTmux(t)
+	m := cloudtest.StartMoto(t)
+	seeds := seedAWS(t, m.Endpoint, awsRegions)
+	s := startTUI(t, isolatedEnv(t, goodBadProfiles(t, m)...))
+	focusFunctions(s)
+	// Loaded once the good profile's count is final and the dead one has
+	// given up on its last region.
+	screen := s.waitFor(`▾ AWS Lambda \(7\)\s*┃(?s:.*)▾ us-east-1 \(0\) ✗`, 90*time.Second)
+
+	// Collapse local (the cursor starts on it): the dead profile comes first
+	// (scopes sort by name), one error and hint under each of its regions.
+	s.keys("space")
+	screen = s.waitFor(`▸ local`, 10*time.Second)
+	var wantBad []string
+	for _, r := range []string{"ap-southeast-2", "eu-west-1", "us-east-1"} {
+		wantBad = append(wantBad, "    ▾ "+r+" (0) ✗", "      error:", "      hint:")
+	}
+	aws := section(functionsOutline(t, screen), "AWS Lambda")
+	if len(aws) < 2+len(wantBad) {
+		t.Fatalf("AWS section too short: %q\n%s", aws, screen)
+	}
+	sameRows(t, "the dead profile", aws[1:2+len(wantBad)], append([]string{"  ▾ bad (0)"}, wantBad...), screen)
+	if n := len(regexp.MustCompile(`┃      error: resolving the account of profile bad: `).FindAllString(screen, -1)); n != 3 {
+		t.Errorf("%d error rows name the dead profile, want 3:\n%s", n, screen)
+	}
+
+	// Collapse the dead profile: the good one's tree shows whole.
+	s.keys("j", "j", "space")
+	screen = s.waitFor(`▸ bad \(0\)`, 10*time.Second)
+	good := awsTree(seeds, "good ("+motoAccount+")")
+	want := append([]string{good[0], "  ▸ bad (0)"}, good[1:]...)
+	sameRows(t, "the AWS tree", section(functionsOutline(t, screen), "AWS Lambda"), want, screen)
 }
