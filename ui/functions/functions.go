@@ -430,6 +430,8 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			}
 		}
 		p.rebuild()
+	case ReloadMsg:
+		return p, p.load()
 	case removedMsg:
 		if msg.err != nil {
 			return p, msgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", msg.addr, msg.err), Hint: cloud.Hint(msg.err)})
@@ -440,6 +442,10 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 	}
 	return p, nil
 }
+
+// ReloadMsg re-lists every group, as `r` does: the workflows send it when
+// a deploy or rollback they ran has finished, so the pane shows the change.
+type ReloadMsg struct{}
 
 func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
 

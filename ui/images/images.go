@@ -223,7 +223,12 @@ type listedMsg struct {
 	err    error
 }
 
-type changedMsg struct{ gen int }
+// changedMsg carries the stream so the pane can wait for the next burst.
+type changedMsg struct {
+	gen    int
+	events <-chan cloud.ImageEvent
+	errs   <-chan error
+}
 
 type lostMsg struct {
 	gen int
@@ -298,10 +303,11 @@ func waitEvents(gen int, evs <-chan cloud.ImageEvent, errs <-chan error) tea.Cmd
 			select {
 			case _, ok := <-evs:
 				if !ok {
-					return changedMsg{gen: gen}
+					// Closed: re-list now; the re-armed wait reports the loss.
+					return changedMsg{gen: gen, events: evs, errs: errs}
 				}
 			case <-t.C:
-				return changedMsg{gen: gen}
+				return changedMsg{gen: gen, events: evs, errs: errs}
 			}
 		}
 	}
@@ -366,8 +372,9 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		if msg.gen != p.gen || p.state != connUp {
 			return p, nil
 		}
-		// The stream is still open: re-arm it and re-list.
-		return p, p.list()
+		// The stream is still open: re-arm it and re-list (without the
+		// re-arm only the first burst after start would ever show).
+		return p, tea.Batch(waitEvents(msg.gen, msg.events, msg.errs), p.list())
 	case lostMsg:
 		if msg.gen != p.gen || p.opts.Ctx.Err() != nil {
 			return p, nil
@@ -452,6 +459,12 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return tea.Batch(p.inspectVisible(), p.status("sorted by "+m.name))
 	}
 	if !ok {
+		if key.Matches(msg, p.keys.Build) {
+			// An empty engine is where a new project starts: build
+			// needs no selected image (the workflow picks fndeck.yaml's
+			// function or asks for a context).
+			return msgCmd(common.BuildRequestMsg{})
+		}
 		p.tbl.HandleKey(msg)
 		return nil
 	}

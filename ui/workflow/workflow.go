@@ -18,6 +18,7 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/invoke"
 	"github.com/fndeck/fndeck/ui/output"
 )
@@ -113,9 +114,20 @@ func fail(err error) tea.Cmd {
 
 func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
 
+// laterMsg carries work that must happen only when the user confirms (a
+// dialog's Yes), on the UI goroutine through Handle: building the task
+// while the dialog is being prepared would start it before anyone said yes.
+type laterMsg struct{ run func() tea.Cmd }
+
+// later returns a command that runs fn when it is executed (a confirmed
+// dialog), not when it is built.
+func (f *Flow) later(fn func() tea.Cmd) tea.Cmd { return msgCmd(laterMsg{run: fn}) }
+
 // Handle routes one message.
 func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case laterMsg:
+		return msg.run()
 	case common.BuildRequestMsg:
 		return f.build(msg.Image)
 	case common.PushRequestMsg:
@@ -168,8 +180,39 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 }
 
 func (f *Flow) submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
-	id := f.d.Runner.Submit(kind, target, title, run)
-	return tea.Batch(status("%s: started (task %s)", title, id), f.showTask(id, false), msgCmd(common.FocusMsg{Pane: "tasks"}))
+	return f.submitThen(kind, target, title, nil, run)
+}
+
+// submitThen is submit, and after (when not nil) is sent once the task's
+// run has returned, so a pane can show what the task changed.
+func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
+	done := make(chan struct{})
+	id := f.d.Runner.Submit(kind, target, title, func(ctx context.Context, out cloud.Sink) error {
+		defer close(done)
+		err := run(ctx, out)
+		// The error ends the task's output too: the Tasks pane has room
+		// for its start only, the output pane (wrap on) shows all of it.
+		switch {
+		case err != nil && ctx.Err() != nil:
+			out.Line("cancelled")
+		case err != nil:
+			out.Line("error: " + err.Error())
+		}
+		return err
+	})
+	cmds := []tea.Cmd{status("%s: started (task %s)", title, id), f.showTask(id, false), msgCmd(common.FocusMsg{Pane: "tasks"})}
+	if after != nil {
+		ctx := f.d.Ctx
+		cmds = append(cmds, func() tea.Msg {
+			select {
+			case <-done:
+				return after
+			case <-ctx.Done(): // fndeck is quitting (or the task never ran)
+				return nil
+			}
+		})
+	}
+	return tea.Batch(cmds...)
 }
 
 // ---------- build and push ----------
@@ -189,7 +232,7 @@ func (f *Flow) build(image string) tea.Cmd {
 		pick = &f.d.Builds[0]
 	}
 	if pick != nil {
-		return f.confirmBuildTag(pick.Function, pick.Options)
+		return f.confirmBuildTag(pick.Function, "", pick.Options)
 	}
 	if len(f.d.Builds) > 1 {
 		names := make([]string, 0, len(f.d.Builds))
@@ -202,7 +245,7 @@ func (f *Flow) build(image string) tea.Cmd {
 			OnSubmit: func(v string) tea.Cmd {
 				for _, b := range f.d.Builds {
 					if b.Function == v {
-						return f.confirmBuildTag(b.Function, b.Options)
+						return f.confirmBuildTag(b.Function, "", b.Options)
 					}
 				}
 				return fail(fmt.Errorf("build: %q is not a function in fndeck.yaml", v))
@@ -217,18 +260,27 @@ func (f *Flow) build(image string) tea.Cmd {
 			if err != nil || !st.IsDir() {
 				return fail(fmt.Errorf("build: context %q is not a directory", dir))
 			}
-			abs, _ := filepath.Abs(dir)
-			tag := image
-			if tag == "" || strings.HasPrefix(tag, "sha256:") || strings.Contains(tag, "<none>") {
-				tag = filepath.Base(abs) + ":latest"
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return fail(fmt.Errorf("build: context %q: %w", dir, err))
 			}
-			return f.confirmBuildTag(filepath.Base(abs), cloud.BuildOptions{ContextDir: abs})
+			// Rebuilding a selected tagged image keeps its repository name.
+			repo := ""
+			if image != "" && !strings.HasPrefix(image, "sha256:") && !strings.Contains(image, "<none>") {
+				repo = repoOf(image)
+			}
+			return f.confirmBuildTag(filepath.Base(abs), repo, cloud.BuildOptions{ContextDir: abs})
 		},
 	})
 }
 
-func (f *Flow) confirmBuildTag(name string, opts cloud.BuildOptions) tea.Cmd {
-	def := sanitizeRepo(name) + ":" + f.d.Now().UTC().Format("20060102-150405")
+// confirmBuildTag asks for the tag, offering REPO:TIMESTAMP (repo defaults
+// to the function or directory name).
+func (f *Flow) confirmBuildTag(name, repo string, opts cloud.BuildOptions) tea.Cmd {
+	if repo == "" {
+		repo = sanitizeRepo(name)
+	}
+	def := repo + ":" + f.d.Now().UTC().Format("20060102-150405")
 	return msgCmd(common.PromptRequestMsg{
 		Title: "Build " + name, Label: "Tag the image as", Value: def,
 		Help: []string{"context: " + opts.ContextDir, "the image is also tagged :latest"},
@@ -395,12 +447,14 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 		return common.ConfirmRequestMsg{
 			Title: "Deploy?",
 			Body:  body,
-			Yes: f.submit("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), func(ctx context.Context, out cloud.Sink) error {
-				res, err := f.d.Deploy(ctx, dep, req, out)
-				if err == nil {
-					out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, orDash(res.OldImage), res.NewImage))
-				}
-				return err
+			Yes: f.later(func() tea.Cmd {
+				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
+					res, err := f.d.Deploy(ctx, dep, req, out)
+					if err == nil {
+						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, orDash(res.OldImage), res.NewImage))
+					}
+					return err
+				})
 			}),
 		}
 	}
@@ -431,12 +485,14 @@ func (f *Flow) rollback(address string) tea.Cmd {
 		return common.ConfirmRequestMsg{
 			Title: "Roll back?",
 			Body:  []string{"target: " + addr.String(), "back to: " + to},
-			Yes: f.submit("rollback", addr.String(), "rollback "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
-				res, err := f.d.Rollback(ctx, rb, addr, out)
-				if err == nil {
-					out.Line(fmt.Sprintf("rolled back %s: now %s", addr, res.NewImage))
-				}
-				return err
+			Yes: f.later(func() tea.Cmd {
+				return f.submitThen("rollback", addr.String(), "rollback "+addr.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
+					res, err := f.d.Rollback(ctx, rb, addr, out)
+					if err == nil {
+						out.Line(fmt.Sprintf("rolled back %s: now %s", addr, res.NewImage))
+					}
+					return err
+				})
 			}),
 		}
 	}
