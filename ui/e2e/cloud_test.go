@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,10 +84,10 @@ type listing struct {
 func functionsJSON(t *testing.T, env []string, args ...string) (listing, int, string) {
 	t.Helper()
 	out, errOut, code := runCLI(t, env, "", append([]string{"functions", "--json"}, args...)...)
-	var l listing
+	// Pointers tell a missing or null array from an empty one.
 	var raw struct {
-		Functions []json.RawMessage `json:"functions"`
-		Errors    []errRow          `json:"errors"`
+		Functions *[]fnRow  `json:"functions"`
+		Errors    *[]errRow `json:"errors"`
 	}
 	if err := json.Unmarshal([]byte(out), &raw); err != nil {
 		t.Fatalf("functions --json (exit %d) did not print one JSON object: %v\nstdout: %s\nstderr: %s", code, err, out, errOut)
@@ -94,15 +95,7 @@ func functionsJSON(t *testing.T, env []string, args ...string) (listing, int, st
 	if raw.Functions == nil || raw.Errors == nil {
 		t.Fatalf("functions --json lacks the functions or errors array: %s", out)
 	}
-	l.Errors = raw.Errors
-	for _, r := range raw.Functions {
-		var f fnRow
-		if err := json.Unmarshal(r, &f); err != nil {
-			t.Fatalf("function row %s: %v", r, err)
-		}
-		l.Functions = append(l.Functions, f)
-	}
-	return l, code, errOut
+	return listing{Functions: *raw.Functions, Errors: *raw.Errors}, code, errOut
 }
 
 // checkExactly fails unless got holds exactly the rows of want (by address),
@@ -226,7 +219,9 @@ func pythonZip(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(w, "def handler(event, context):\n    return event\n")
+	if _, err := io.WriteString(w, "def handler(event, context):\n    return event\n"); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -795,24 +790,21 @@ func TestTUIFunctionsSideBySide(t *testing.T) {
 
 	s := startTUI(t, env)
 	focusFunctions(s)
-	// Every source has answered once the counts are final and nothing loads.
-	screen := s.waitFor(`▾ AWS Lambda \(7\)\s*┃(?s:.*)▾ Cloud Run \(8\)\s*┃`, 60*time.Second)
-	outline := functionsOutline(t, screen)
-
-	// The engine is shared with other engineers' tests, so local may hold
-	// more than ours: ours must be there, as a lambda, under local.
-	local := section(outline, "local (")
-	if len(local) == 0 || !slices.Contains(local, "    "+name) {
-		t.Errorf("local section %q lacks %s; screen:\n%s", local, name, screen)
-	}
-	if !regexp.MustCompile(`(?m)^┃    ` + name + `\s+lambda\s.*\bready\b`).MatchString(screen) {
-		t.Errorf("the local row of %s does not read lambda … ready:\n%s", name, screen)
+	// The engine is shared with other tests, so local may hold more than
+	// ours: ours must be there, under local, as a ready lambda. Local sorts
+	// first, and "e2e…" before the names other tests use.
+	screen := s.waitFor(`(?m)^┃    `+name+`\s+lambda\s.*\bready\b`, 60*time.Second)
+	local := section(functionsOutline(t, screen), "local (")
+	if !slices.Contains(local, "  ▾ docker ("+strconv.Itoa(len(local)-2)+")") || !slices.Contains(local, "    "+name) {
+		t.Errorf("local section %q does not hold %s under docker; screen:\n%s", local, name, screen)
 	}
 
-	// Collapse local (the cursor starts on its row) so AWS fits whole.
+	// Collapse local (the cursor starts on its row), so that other tests'
+	// containers cannot push the cloud trees out of view; then every source
+	// has answered once the counts are final and nothing loads.
 	s.keys("space")
-	screen = s.waitFor(`▸ local \(`, 10*time.Second)
-	outline = functionsOutline(t, screen)
+	screen = s.waitFor(`▸ local \((?s:.*)▾ AWS Lambda \(7\)\s*┃(?s:.*)▾ Cloud Run \(8\)\s*┃`, 60*time.Second)
+	outline := functionsOutline(t, screen)
 	sameRows(t, "the AWS tree", section(outline, "AWS Lambda"), awsTree(seeds, "default ("+motoAccount+")"), screen)
 
 	// Collapse AWS too: the Cloud Run tree then fits the pane.
@@ -834,14 +826,14 @@ func TestTUIAWSGroupsWithFailingProfile(t *testing.T) {
 	seeds := seedAWS(t, m.Endpoint, awsRegions)
 	s := startTUI(t, isolatedEnv(t, goodBadProfiles(t, m)...))
 	focusFunctions(s)
-	// Loaded once the good profile's count is final and the dead one has
-	// given up on its last region.
-	screen := s.waitFor(`▾ AWS Lambda \(7\)\s*┃(?s:.*)▾ us-east-1 \(0\) ✗`, 90*time.Second)
-
-	// Collapse local (the cursor starts on it): the dead profile comes first
-	// (scopes sort by name), one error and hint under each of its regions.
+	// Collapse local (the cursor starts on it) so that containers of other
+	// tests on the shared engine cannot push AWS out of view.
+	s.waitFor(`[▾▸] local \(`, 30*time.Second)
 	s.keys("space")
-	screen = s.waitFor(`▸ local`, 10*time.Second)
+	// Loaded once the good profile's count is final and the dead one has
+	// given up on its last region. The dead profile comes first (scopes
+	// sort by name), one error and hint under each of its regions.
+	screen := s.waitFor(`▸ local \((?s:.*)▾ AWS Lambda \(7\)\s*┃(?s:.*)▾ us-east-1 \(0\) ✗`, 90*time.Second)
 	var wantBad []string
 	for _, r := range []string{"ap-southeast-2", "eu-west-1", "us-east-1"} {
 		wantBad = append(wantBad, "    ▾ "+r+" (0) ✗", "      error:", "      hint:")
