@@ -23,7 +23,7 @@ func (f Flows) Deploy(ctx context.Context, d cloud.Deployer, req cloud.DeployReq
 		out.Line(fmt.Sprintf("waiting: another deploy to %s is running (%s)", req.Target, holder))
 	})
 	if err != nil {
-		return cloud.DeployResult{}, fmt.Errorf("waiting for the deploy lock of %s: %w", req.Target, err)
+		return cloud.DeployResult{}, err // LockTargetWait's error names the target
 	}
 	defer unlock()
 	res, err := d.Deploy(ctx, req, out)
@@ -49,7 +49,7 @@ func (f Flows) Rollback(ctx context.Context, rb cloud.RollBacker, target cloud.A
 		out.Line(fmt.Sprintf("waiting: another deploy to %s is running (%s)", target, holder))
 	})
 	if err != nil {
-		return cloud.DeployResult{}, fmt.Errorf("waiting for the deploy lock of %s: %w", target, err)
+		return cloud.DeployResult{}, err
 	}
 	defer unlock()
 	prev, ok, err := f.History.Previous(ctx, target)

@@ -120,12 +120,58 @@ func TestLocalLambdaLoopAcrossProcesses(t *testing.T) {
 		}
 	}
 
-	// The function is listed under local.
-	out, errOut, code = runCLI(t, env, "", "functions", "--provider", "local", "--json")
+	// The function is listed under local, serving the image deployed.
+	if got := localImage(t, env, addr); got != ref {
+		t.Errorf("functions --json: %s serves %q, want %q", addr, got, ref)
+	}
+
+	// A second deploy, then rollback returns to the first image (history
+	// kept in the state dir, shared by these separate processes).
+	ref2 := strings.TrimSuffix(ref, ":v1") + ":v2"
+	cloudtest.Docker(t, "tag", ref, ref2)
+	t.Cleanup(func() { _, _, _ = runDocker("rmi", ref2) })
+	if out, errOut, code = runCLI(t, env, "", "deploy", ref2, addr, "--as", "lambda"); code != 0 {
+		t.Fatalf("second deploy exited %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out, ref+" → "+ref2) {
+		t.Errorf("second deploy does not show old → new: %s", out)
+	}
+	if got := localImage(t, env, addr); got != ref2 {
+		t.Fatalf("after the second deploy %s serves %q, want %q", addr, got, ref2)
+	}
+	if out, errOut, code = runCLI(t, env, "", "rollback", addr); code != 0 {
+		t.Fatalf("rollback exited %d: %s %s", code, out, errOut)
+	}
+	if got := localImage(t, env, addr); got != ref {
+		t.Fatalf("after rollback %s serves %q, want %q", addr, got, ref)
+	}
+	out, _, code = runCLI(t, env, "", "invoke", addr, "--payload", `{"name":"back"}`)
+	if code != 0 || !strings.Contains(out, "hello back") {
+		t.Errorf("invoke after rollback: exit %d, %s", code, out)
+	}
+}
+
+// localImage is the image a local function serves, per `fndeck functions --json`.
+func localImage(t *testing.T, env []string, addr string) string {
+	t.Helper()
+	out, errOut, code := runCLI(t, env, "", "functions", "--provider", "local", "--json")
 	if code != 0 {
 		t.Fatalf("functions exited %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, `"address":"`+addr+`"`) {
-		t.Errorf("functions --json does not list %s:\n%s", addr, out)
+	var res struct {
+		Functions []struct {
+			Address  string `json:"address"`
+			ImageURI string `json:"image_uri"`
+		} `json:"functions"`
 	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("functions --json: %v\n%s", err, out)
+	}
+	for _, f := range res.Functions {
+		if f.Address == addr {
+			return f.ImageURI
+		}
+	}
+	t.Fatalf("functions --json does not list %s:\n%s", addr, out)
+	return ""
 }
