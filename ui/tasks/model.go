@@ -204,6 +204,11 @@ var paneKeys = []key.Binding{
 	key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "retry")),
 }
 
+// SelectMsg moves the cursor to a task, now or once the runner lists it.
+// The workflows send it for a task they start, so the cursor and the output
+// pane (which shows the new task) agree.
+type SelectMsg struct{ ID string }
+
 // Keys implements common.Pane.
 func (m *Model) Keys() []key.Binding { return paneKeys }
 
@@ -219,6 +224,9 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		}
 		m.ticking = false
 		return m, nil
+	case SelectMsg:
+		m.pending = msg.ID
+		return m, m.refresh()
 	case retriedMsg:
 		if msg.err != nil {
 			return m, func() tea.Msg {

@@ -21,6 +21,7 @@ import (
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/invoke"
 	"github.com/fndeck/fndeck/ui/output"
+	"github.com/fndeck/fndeck/ui/tasks"
 )
 
 // TaskRunner is what the workflows need of the task runner.
@@ -200,7 +201,8 @@ func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ct
 		}
 		return err
 	})
-	cmds := []tea.Cmd{status("%s: started (task %s)", title, id), f.showTask(id, false), msgCmd(common.FocusMsg{Pane: "tasks"})}
+	cmds := []tea.Cmd{status("%s: started (task %s)", title, id), f.showTask(id, false),
+		msgCmd(tasks.SelectMsg{ID: id}), msgCmd(common.FocusMsg{Pane: "tasks"})}
 	if after != nil {
 		ctx := f.d.Ctx
 		cmds = append(cmds, func() tea.Msg {
