@@ -75,13 +75,13 @@ type errRow struct {
 	Hint     string `json:"hint"`
 }
 
-type listing struct {
+type fnListing struct {
 	Functions []fnRow  `json:"functions"`
 	Errors    []errRow `json:"errors"`
 }
 
 // functionsJSON runs `fndeck functions --json ARGS` and decodes its one object.
-func functionsJSON(t *testing.T, env []string, args ...string) (listing, int, string) {
+func functionsJSON(t *testing.T, env []string, args ...string) (fnListing, int, string) {
 	t.Helper()
 	out, errOut, code := runCLI(t, env, "", append([]string{"functions", "--json"}, args...)...)
 	// Pointers tell a missing or null array from an empty one.
@@ -95,7 +95,7 @@ func functionsJSON(t *testing.T, env []string, args ...string) (listing, int, st
 	if raw.Functions == nil || raw.Errors == nil {
 		t.Fatalf("functions --json lacks the functions or errors array: %s", out)
 	}
-	return listing{Functions: *raw.Functions, Errors: *raw.Errors}, code, errOut
+	return fnListing{Functions: *raw.Functions, Errors: *raw.Errors}, code, errOut
 }
 
 // checkExactly fails unless got holds exactly the rows of want (by address),
@@ -554,9 +554,9 @@ func TestGCPLogsFollow(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, fndeckBin(t), "logs", "cloudrun:acme-web/europe-west1/api", "--follow", "--since", "5m")
 	cmd.Env = append(os.Environ(), gcpEnv(t, nil, logs)...)
-	stdout := &lineWriter{added: make(chan struct{}, 1)}
-	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	stdout := &outputWatch{added: make(chan struct{}, 1)}
+	stderr := &outputWatch{added: make(chan struct{}, 1)}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +567,7 @@ func TestGCPLogsFollow(t *testing.T) {
 			select {
 			case <-stdout.added:
 			case <-timeout:
-				t.Fatalf("%q was not printed within 30s; stdout: %q; stderr: %s", want, stdout.text(), stderr.String())
+				t.Fatalf("%q was not printed within 30s; stdout: %q; stderr: %s", want, stdout.text(), stderr.text())
 			}
 		}
 	}
@@ -593,19 +593,20 @@ func TestGCPLogsFollow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("fndeck logs --follow ended with %v after an interrupt, want exit 0; stderr: %s", err, stderr.String())
+		t.Errorf("fndeck logs --follow ended with %v after an interrupt, want exit 0; stderr: %s", err, stderr.text())
 	}
 	checkLogLines(t, stdout.text(), []string{"from the history", `{"event":"cache_miss","key":"k1"}`, "pwned", "last live line"})
 }
 
-// lineWriter collects a process's output and signals each write.
-type lineWriter struct {
+// outputWatch collects a process's output, safe to read while it runs,
+// and signals each write.
+type outputWatch struct {
 	mu    sync.Mutex
 	buf   bytes.Buffer
 	added chan struct{}
 }
 
-func (w *lineWriter) Write(p []byte) (int, error) {
+func (w *outputWatch) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	w.buf.Write(p)
 	w.mu.Unlock()
@@ -616,28 +617,10 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *lineWriter) text() string {
+func (w *outputWatch) text() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // ---------- side by side in the TUI ----------
@@ -683,9 +666,9 @@ func functionsOutline(t *testing.T, screen string) []string {
 	return out
 }
 
-// section returns the outline rows from the provider row starting with
+// treeSection returns the outline rows from the provider row starting with
 // label up to the next provider row.
-func section(outline []string, label string) []string {
+func treeSection(outline []string, label string) []string {
 	for i, row := range outline {
 		if strings.HasPrefix(row, "▾ "+label) || strings.HasPrefix(row, "▸ "+label) {
 			j := i + 1
@@ -794,7 +777,7 @@ func TestTUIFunctionsSideBySide(t *testing.T) {
 	// ours: ours must be there, under local, as a ready lambda. Local sorts
 	// first, and "e2e…" before the names other tests use.
 	screen := s.waitFor(`(?m)^┃    `+name+`\s+lambda\s.*\bready\b`, 60*time.Second)
-	local := section(functionsOutline(t, screen), "local (")
+	local := treeSection(functionsOutline(t, screen), "local (")
 	if !slices.Contains(local, "  ▾ docker ("+strconv.Itoa(len(local)-2)+")") || !slices.Contains(local, "    "+name) {
 		t.Errorf("local section %q does not hold %s under docker; screen:\n%s", local, name, screen)
 	}
@@ -805,13 +788,13 @@ func TestTUIFunctionsSideBySide(t *testing.T) {
 	s.keys("space")
 	screen = s.waitFor(`▸ local \((?s:.*)▾ AWS Lambda \(7\)\s*┃(?s:.*)▾ Cloud Run \(8\)\s*┃`, 60*time.Second)
 	outline := functionsOutline(t, screen)
-	sameRows(t, "the AWS tree", section(outline, "AWS Lambda"), awsTree(seeds, "default ("+motoAccount+")"), screen)
+	sameRows(t, "the AWS tree", treeSection(outline, "AWS Lambda"), awsTree(seeds, "default ("+motoAccount+")"), screen)
 
 	// Collapse AWS too: the Cloud Run tree then fits the pane.
 	s.keys("j", "space")
 	screen = s.waitFor(`▸ AWS Lambda \(7\)`, 10*time.Second)
 	outline = functionsOutline(t, screen)
-	sameRows(t, "the Cloud Run tree", section(outline, "Cloud Run"), gcpTree(services), screen)
+	sameRows(t, "the Cloud Run tree", treeSection(outline, "Cloud Run"), gcpTree(services), screen)
 	if !regexp.MustCompile(`(?m)^┃      report\s+Image\s+report:crash\s+not ready\s`).MatchString(screen) {
 		t.Errorf("the crashing service's row does not read \"not ready\":\n%s", screen)
 	}
@@ -838,7 +821,7 @@ func TestTUIAWSGroupsWithFailingProfile(t *testing.T) {
 	for _, r := range []string{"ap-southeast-2", "eu-west-1", "us-east-1"} {
 		wantBad = append(wantBad, "    ▾ "+r+" (0) ✗", "      error:", "      hint:")
 	}
-	aws := section(functionsOutline(t, screen), "AWS Lambda")
+	aws := treeSection(functionsOutline(t, screen), "AWS Lambda")
 	if len(aws) < 2+len(wantBad) {
 		t.Fatalf("AWS section too short: %q\n%s", aws, screen)
 	}
@@ -852,5 +835,5 @@ func TestTUIAWSGroupsWithFailingProfile(t *testing.T) {
 	screen = s.waitFor(`▸ bad \(0\)`, 10*time.Second)
 	good := awsTree(seeds, "good ("+motoAccount+")")
 	want := append([]string{good[0], "  ▸ bad (0)"}, good[1:]...)
-	sameRows(t, "the AWS tree", section(functionsOutline(t, screen), "AWS Lambda"), want, screen)
+	sameRows(t, "the AWS tree", treeSection(functionsOutline(t, screen), "AWS Lambda"), want, screen)
 }
