@@ -388,3 +388,35 @@ func containerImage(t *testing.T, name string) string {
 	}
 	return strings.TrimSpace(out)
 }
+
+// TestTUIBuildAsksForContextWithoutProject: with no fndeck.yaml, `b` asks
+// for a build context, then the tag, and builds it.
+func TestTUIBuildAsksForContextWithoutProject(t *testing.T) {
+	cloudtest.RequireDocker(t)
+	repo := flowName("tuictx")
+	removeRepo(t, repo)
+	ctxDir := t.TempDir()
+	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY a.txt /\n"), 0o644)
+	os.WriteFile(filepath.Join(ctxDir, "a.txt"), []byte("a\n"), 0o644)
+	s := startTUIIn(t, t.TempDir(), isolatedEnv(t))
+	s.waitFor(`1 Images`, 20*time.Second)
+	s.keys("1", "b")
+	s.waitFor(`Build context \(a directory with a Dockerfile\)`, 10*time.Second)
+	s.keys("C-u")
+	s.typeText(ctxDir)
+	s.keys("Enter")
+	screen := s.waitFor(`Tag the image as`, 10*time.Second)
+	if !strings.Contains(screen, "context: "+ctxDir) {
+		t.Errorf("the tag prompt does not name the context:\n%s", screen)
+	}
+	s.keys("C-u")
+	s.typeText(repo + ":v1")
+	s.keys("Enter")
+	s.waitFor(`✓ succeeded\s+build`, 2*time.Minute)
+	s.waitFor(`built `+regexp.QuoteMeta(repo)+`:v1, `+regexp.QuoteMeta(repo)+`:latest`, 10*time.Second)
+	if tags := strings.Join(tagsOf(repo), ","); tags != "latest,v1" && tags != "v1,latest" {
+		t.Errorf("engine has tags %q of %s, want v1 and latest", tags, repo)
+	}
+	s.filterImages(repo + ":v1")
+	s.waitFor(regexp.QuoteMeta(repo)+`:v1\s`, 20*time.Second)
+}

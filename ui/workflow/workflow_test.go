@@ -1,0 +1,205 @@
+package workflow
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/functions"
+	"github.com/fndeck/fndeck/ui/output"
+	"github.com/fndeck/fndeck/ui/tasks"
+)
+
+// recRunner records submitted tasks and runs each at once, in order.
+type recRunner struct {
+	mu     sync.Mutex
+	titles []string
+}
+
+func (r *recRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+	r.mu.Lock()
+	r.titles = append(r.titles, title)
+	r.mu.Unlock()
+	go run(context.Background(), cloud.DiscardSink{})
+	return "1"
+}
+func (r *recRunner) Output(string) output.Source { return nil }
+func (r *recRunner) LogFile(string) string       { return "" }
+func (r *recRunner) Cancel(string)               {}
+func (r *recRunner) submitted() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.titles)
+}
+
+// localBackend is a local target that serves old:v1 and records deploys.
+type localBackend struct {
+	mu       sync.Mutex
+	deployed []string
+}
+
+func (b *localBackend) Describe(ctx context.Context, a cloud.Address) (cloud.Function, error) {
+	return cloud.Function{Address: a.String(), ImageURI: "old:v1"}, nil
+}
+func (b *localBackend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+	b.mu.Lock()
+	b.deployed = append(b.deployed, req.Image)
+	b.mu.Unlock()
+	return cloud.DeployResult{Target: req.Target.String(), OldImage: "old:v1", NewImage: req.Image}, nil
+}
+func (b *localBackend) Rollback(ctx context.Context, a cloud.Address, to cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
+	return to, nil
+}
+
+// drain runs cmd and every command it leads to (as Bubble Tea would),
+// passing messages to the flow, and returns the messages for the root.
+func drain(t *testing.T, f *Flow, cmd tea.Cmd) []tea.Msg {
+	t.Helper()
+	var out []tea.Msg
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a command hung")
+		}
+		switch m := msg.(type) {
+		case tea.BatchMsg:
+			queue = append(queue, m...)
+		case nil:
+		default:
+			out = append(out, msg)
+			queue = append(queue, f.Handle(msg))
+		}
+	}
+	return out
+}
+
+func find[T any](msgs []tea.Msg) (T, bool) {
+	for _, m := range msgs {
+		if v, ok := m.(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func newFlow(r *recRunner, be *localBackend) *Flow {
+	return New(Deps{
+		Ctx:      context.Background(),
+		Runner:   r,
+		Backends: func(p cloud.Provider) any { return be },
+		Deploy: func(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+			return d.Deploy(ctx, req, out)
+		},
+		Rollback: func(ctx context.Context, rb cloud.RollBacker, a cloud.Address, out cloud.Sink) (cloud.DeployResult, error) {
+			return rb.Rollback(ctx, a, cloud.DeployResult{NewImage: "old:v0"}, out)
+		},
+		PreviewRollback: func(ctx context.Context, a cloud.Address) (cloud.DeployResult, bool, error) {
+			return cloud.DeployResult{NewImage: "old:v0"}, true, nil
+		},
+	})
+}
+
+// A deploy asks first, showing old → new, and nothing is submitted until
+// the dialog's Yes runs; then the deploy runs once and the Functions pane
+// is told to reload and the Tasks pane to select the new task.
+func TestDeployRunsOnlyWhenConfirmed(t *testing.T) {
+	r, be := &recRunner{}, &localBackend{}
+	f := newFlow(r, be)
+	msgs := drain(t, f, f.Handle(common.DeployRequestMsg{Image: "new:v2", Target: "local:fn"}))
+	confirm, ok := find[common.ConfirmRequestMsg](msgs)
+	if !ok {
+		t.Fatalf("no confirmation asked: %#v", msgs)
+	}
+	if !slices.Contains(confirm.Body, "old image: old:v1") || !slices.Contains(confirm.Body, "new image: new:v2") {
+		t.Errorf("confirmation does not show old → new: %q", confirm.Body)
+	}
+	if s := r.submitted(); len(s) != 0 {
+		t.Fatalf("tasks submitted before the user confirmed: %q", s)
+	}
+	msgs = drain(t, f, confirm.Yes)
+	if s := r.submitted(); len(s) != 1 || s[0] != "deploy new:v2 → local:fn" {
+		t.Fatalf("after yes, submitted %q; want the one deploy", s)
+	}
+	if _, ok := find[functions.ReloadMsg](msgs); !ok {
+		t.Errorf("no Functions reload after the deploy: %#v", msgs)
+	}
+	if sel, ok := find[tasks.SelectMsg](msgs); !ok || sel.ID != "1" {
+		t.Errorf("the new task is not selected: %#v", msgs)
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if len(be.deployed) != 1 || be.deployed[0] != "new:v2" {
+		t.Errorf("backend deployed %q", be.deployed)
+	}
+}
+
+// A rollback asks first, naming what it restores; declining runs nothing.
+func TestRollbackRunsOnlyWhenConfirmed(t *testing.T) {
+	r, be := &recRunner{}, &localBackend{}
+	f := newFlow(r, be)
+	msgs := drain(t, f, f.Handle(common.RollbackRequestMsg{Address: "local:fn"}))
+	confirm, ok := find[common.ConfirmRequestMsg](msgs)
+	if !ok {
+		t.Fatalf("no confirmation asked: %#v", msgs)
+	}
+	if !slices.Contains(confirm.Body, "back to: old:v0") {
+		t.Errorf("confirmation does not say what it restores: %q", confirm.Body)
+	}
+	if s := r.submitted(); len(s) != 0 {
+		t.Fatalf("rollback submitted before the user confirmed: %q", s)
+	}
+	drain(t, f, confirm.Yes)
+	if s := r.submitted(); len(s) != 1 || s[0] != "rollback local:fn" {
+		t.Fatalf("after yes, submitted %q", s)
+	}
+}
+
+// Without a project file, build asks for the context; the tag offered keeps
+// the selected image's repository.
+func TestBuildWithoutProjectAsksForContext(t *testing.T) {
+	r := &recRunner{}
+	f := New(Deps{Ctx: context.Background(), Runner: r, Builder: builderFunc(nil),
+		Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }})
+	msgs := drain(t, f, f.Handle(common.BuildRequestMsg{Image: "registry.example/app:v1"}))
+	p, ok := find[common.PromptRequestMsg](msgs)
+	if !ok || p.Label != "Build context (a directory with a Dockerfile)" {
+		t.Fatalf("no context prompt: %#v", msgs)
+	}
+	msgs = drain(t, f, p.OnSubmit(t.TempDir()))
+	tag, ok := find[common.PromptRequestMsg](msgs)
+	if !ok || tag.Value != "registry.example/app:20261125-100000" {
+		t.Fatalf("tag prompt offers %q, want registry.example/app:20261125-100000", tag.Value)
+	}
+	if s := r.submitted(); len(s) != 0 {
+		t.Fatalf("submitted before the tag was entered: %q", s)
+	}
+	msgs = drain(t, f, f.Handle(common.BuildRequestMsg{}))
+	p, _ = find[common.PromptRequestMsg](msgs)
+	msgs = drain(t, f, p.OnSubmit("/no/such/dir"))
+	if e, ok := find[common.ErrorMsg](msgs); !ok || e.Err == nil {
+		t.Errorf("a missing context is not refused: %#v", msgs)
+	}
+}
+
+type builderFunc func(ctx context.Context, opts cloud.BuildOptions, out cloud.Sink) (cloud.BuildResult, error)
+
+func (b builderFunc) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.Sink) (cloud.BuildResult, error) {
+	return b(ctx, opts, out)
+}
