@@ -18,6 +18,9 @@ import (
 // are dropped and counted, so the pane stays close to real time.
 type logFeed struct {
 	id     string
+	title  string // the output pane's title for the tail
+	addr   string
+	taskID string
 	mu     sync.Mutex
 	lines  []cloud.LogLine
 	limit  int
@@ -99,9 +102,19 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 		return fail(fmt.Errorf("logs: no output pane"))
 	}
 	f.mu.Lock()
+	for _, live := range f.tails {
+		if live.addr == addr.String() {
+			// Already tailing this function: show that tail again
+			// rather than start a second one.
+			f.mu.Unlock()
+			f.d.Output.ShowLogs(live.id, live.title)
+			return msgCmd(common.ShowOutputMsg{Pane: f.d.Output})
+		}
+	}
 	f.seq++
 	id := fmt.Sprintf("logs:%s#%d", addr, f.seq)
 	feed := newLogFeed(id, f.d.LogBufferLines)
+	feed.addr = addr.String()
 	f.tails[id] = feed
 	f.mu.Unlock()
 	since := f.d.Now().Add(-15 * time.Minute)
@@ -114,7 +127,14 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 		}
 		return err
 	})
-	f.d.Output.ShowLogs(id, "logs "+addr.String()+" (task "+taskID+")")
+	feed.title = "logs " + addr.String() + " (task " + taskID + ")"
+	f.mu.Lock()
+	if f.tails[id] == feed { // not already ended
+		feed.taskID = taskID
+		f.logTasks[taskID] = feed
+	}
+	f.mu.Unlock()
+	f.d.Output.ShowLogs(id, feed.title)
 	return tea.Batch(waitLogs(feed), msgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
 }
 
@@ -127,6 +147,7 @@ func (f *Flow) nextLogs(msg logNextMsg) tea.Cmd {
 	if done {
 		f.mu.Lock()
 		delete(f.tails, msg.feed.id)
+		delete(f.logTasks, msg.feed.taskID)
 		f.mu.Unlock()
 		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: []cloud.LogLine{{Time: f.d.Now(), Notice: true, Message: "log tail ended"}}}))
 	} else {

@@ -89,8 +89,11 @@ type Flow struct {
 	mu      sync.Mutex
 	invokes map[string]*invokeRun // by address
 	tails   map[string]*logFeed   // by pane id
-	panes   map[string]*invoke.Model
-	seq     int
+	// logTasks maps a live log tail's task ID to its feed, so selecting
+	// that task shows the tail rather than the task's own few lines.
+	logTasks map[string]*logFeed
+	panes    map[string]*invoke.Model
+	seq      int
 }
 
 // New returns a Flow.
@@ -101,7 +104,7 @@ func New(d Deps) *Flow {
 	if d.LogBufferLines <= 0 {
 		d.LogBufferLines = 50_000
 	}
-	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, panes: map[string]*invoke.Model{}}
+	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, logTasks: map[string]*logFeed{}, panes: map[string]*invoke.Model{}}
 }
 
 func status(format string, args ...any) tea.Cmd {
@@ -164,6 +167,17 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 
 func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 	if f.d.Output == nil || id == "" {
+		return nil
+	}
+	f.mu.Lock()
+	feed := f.logTasks[id]
+	f.mu.Unlock()
+	if feed != nil {
+		// A live tail: show it (lines from now on reach the pane again).
+		f.d.Output.ShowLogs(feed.id, feed.title)
+		if focus {
+			return msgCmd(common.ShowOutputMsg{Pane: f.d.Output})
+		}
 		return nil
 	}
 	src := f.d.Runner.Output(id)

@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,4 +204,69 @@ type builderFunc func(ctx context.Context, opts cloud.BuildOptions, out cloud.Si
 
 func (b builderFunc) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.Sink) (cloud.BuildResult, error) {
 	return b(ctx, opts, out)
+}
+
+// tailBackend emits one line and then follows until cancelled.
+type tailBackend struct{}
+
+func (tailBackend) Logs(ctx context.Context, req cloud.LogRequest, emit func(cloud.LogLine)) error {
+	emit(cloud.LogLine{Time: time.Now(), Message: "START RequestId: r1"})
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// seqRunner hands out increasing IDs and runs each task with a context the
+// test can cancel.
+type seqRunner struct {
+	recRunner
+	ctx context.Context
+	n   int
+}
+
+func (r *seqRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+	r.mu.Lock()
+	r.n++
+	id := strconv.Itoa(r.n)
+	r.titles = append(r.titles, title)
+	r.mu.Unlock()
+	go run(r.ctx, cloud.DiscardSink{})
+	return id
+}
+func (r *seqRunner) Output(id string) output.Source { return emptySource{} }
+
+type emptySource struct{}
+
+func (emptySource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) { return nil, seq, 0, false }
+func (emptySource) Notify() <-chan struct{}                                { return nil }
+
+// `l` on a function already tailed shows that tail instead of starting a
+// second one, and selecting the tail's task shows the tail, not the task's
+// own output.
+func TestLogsReuseTheLiveTailAndItsTaskShowsIt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &seqRunner{ctx: ctx}
+	out := output.New(output.Options{})
+	out.SetSize(80, 20)
+	f := New(Deps{Ctx: ctx, Runner: r, Output: out, Backends: func(cloud.Provider) any { return tailBackend{} }})
+	f.Handle(common.LogsRequestMsg{Address: "local:fn"})
+	if got := out.Title(); !strings.Contains(got, "logs local:fn (task 1)") {
+		t.Fatalf("output pane title %q", got)
+	}
+	f.Handle(common.ShowTaskOutputMsg{ID: "9"}) // another task
+	f.Handle(common.LogsRequestMsg{Address: "local:fn"})
+	if s := r.submitted(); len(s) != 1 {
+		t.Fatalf("a second l started another tail: %q", s)
+	}
+	if got := out.Title(); !strings.Contains(got, "logs local:fn (task 1)") {
+		t.Fatalf("the second l does not show the live tail: %q", got)
+	}
+	f.Handle(common.ShowTaskOutputMsg{ID: "9"})
+	if got := out.Title(); strings.Contains(got, "logs") {
+		t.Fatalf("task 9 not shown: %q", got)
+	}
+	f.Handle(common.ShowTaskOutputMsg{ID: "1"})
+	if got := out.Title(); !strings.Contains(got, "logs local:fn (task 1)") {
+		t.Fatalf("selecting the tail's task does not show the tail: %q", got)
+	}
 }
