@@ -307,12 +307,27 @@ func TestTUILocalDeployInvokeLogsRollback(t *testing.T) {
 	s.keys("i")
 	s.waitFor(`Invoke · `+regexp.QuoteMeta(addr), 10*time.Second)
 	s.keys("e", "C-a", "C-k")
-	s.typeText(`{"name":"tui"}`)
+	// Validated as typed: an unfinished payload shows where it breaks.
+	s.typeText(`{"name":`)
+	s.waitFor(`invalid JSON at line 1, column 9`, 10*time.Second)
+	s.typeText(`"tui"}`)
+	s.waitFor(`✓ valid JSON`, 10*time.Second)
 	s.keys("C-s")
 	screen := s.waitFor(`status 200`, 60*time.Second)
-	screen = s.waitFor(`REPORT duration`, 10*time.Second)
+	screen = s.waitFor(`REPORT duration \S+ ms · billed \S+ ms`, 10*time.Second)
 	if !strings.Contains(screen, "hello tui") {
 		t.Errorf("the response is not on screen:\n%s", screen)
+	}
+	if !strings.Contains(screen, "(cold start)") {
+		t.Errorf("the first invoke after a deploy shows no init duration:\n%s", screen)
+	}
+	// A handler error comes back as a function error with its message.
+	s.keys("C-a", "C-k")
+	s.typeText(`{"name":"fail"}`)
+	s.keys("C-s")
+	screen = s.waitFor(`function error: `, 60*time.Second)
+	if !strings.Contains(screen, "name must not be fail") {
+		t.Errorf("the handler's error message is not on screen:\n%s", screen)
 	}
 
 	// Logs into the output pane.
