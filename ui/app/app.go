@@ -132,10 +132,12 @@ type Model struct {
 	rects  [4]rect
 	fits   bool
 
-	dialog  *dialog.Model
-	prompt  *prompt.Model
-	palette *palette.Model
-	help    bool
+	dialog *dialog.Model
+	// quitAsking: the dialog is the quit question (ctrl+c again quits).
+	quitAsking bool
+	prompt     *prompt.Model
+	palette    *palette.Model
+	help       bool
 
 	status  string
 	lastErr string
@@ -229,7 +231,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quitMsg:
 		return m, tea.Quit
 	case common.ConfirmRequestMsg:
-		m.dialog = dialog.New(msg.Title, msg.Body, msg.Yes, m.theme)
+		m.dialog, m.quitAsking = dialog.New(msg.Title, msg.Body, msg.Yes, m.theme), false
 		return m, nil
 	case common.PromptRequestMsg:
 		m.prompt = prompt.New(msg, m.theme)
@@ -316,6 +318,16 @@ func (m *Model) toPane(i int, msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		// ctrl+c works whatever is open: it drops a prompt, palette or
+		// help and quits (asking when tasks run); pressed again on that
+		// question it quits at once, as a terminal user expects.
+		if m.quitAsking && m.dialog != nil {
+			return tea.Quit
+		}
+		m.prompt, m.palette, m.help, m.dialog = nil, nil, false, nil
+		return m.quit()
+	}
 	if m.prompt != nil {
 		cmd := m.prompt.Update(msg)
 		if m.prompt.Done() {
@@ -326,7 +338,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.dialog != nil {
 		cmd := m.dialog.Update(msg)
 		if m.dialog.Result() != dialog.Pending {
-			m.dialog = nil
+			m.dialog, m.quitAsking = nil, false
 		}
 		return cmd
 	}
@@ -342,9 +354,6 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.help = false
 		}
 		return nil
-	}
-	if key.Matches(msg, m.keys.ForceQuit) {
-		return m.quit()
 	}
 	if !m.panes[m.focus].Capturing() {
 		switch {
@@ -379,6 +388,7 @@ func (m *Model) quit() tea.Cmd {
 			m.dialog = dialog.New("Quit fndeck?",
 				[]string{fmt.Sprintf("%d task(s) still running; quitting cancels them.", n)},
 				func() tea.Msg { return quitMsg{} }, m.theme)
+			m.quitAsking = true
 			return nil
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/ui/common"
@@ -210,4 +212,18 @@ func TestThreeStreamingTasksKeepKeysAnswered(t *testing.T) {
 		t.Errorf("only %d lines streamed: the test did not load the UI", b.lines.Load())
 	}
 	t.Logf("%d lines streamed while keys were answered", b.lines.Load())
+}
+
+// ctrl+c works with a prompt open: the prompt goes, quit asks while tasks
+// run, and ctrl+c on that question quits at once.
+func TestCtrlCFromAPromptAsksThenQuits(t *testing.T) {
+	h := start(t, Options{Listers: sampleListers(), RunningTasks: func() int { return 1 }}, 140, 34)
+	h.waitText("thumbnailer:v3")
+	h.tm.Send(common.PromptRequestMsg{Title: "Push x", Label: "Push as"})
+	h.waitText("Push as")
+	h.press("ctrl+c")
+	h.waitText("1 task(s) still running")
+	h.waitGone("Push as")
+	h.press("ctrl+c")
+	h.tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
 }
