@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -88,9 +89,19 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 	}
 	run := &invokeRun{addr: msg.Address, events: make(chan invokeEvent, 64)}
 	req := cloud.InvokeRequest{Target: msg.Address, Payload: msg.Payload, Method: msg.Method, Path: msg.Path, Headers: msg.Headers}
+	var runs atomic.Int32
 	id := f.d.Runner.Submit("invoke", "", "invoke "+msg.Address.String(), func(ctx context.Context, out cloud.Sink) error {
-		defer close(run.events)
+		// The first run feeds the invoke pane. A retry (R in Tasks) runs
+		// this again after the pane stopped listening: its result goes to
+		// the task's output only.
+		first := runs.Add(1) == 1
+		if first {
+			defer close(run.events)
+		}
 		res, err := inv.Invoke(ctx, req, func(b []byte) {
+			if !first {
+				return
+			}
 			c := append([]byte(nil), b...)
 			select {
 			case run.events <- invokeEvent{chunk: c}:
@@ -106,8 +117,13 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 				out.Line(fmt.Sprintf("duration %.2f ms, billed %.0f ms, init %.2f ms, memory %d/%d MB",
 					res.Report.DurationMS, res.Report.BilledMS, res.Report.InitMS, res.Report.MaxMemoryMB, res.Report.MemoryMB))
 			}
+			if !first {
+				out.Line("response: " + string(res.Response))
+			}
 		}
-		run.events <- invokeEvent{done: true, res: res, err: err}
+		if first {
+			run.events <- invokeEvent{done: true, res: res, err: err}
+		}
 		return err
 	})
 	return tea.Batch(waitInvoke(run), status("invoking %s (task %s)", msg.Address, id))

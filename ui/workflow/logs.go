@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -118,10 +119,18 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 	f.tails[id] = feed
 	f.mu.Unlock()
 	since := f.d.Now().Add(-15 * time.Minute)
+	var runs atomic.Int32
 	taskID := f.d.Runner.Submit("logs", "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
-		defer feed.close()
+		emit := feed.push
+		if runs.Add(1) == 1 {
+			defer feed.close()
+		} else {
+			// A retry (R in Tasks): the feed's reader is gone, so the
+			// lines go to the task's own output.
+			emit = func(l cloud.LogLine) { out.Line(l.Time.Format("15:04:05.000") + " " + l.Message) }
+		}
 		out.Line(fmt.Sprintf("following %s since %s (cancel this task to stop)", addr, since.Format(time.RFC3339)))
-		err := lt.Logs(ctx, cloud.LogRequest{Target: addr, Since: since, Follow: true}, feed.push)
+		err := lt.Logs(ctx, cloud.LogRequest{Target: addr, Since: since, Follow: true}, emit)
 		if err != nil && ctx.Err() != nil {
 			return nil // cancelled by the user: the tail simply stops
 		}

@@ -202,8 +202,9 @@ func (f *Flow) submit(kind, target, title string, run func(ctx context.Context, 
 // run has returned, so a pane can show what the task changed.
 func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
 	done := make(chan struct{})
+	var once sync.Once // Retry (R in Tasks) runs this closure again
 	id := f.d.Runner.Submit(kind, target, title, func(ctx context.Context, out cloud.Sink) error {
-		defer close(done)
+		defer once.Do(func() { close(done) })
 		err := run(ctx, out)
 		// The error ends the task's output too: the Tasks pane has room
 		// for its start only, the output pane (wrap on) shows all of it.

@@ -270,3 +270,86 @@ func TestLogsReuseTheLiveTailAndItsTaskShowsIt(t *testing.T) {
 		t.Fatalf("selecting the tail's task does not show the tail: %q", got)
 	}
 }
+
+// keepRunner keeps each task's closure so the test can run it again, as
+// the runner's Retry does.
+type keepRunner struct {
+	mu   sync.Mutex
+	runs []func(ctx context.Context, out cloud.Sink) error
+}
+
+func (r *keepRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runs = append(r.runs, run)
+	return strconv.Itoa(len(r.runs))
+}
+func (r *keepRunner) Output(string) output.Source { return nil }
+func (r *keepRunner) LogFile(string) string       { return "" }
+func (r *keepRunner) Cancel(string)               {}
+func (r *keepRunner) run(t *testing.T, i int, ctx context.Context) []string {
+	t.Helper()
+	r.mu.Lock()
+	run := r.runs[i]
+	r.mu.Unlock()
+	var sink lineSink
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("task %d panicked when run again: %v", i+1, p)
+			}
+		}()
+		_ = run(ctx, &sink)
+	}()
+	return sink.lines
+}
+
+type lineSink struct{ lines []string }
+
+func (s *lineSink) Line(l string)           { s.lines = append(s.lines, l) }
+func (s *lineSink) Progress(cloud.Progress) {}
+
+type echoInvoker struct{}
+
+func (echoInvoker) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk func([]byte)) (cloud.InvokeResult, error) {
+	chunk(req.Payload)
+	return cloud.InvokeResult{StatusCode: 200, Response: req.Payload}, nil
+}
+
+// Retrying a finished deploy or invoke (R in Tasks runs the same closure
+// again) works instead of panicking on the first run's closed channels.
+func TestTasksSurviveRetry(t *testing.T) {
+	ctx := context.Background()
+	r, be := &keepRunner{}, &localBackend{}
+	f := New(Deps{
+		Ctx: ctx, Runner: r,
+		Backends: func(p cloud.Provider) any {
+			return struct {
+				*localBackend
+				echoInvoker
+			}{be, echoInvoker{}}
+		},
+		Deploy: func(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+			return d.Deploy(ctx, req, out)
+		},
+	})
+	msgs := drain(t, f, f.Handle(common.DeployRequestMsg{Image: "new:v2", Target: "local:fn"}))
+	confirm, _ := find[common.ConfirmRequestMsg](msgs)
+	f.Handle(confirm.Yes()) // the laterMsg submits the deploy
+	r.run(t, 0, ctx)
+	r.run(t, 0, ctx) // the retry
+	be.mu.Lock()
+	if len(be.deployed) != 2 {
+		t.Errorf("deployed %d times, want 2", len(be.deployed))
+	}
+	be.mu.Unlock()
+
+	addr, _ := cloud.ParseAddress("local:fn")
+	f.Handle(common.InvokeSendMsg{Address: addr, Payload: []byte(`{"a":1}`)})
+	n := len(r.runs)
+	r.run(t, n-1, ctx) // its events fit the channel's buffer: no listener needed
+	lines := r.run(t, n-1, ctx)
+	if !slices.Contains(lines, `response: {"a":1}`) {
+		t.Errorf("the retried invoke's result is not in its output: %q", lines)
+	}
+}
