@@ -18,8 +18,11 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for i in $(seq -w 1 "$n"); do
-  printf 'fixture image %s\n' "$i" >"$work/id.txt"
-  tar -C "$work" -cf - id.txt | docker import --change "LABEL fndeck.bench=$i" - "fndeck-bench/img-$i:latest" >/dev/null &
+  # each import reads its own directory: the imports run in the background
+  # while the loop writes the next file
+  mkdir "$work/$i"
+  printf 'fixture image %s\n' "$i" >"$work/$i/id.txt"
+  tar -C "$work/$i" -cf - id.txt | docker import --change "LABEL fndeck.bench=$i" - "fndeck-bench/img-$i:latest" >/dev/null &
   # a few imports at a time keeps dockerd responsive
   if (( 10#$i % 8 == 0 )); then wait; fi
 done

@@ -31,7 +31,6 @@ Env: FLOOD_RATE, FLOOD_SECONDS, FNDECK_BIN (default ./fndeck).
 Needs tmux >= 3.2, a Docker engine, Go, and fndeck built at ./fndeck.
 """
 import os
-import queue
 import random
 import re
 import shutil
@@ -39,9 +38,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tmuxctl import Control  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE = int(os.environ.get("FLOOD_RATE", "126000"))
@@ -52,49 +53,6 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 def run(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
-
-
-class Control:
-    """One tmux control-mode client: commands in, %begin/%end blocks out."""
-
-    def __init__(self, session):
-        self.p = subprocess.Popen(
-            ["tmux", "-C", "attach-session", "-f", "no-output,ignore-size", "-t", session],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-        self.replies = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.lock = threading.Lock()
-        # The attach itself answers with one (empty) block.
-        self.replies.get(timeout=10)
-
-    def _read(self):
-        block = None
-        for raw in self.p.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if line.startswith("%begin"):
-                block = []
-            elif line.startswith("%end") or line.startswith("%error"):
-                if block is not None:
-                    self.replies.put((line.startswith("%end"), block))
-                block = None
-            elif block is not None:
-                block.append(line)
-        self.replies.put((False, ["control client ended"]))
-
-    def cmd(self, c):
-        with self.lock:
-            self.p.stdin.write((c + "\n").encode())
-            ok, lines = self.replies.get(timeout=30)
-        if not ok:
-            raise RuntimeError("tmux %r: %s" % (c, "\n".join(lines)))
-        return lines
-
-    def close(self):
-        try:
-            self.p.stdin.close()
-            self.p.wait(timeout=5)
-        except Exception:
-            self.p.kill()
 
 
 def proc_cpu(pid):
