@@ -111,6 +111,7 @@ func TestTUIBuildFromProjectThenPush(t *testing.T) {
 
 	// Push: the selected image, destination typed at the prompt.
 	dest := reg.Addr + "/" + fn + ":pushed"
+	removeRepo(t, reg.Addr+"/"+fn) // the push tags the local image first
 	s.keys("p")
 	s.waitFor(`Push as`, 10*time.Second)
 	s.keys("C-u")
@@ -120,7 +121,6 @@ func TestTUIBuildFromProjectThenPush(t *testing.T) {
 	// summary once it is done; the output follows the task.
 	s.waitFor(`✓ succeeded\s+push\s+127\.0\.0…\s+\S+\s+2/2 layers`, 2*time.Minute)
 	s.waitFor(`(?m)^.*: Pushed[\s\S]*pushed `+regexp.QuoteMeta(reg.Addr+"/"+fn[:8]), 10*time.Second)
-	removeRepo(t, reg.Addr+"/"+fn)
 	req, _ := http.NewRequest("HEAD", "http://"+reg.Addr+"/v2/"+fn+"/manifests/pushed", nil)
 	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
 	resp, err := http.DefaultClient.Do(req)
