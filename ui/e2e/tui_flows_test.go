@@ -333,6 +333,7 @@ func TestTUILocalDeployInvokeLogsRollback(t *testing.T) {
 	// Logs into the output pane.
 	s.esc()
 	s.keys("2", "l")
+	s.waitFor(`Output · logs `+regexp.QuoteMeta(addr), 10*time.Second)
 	screen = s.waitFor(`(?s)START RequestId.*END RequestId.*REPORT RequestId`, 30*time.Second)
 	if !strings.Contains(screen, "greeting tui") {
 		t.Errorf("the handler's own log line is not in the tail:\n%s", screen)
@@ -348,6 +349,21 @@ func TestTUILocalDeployInvokeLogsRollback(t *testing.T) {
 	s.waitFor(`✓ succeeded\s+rollback`, 2*time.Minute)
 	if img := containerImage(t, name); img != v1 {
 		t.Fatalf("after the rollback the container runs %q, want %s", img, v1)
+	}
+
+	// Deploy from the Functions pane: type the image, confirm v1 → v2.
+	s.keys("2", "d")
+	s.waitFor(`Image \(a local image or a registry reference\)`, 10*time.Second)
+	s.typeText(v2)
+	s.keys("Enter")
+	confirm = s.waitFor(`Deploy\?`, 30*time.Second)
+	if !strings.Contains(confirm, "old image: "+v1) || !strings.Contains(confirm, "new image: "+v2) {
+		t.Fatalf("deploy from Functions does not show %s → %s:\n%s", v1, v2, confirm)
+	}
+	s.keys("y")
+	s.waitCount(`✓ succeeded\s+deploy`, 3, 2*time.Minute)
+	if img := containerImage(t, name); img != v2 {
+		t.Fatalf("after the deploy from Functions the container runs %q, want %s", img, v2)
 	}
 
 	// Remove from the Functions pane.
