@@ -260,7 +260,7 @@ func (s *session) deployFromImages(ref, target string) string {
 	s.keys("C-u")
 	s.typeText(target)
 	s.keys("Enter")
-	return s.waitFor(`Deploy\?`, 30*time.Second)
+	return s.waitFor(`Deploy to `+regexp.QuoteMeta(target)+`\?`, 30*time.Second)
 }
 
 // TestTUILocalDeployInvokeLogsRollback: the local loop from the keyboard.
@@ -356,7 +356,7 @@ func TestTUILocalDeployInvokeLogsRollback(t *testing.T) {
 	s.waitFor(`Image \(a local image or a registry reference\)`, 10*time.Second)
 	s.typeText(v2)
 	s.keys("Enter")
-	confirm = s.waitFor(`Deploy\?`, 30*time.Second)
+	confirm = s.waitFor(`Deploy to `+regexp.QuoteMeta(addr)+`\?`, 30*time.Second)
 	if !strings.Contains(confirm, "old image: "+v1) || !strings.Contains(confirm, "new image: "+v2) {
 		t.Fatalf("deploy from Functions does not show %s → %s:\n%s", v1, v2, confirm)
 	}

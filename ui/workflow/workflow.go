@@ -454,15 +454,18 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 			}
 		}
 		req.Yes = true // the confirmation covers creating a registry repository
-		body = append([]string{
+		head := []string{
 			"target: " + req.Target.String(),
 			"old image: " + old,
 			"new image: " + req.Image,
-			"",
-			"A registry repository is created if the target's registry has none.",
-		}, body...)
+		}
+		if req.Target.Provider != cloud.Local {
+			// Only a cloud deploy may push or copy into a registry.
+			head = append(head, "", "A registry repository is created if the target's registry has none.")
+		}
+		body = append(head, body...)
 		return common.ConfirmRequestMsg{
-			Title: "Deploy?",
+			Title: "Deploy to " + req.Target.String() + "?",
 			Body:  body,
 			Yes: f.later(func() tea.Cmd {
 				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {

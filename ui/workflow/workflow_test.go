@@ -132,6 +132,14 @@ func TestDeployRunsOnlyWhenConfirmed(t *testing.T) {
 	if !slices.Contains(confirm.Body, "old image: old:v1") || !slices.Contains(confirm.Body, "new image: new:v2") {
 		t.Errorf("confirmation does not show old → new: %q", confirm.Body)
 	}
+	if confirm.Title != "Deploy to local:fn?" {
+		t.Errorf("title %q", confirm.Title)
+	}
+	for _, l := range confirm.Body {
+		if strings.Contains(l, "registry") {
+			t.Errorf("a local deploy mentions a registry: %q", l)
+		}
+	}
 	if s := r.submitted(); len(s) != 0 {
 		t.Fatalf("tasks submitted before the user confirmed: %q", s)
 	}
