@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
@@ -411,6 +412,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 			listers = append(listers, l)
 		}
 	}
+	var model *app.Model
 	flow := workflow.New(workflow.Deps{
 		Ctx:             ctx,
 		Theme:           theme,
@@ -426,10 +428,18 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Payloads:        projectPayloads(d.project),
 		Invokes:         invokeStore{s: d.invokes},
 		Output:          outPane,
-		SelectedTask:    taskPane.Selected,
+		// The output pane follows the tasks pane's cursor only while the user
+		// is in the tasks pane: a new task (a log tail's own task, say) must
+		// not take the output pane from the tail or invocation it shows.
+		SelectedTask: func() string {
+			if model == nil || model.Focused() != app.PaneTasks {
+				return ""
+			}
+			return taskPane.Selected()
+		},
 		LogBufferLines:  d.cfg.Logs.BufferLines,
 	})
-	model := app.New(ctx, app.Options{
+	model = app.New(ctx, app.Options{
 		Images:       d.engine,
 		DockerHost:   d.engine.Host(),
 		Listers:      listers,
@@ -446,12 +456,28 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	})
 	// 30 frames a second answers keys within one 33 ms frame and halves the
 	// renderer's idle ticking (Bubble Tea redraws on a timer even when idle).
-	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(30))
+	// The colour profile comes from the environment: detecting it the
+	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.
+	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(30), tea.WithColorProfile(colorProfile(noColor)))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // interrupted: leave quietly
 	}
 	return err
+}
+
+// colorProfile picks the colours the TUI may use from the environment alone.
+// fndeck draws with the 256-colour palette, which every terminal tmux or a
+// 256color TERM runs in supports.
+func colorProfile(noColor bool) colorprofile.Profile {
+	if noColor {
+		return colorprofile.Ascii // bold and reverse, no colour
+	}
+	p := colorprofile.Env(os.Environ())
+	if p < colorprofile.ANSI256 && (os.Getenv("TMUX") != "" || strings.Contains(os.Getenv("TERM"), "256")) {
+		p = colorprofile.ANSI256
+	}
+	return p
 }
 
 func headerList(_ string, items []string, unconfigured bool, def string) string {
