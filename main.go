@@ -437,7 +437,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 			}
 			return taskPane.Selected()
 		},
-		LogBufferLines:  d.cfg.Logs.BufferLines,
+		LogBufferLines: d.cfg.Logs.BufferLines,
 	})
 	model = app.New(ctx, app.Options{
 		Images:       d.engine,
