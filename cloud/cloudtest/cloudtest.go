@@ -206,9 +206,13 @@ func (m *Moto) SetEnv(t *testing.T) {
 // docker use turned off, stopped when the test ends.
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		Missing(t, "python3 with moto", "pip install 'moto[server]'")
+	// FNDECK_PYTHON names the interpreter that has moto (.ci/run sets it).
+	py := os.Getenv("FNDECK_PYTHON")
+	if py == "" {
+		var err error
+		if py, err = exec.LookPath("python3"); err != nil {
+			Missing(t, "python3 with moto", "pip install 'moto[server]'")
+		}
 	}
 	if out, err := exec.Command(py, "-c", "import moto").CombinedOutput(); err != nil {
 		Missing(t, "moto", fmt.Sprintf("pip install 'moto[server]' (import moto: %s)", bytes.TrimSpace(out)))
