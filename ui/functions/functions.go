@@ -467,7 +467,11 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if p.tbl.Filtering() {
+		before := p.tbl.Filter()
 		p.tbl.HandleKey(msg)
+		if p.tbl.Filter() != before || !p.tbl.Filtering() {
+			p.selectFunction()
+		}
 		return p.describeVisible()
 	}
 	switch {
@@ -475,8 +479,12 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.tbl.StartFilter()
 		return nil
 	case key.Matches(msg, p.keys.Back):
+		if p.tbl.Filter() == "" {
+			return nil
+		}
 		p.tbl.ClearFilter()
-		return nil
+		p.selectFunction()
+		return p.describeVisible()
 	case key.Matches(msg, p.keys.Refresh):
 		p.described = map[string]bool{}
 		return p.load()
@@ -533,6 +541,24 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return p.describeVisible()
 	}
 	return nil
+}
+
+// selectFunction runs after the filter changed: group headers always pass
+// the filter (Keep), so the table's cursor lands on the provider row at the
+// top and the function keys would need a few j presses first. It moves the
+// cursor to the first visible function unless it already rests on one (the
+// table keeps a function that still matches); with no function visible the
+// cursor stays where the table put it.
+func (p *Pane) selectFunction() {
+	if n, ok := p.tbl.Selected(); ok && n.kind == kindFunction {
+		return
+	}
+	for _, n := range p.tbl.Items() {
+		if n.kind == kindFunction {
+			p.tbl.Select(n.id)
+			return
+		}
+	}
 }
 
 func supports[C any](l cloud.Lister) bool {

@@ -288,3 +288,75 @@ func TestCapabilitiesFoundThroughWrappers(t *testing.T) {
 		t.Fatalf("keys through a wrapper: %v", p.Keys())
 	}
 }
+
+// typeKeys sends each key to the pane as the program would and returns the
+// command the last one produced.
+func typeKeys(t *testing.T, p *Pane, keys ...string) tea.Cmd {
+	t.Helper()
+	var cmd tea.Cmd
+	for _, k := range keys {
+		_, cmd = p.Update(press(k))
+	}
+	return cmd
+}
+
+func TestFilterSelectsFirstMatchingFunction(t *testing.T) {
+	local, aws, gcp := listers()
+	p := newPane(t, []cloud.Lister{local, aws, gcp}, 120, 24)
+	drive(t, p, p.Init())
+
+	// Only api matches; a dozen group and message rows stay above it. One
+	// `i` after enter must invoke it, with no j presses in between.
+	typeKeys(t, p, "/", "a", "p", "i", "enter")
+	if p.tbl.Filtering() {
+		t.Fatal("enter did not close the filter prompt")
+	}
+	cmd := typeKeys(t, p, "i")
+	if cmd == nil {
+		t.Fatalf("i after filtering emitted nothing; selected %q", p.tbl.SelectedID())
+	}
+	if got := cmd(); got != (common.InvokeRequestMsg{Address: "cloudrun:acme-web/europe-west1/api"}) {
+		t.Fatalf("i after filtering: %#v", got)
+	}
+
+	// Clearing the filter keeps the cursor on the function it was on.
+	typeKeys(t, p, "esc")
+	if p.tbl.Filter() != "" || p.tbl.SelectedID() != "cloudrun:acme-web/europe-west1/api" {
+		t.Fatalf("after esc: filter %q, selected %q", p.tbl.Filter(), p.tbl.SelectedID())
+	}
+}
+
+func TestFilterKeepsMatchingFunctionSelected(t *testing.T) {
+	local, aws, gcp := listers()
+	p := newPane(t, []cloud.Lister{local, aws, gcp}, 120, 24)
+	drive(t, p, p.Init())
+
+	// "e" matches every function; the cursor must not jump to the first.
+	selectName(t, p, "thumbnailer")
+	typeKeys(t, p, "/", "e", "enter")
+	if got := p.tbl.SelectedID(); got != "lambda:prod@eu-west-1/thumbnailer" {
+		t.Fatalf("selected %q, want thumbnailer kept", got)
+	}
+
+	// Narrowing ("e" + "cho") until thumbnailer drops out moves to the function that matches.
+	typeKeys(t, p, "/", "c", "h", "o")
+	if got := p.tbl.SelectedID(); got != "local:echo" {
+		t.Fatalf("selected %q after thumbnailer was filtered out, want local:echo", got)
+	}
+	// A region name matches the functions in that region (their address names it).
+	typeKeys(t, p, "esc", "/")
+	for _, k := range "europe-west1" {
+		typeKeys(t, p, string(k))
+	}
+	typeKeys(t, p, "enter")
+	if got := p.tbl.SelectedID(); got != "cloudrun:acme-web/europe-west1/api" {
+		t.Fatalf("filtering by region selected %q", got)
+	}
+
+	// Clearing from a group row lands on the first function of the full tree.
+	p.tbl.Select("p:aws")
+	typeKeys(t, p, "esc")
+	if got := p.tbl.SelectedID(); got != "local:echo" {
+		t.Fatalf("after clearing from a group row selected %q", got)
+	}
+}
