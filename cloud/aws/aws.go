@@ -355,8 +355,14 @@ func (b *Backend) profileFor(a cloud.Address) string {
 	return ""
 }
 
+// profileLabel names a profile in messages. For the default chain it names
+// the profile AWS_PROFILE / AWS_DEFAULT_PROFILE selects, when one does, so
+// that "failed to get shared config profile, X" is not blamed on "default".
 func profileLabel(p string) string {
 	if p == "" {
+		if env, k := profileFromEnv(); env != "" {
+			return "profile " + env + " (" + k + ")"
+		}
 		return "the default AWS profile"
 	}
 	return "profile " + p

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"os"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -33,7 +36,16 @@ func classify(err error, profile string) error {
 	if errors.As(err, &api) {
 		code = api.ErrorCode()
 	}
+	var missing config.SharedConfigProfileNotExistError
 	switch {
+	case errors.As(err, &missing):
+		// A profile named in fndeck's config or in AWS_PROFILE that no shared
+		// config file defines: the user has to create it (or fix the name).
+		name := missing.Profile
+		if name == "" {
+			name = effectiveProfile(profile)
+		}
+		return wrap(err, cloud.ErrUnauthenticated, missingProfileHint(profile, name))
 	case strings.Contains(msg, "sso") && (strings.Contains(msg, "expired") || strings.Contains(msg, "token") || strings.Contains(msg, "refresh")):
 		return wrap(err, cloud.ErrUnauthenticated, "aws sso login"+profileFlag(profile))
 	case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "UnrecognizedClientException" ||
@@ -59,7 +71,7 @@ func classify(err error, profile string) error {
 	var rse *smithyhttp.RequestSendError
 	var ne net.Error
 	if errors.As(err, &rse) || errors.As(err, &ne) || strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") {
-		return wrap(err, cloud.ErrUnreachable, "check the network and the endpoint (AWS_ENDPOINT_URL)")
+		return wrap(err, cloud.ErrUnreachable, unreachableHint(err, profile))
 	}
 	return err
 }
@@ -82,11 +94,88 @@ func wrap(err, sentinel error, hint string) error {
 	return e
 }
 
+// profileFlag is the --profile flag for an aws CLI hint: the configured
+// profile, else the one AWS_PROFILE / AWS_DEFAULT_PROFILE picks for the
+// default chain, else none.
 func profileFlag(profile string) string {
-	if profile == "" {
-		return ""
+	if p := effectiveProfile(profile); p != "" {
+		return " --profile " + p
 	}
-	return " --profile " + profile
+	return ""
+}
+
+// effectiveProfile is the shared config profile the SDK loads for a
+// configured profile name: the name itself, or for the default chain ("")
+// AWS_PROFILE, then AWS_DEFAULT_PROFILE (the SDK's order), else "".
+func effectiveProfile(profile string) string {
+	if profile != "" {
+		return profile
+	}
+	p, _ := profileFromEnv()
+	return p
+}
+
+// profileFromEnv returns the profile the SDK's default chain selects from
+// the environment and the variable that named it.
+func profileFromEnv() (profile, envVar string) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		if v := os.Getenv(k); v != "" {
+			return v, k
+		}
+	}
+	return "", ""
+}
+
+// missingProfileHint tells how to create the missing profile name; when the
+// default chain picked it from the environment it also names the variable,
+// since unsetting it is the other way out.
+func missingProfileHint(configured, name string) string {
+	h := "aws configure --profile " + name + " (or aws configure sso --profile " + name + ")"
+	if configured == "" {
+		if _, env := profileFromEnv(); env != "" {
+			h += ", or unset " + env
+		}
+	}
+	return h
+}
+
+// unreachableHint names where the endpoint that could not be reached came
+// from, following the SDK's precedence: AWS_ENDPOINT_URL_<SERVICE>, then
+// AWS_ENDPOINT_URL, then the profile's shared config (endpoint_url or its
+// services section); a host under amazonaws.com is AWS's own endpoint.
+func unreachableHint(err error, profile string) string {
+	label := profileLabel(profile)
+	if !ignoreConfiguredEndpoints() {
+		var op *smithy.OperationError
+		if errors.As(err, &op) && op.ServiceID != "" {
+			k := "AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(op.ServiceID), " ", "_")
+			if os.Getenv(k) != "" {
+				return "check the network and the endpoint in " + k
+			}
+		}
+		if os.Getenv("AWS_ENDPOINT_URL") != "" {
+			return "check the network and the endpoint in AWS_ENDPOINT_URL"
+		}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Hostname() != "" {
+			h := strings.ToLower(u.Hostname())
+			if h == "amazonaws.com" || strings.HasSuffix(h, ".amazonaws.com") || strings.HasSuffix(h, ".amazonaws.com.cn") || strings.HasSuffix(h, ".api.aws") {
+				return "check the network: AWS's endpoint " + u.Host + " could not be reached"
+			}
+			if !ignoreConfiguredEndpoints() {
+				return "check the network and the endpoint_url configured for " + label + " in the shared config file (" + u.Host + ")"
+			}
+		}
+	}
+	return "check the network and the endpoint configured for " + label + " (endpoint_url in the shared config file, or AWS_ENDPOINT_URL)"
+}
+
+// ignoreConfiguredEndpoints mirrors AWS_IGNORE_CONFIGURED_ENDPOINT_URLS,
+// under which the SDK uses neither the env nor the shared config endpoints.
+func ignoreConfiguredEndpoints() bool {
+	return strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true")
 }
 
 // errorf is fmt.Errorf followed by classify, for call sites that wrap SDK errors.

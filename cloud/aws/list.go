@@ -146,6 +146,10 @@ func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 
 func displayProfile(p string) string {
 	if p == "" {
+		// The default chain: name the profile the environment selects.
+		if env := effectiveProfile(""); env != "" {
+			return env
+		}
 		return "default"
 	}
 	return p
@@ -156,9 +160,6 @@ func scopeLabel(names []string, acct string) string {
 	ds := make([]string, len(names))
 	for i, n := range names {
 		ds[i] = displayProfile(n)
-		if n == "default" || n == "" {
-			ds[i] = "default"
-		}
 	}
 	s := strings.Join(ds, ", ")
 	if acct != "" {
