@@ -299,8 +299,7 @@ func TestTUILocalDeployInvokeLogsRollback(t *testing.T) {
 	s.keys("/")
 	s.typeText(name)
 	s.keys("Enter")
-	// The filter keeps the group rows above the function: move onto it.
-	s.keys("j", "j")
+	// Filtering puts the cursor on the first matching function.
 	s.waitFor(`i invoke`, 10*time.Second)
 
 	// Invoke: type a payload, send, see the response and REPORT figures.
