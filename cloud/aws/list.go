@@ -80,8 +80,8 @@ func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 		go func() {
 			defer wg.Done()
 			rp := b.resolveProfile(ctx, name, f.Regions)
-			resolving.Done()
 			if rp.err != nil {
+				resolving.Done()
 				if ctx.Err() != nil {
 					return
 				}
@@ -138,6 +138,9 @@ func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 					emit(cloud.GroupResult{Group: g, Functions: fns, Err: err, Hint: cloud.Hint(err)})
 				}()
 			}
+			// Only now is this profile's name on every account×region it
+			// shares: a group that waits for allResolved must see it.
+			resolving.Done()
 		}()
 	}
 	wg.Wait()
