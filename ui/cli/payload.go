@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fndeck/fndeck/ui/invoke"
 )
 
 // PayloadError is an invalid JSON payload, with where the problem is.
@@ -122,24 +124,10 @@ func ValidateJSON(body []byte) error {
 	return nil
 }
 
-// lineCol turns a byte offset into a 1-based line and column (columns in runes).
+// lineCol turns the byte offset of the offending byte into a 1-based line
+// and column, counting columns as the invoke pane does (one rule for both).
 func lineCol(b []byte, off int) (int, int) {
-	if off < 0 {
-		off = 0
-	}
-	if off > len(b) {
-		off = len(b)
-	}
-	line, col := 1, 1
-	for _, r := range string(b[:off]) {
-		if r == '\n' {
-			line++
-			col = 1
-			continue
-		}
-		col++
-	}
-	return line, col
+	return invoke.Position(b, int64(off)+1)
 }
 
 func truncate(s string, n int) string {
