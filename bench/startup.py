@@ -67,7 +67,7 @@ def one(n, work):
     try:
         pid = int(subprocess.run(["tmux", "list-panes", "-t", sess, "-F", "#{pane_pid}"], check=True,
                                  capture_output=True, text=True).stdout.strip())
-        ctl = Control(sess)
+        ctl = Control(sess, output=True)
         time.sleep(0.5)  # the shell is waiting in read
 
         def capture():
@@ -78,10 +78,14 @@ def one(n, work):
             a = time.perf_counter()
             capture()
             rtt.append((time.perf_counter() - a) * 1000)
+        ctl.wait_output(0)
         t0 = time.perf_counter()
         ctl.cmd("send-keys -t %s Enter" % sess)
         first = names = None
         while time.perf_counter() - t0 < 20:
+            # read the screen only once the pane wrote something: a tight
+            # polling loop would take the CPU fndeck starts on
+            ctl.wait_output(0.05)
             s = capture()
             now = (time.perf_counter() - t0) * 1000
             if first is None and "Images" in s:
