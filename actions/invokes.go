@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -166,7 +167,7 @@ func (s *InvokeStore) Recent(ctx context.Context, target cloud.Address) ([]Invok
 	return out, errors.Join(errs...)
 }
 
-var rePayloadName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var rePayloadName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 func (s *InvokeStore) payloadDir(target cloud.Address) string {
 	return filepath.Join(s.dir, "payloads", fileKey(target.Key()))
@@ -178,7 +179,7 @@ func (s *InvokeStore) SavePayload(target cloud.Address, name string, body []byte
 	if target.IsZero() {
 		return fmt.Errorf("saving payload: empty address: %w", cloud.ErrInvalid)
 	}
-	if !rePayloadName.MatchString(name) || strings.Contains(name, "..") {
+	if !rePayloadName().MatchString(name) || strings.Contains(name, "..") {
 		return fmt.Errorf("saving payload %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit: %w", name, cloud.ErrInvalid)
 	}
 	return writeFileAtomic(filepath.Join(s.payloadDir(target), name+".json"), body)

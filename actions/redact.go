@@ -54,21 +54,35 @@ func (r *Redactor) Add(secret string) {
 
 var (
 	// aws_secret_access_key=…, AWS_SESSION_TOKEN: …, "SecretAccessKey": "…"
-	reAWSSecret = regexp.MustCompile(`(?i)((?:aws_secret_access_key|aws_session_token|secret_?access_?key|session_?token)["']?\s*[=:]\s*["']?)[A-Za-z0-9/+=]{16,}`)
+	reAWSSecret = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)((?:aws_secret_access_key|aws_session_token|secret_?access_?key|session_?token)["']?\s*[=:]\s*["']?)[A-Za-z0-9/+=]{16,}`)
+	})
 	// Authorization: Bearer …, Basic …, or a bare token value.
-	reAuthHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|aws4-hmac-sha256)?\s*)[^\s"',]+`)
+	reAuthHeader = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|aws4-hmac-sha256)?\s*)[^\s"',]+`)
+	})
 	// "password": "…" and friends in JSON.
-	reJSONSecret = regexp.MustCompile(`(?i)("(?:password|passwd|secret|client_secret|token|access_token|refresh_token|id_token|identitytoken|identity_token|registrytoken|auth|api_key|apikey|private_key|secretaccesskey|sessiontoken)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
+	reJSONSecret = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)("(?:password|passwd|secret|client_secret|token|access_token|refresh_token|id_token|identitytoken|identity_token|registrytoken|auth|api_key|apikey|private_key|secretaccesskey|sessiontoken)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
+	})
 	// X-Amz-Security-Token / X-Amz-Signature as header or presigned-URL query.
-	reAmzToken = regexp.MustCompile(`(?i)(x-amz-(?:security-token|signature|credential)\s*[:=]\s*)[^\s&"']+`)
+	reAmzToken = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(x-amz-(?:security-token|signature|credential)\s*[:=]\s*)[^\s&"']+`)
+	})
 	// JWT-looking tokens: three base64url parts, the first two JSON objects.
-	reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	reJWT = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	})
 	// --password X, --password=X, -p X after docker login.
-	rePasswordFlag = regexp.MustCompile(`((?:^|\s)--?(?:password|passwd|token|secret)[= ])\S+`)
+	rePasswordFlag = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`((?:^|\s)--?(?:password|passwd|token|secret)[= ])\S+`)
+	})
 	// https://user:pass@host
-	reURLUserinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@`)
+	reURLUserinfo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@`) })
 	// NAME=value where NAME looks secret (checked by secretName).
-	reEnvAssign = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s"'&]+)`)
+	reEnvAssign = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s"'&]+)`)
+	})
 )
 
 // secretWords make an environment variable name look secret.
@@ -142,28 +156,28 @@ func RedactPatterns(s string) string {
 		return false
 	}
 	if anyOf("secret", "session") {
-		s = reAWSSecret.ReplaceAllString(s, "${1}"+Redacted)
+		s = reAWSSecret().ReplaceAllString(s, "${1}"+Redacted)
 	}
 	if anyOf("authorization") {
-		s = reAuthHeader.ReplaceAllString(s, "${1}"+Redacted)
+		s = reAuthHeader().ReplaceAllString(s, "${1}"+Redacted)
 	}
 	if strings.Contains(s, `"`) && anyOf("pass", "secret", "token", "auth", "key") {
-		s = reJSONSecret.ReplaceAllString(s, `${1}`+Redacted+`"`)
+		s = reJSONSecret().ReplaceAllString(s, `${1}`+Redacted+`"`)
 	}
 	if anyOf("x-amz-") {
-		s = reAmzToken.ReplaceAllString(s, "${1}"+Redacted)
+		s = reAmzToken().ReplaceAllString(s, "${1}"+Redacted)
 	}
 	if strings.Contains(s, "eyJ") {
-		s = reJWT.ReplaceAllString(s, Redacted)
+		s = reJWT().ReplaceAllString(s, Redacted)
 	}
 	if anyOf("-pass", "-token", "-secret") {
-		s = rePasswordFlag.ReplaceAllString(s, "${1}"+Redacted)
+		s = rePasswordFlag().ReplaceAllString(s, "${1}"+Redacted)
 	}
 	if strings.Contains(s, "://") && strings.Contains(s, "@") {
-		s = reURLUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+		s = reURLUserinfo().ReplaceAllString(s, "${1}"+Redacted+"@")
 	}
 	if strings.Contains(s, "=") && anyOf(lowerSecretWords...) {
-		s = reEnvAssign.ReplaceAllStringFunc(s, func(m string) string {
+		s = reEnvAssign().ReplaceAllStringFunc(s, func(m string) string {
 			name, val, _ := strings.Cut(m, "=")
 			if !SecretName(name) || strings.HasPrefix(val, Redacted) {
 				return m

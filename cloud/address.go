@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Provider names a backend.
@@ -72,14 +73,16 @@ func (a Address) Key() string { return a.String() }
 func (a Address) IsZero() bool { return a.Provider == "" }
 
 var (
-	reRegion      = regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-\d+$`)
-	reLambdaName  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	reQualifier   = regexp.MustCompile(`^(\$LATEST|[0-9]+|[A-Za-z0-9_-]{1,128})$`)
-	reProfile     = regexp.MustCompile(`^[A-Za-z0-9_.+=,@-]{1,128}$`)
-	reProject     = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z][a-z0-9.:-]{2,62}$`)
-	reGCPRegion   = regexp.MustCompile(`^[a-z]+-[a-z]+\d+$`)
-	reServiceName = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	reLocalName   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+	reRegion     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-\d+$`) })
+	reLambdaName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
+	reQualifier  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\$LATEST|[0-9]+|[A-Za-z0-9_-]{1,128})$`) })
+	reProfile    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.+=,@-]{1,128}$`) })
+	reProject    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z][a-z0-9.:-]{2,62}$`)
+	})
+	reGCPRegion   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+-[a-z]+\d+$`) })
+	reServiceName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`) })
+	reLocalName   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`) })
 )
 
 // AddressError explains why an address does not parse.
@@ -108,7 +111,7 @@ func ParseAddress(s string) (Address, error) {
 	case "lambda":
 		a := Address{Provider: AWS}
 		if p, r, ok := strings.Cut(rest, "@"); ok {
-			if !reProfile.MatchString(p) {
+			if !reProfile().MatchString(p) {
 				return bad("profile %q is not a valid profile name", p)
 			}
 			a.Profile, rest = p, r
@@ -117,17 +120,17 @@ func ParseAddress(s string) (Address, error) {
 		if !ok {
 			return bad("expected REGION/FUNCTION after \"lambda:\"")
 		}
-		if !reRegion.MatchString(region) {
+		if !reRegion().MatchString(region) {
 			return bad("region %q is not an AWS region (like eu-west-1)", region)
 		}
 		a.Region = region
 		if f, q, ok := strings.Cut(fn, ":"); ok {
-			if !reQualifier.MatchString(q) {
+			if !reQualifier().MatchString(q) {
 				return bad("qualifier %q is not a version or alias", q)
 			}
 			fn, a.Qualifier = f, q
 		}
-		if !reLambdaName.MatchString(fn) {
+		if !reLambdaName().MatchString(fn) {
 			return bad("function name %q: use 1-64 letters, digits, '-' or '_'", fn)
 		}
 		a.Function = fn
@@ -137,18 +140,18 @@ func ParseAddress(s string) (Address, error) {
 		if len(parts) != 3 {
 			return bad("expected cloudrun:PROJECT/REGION/SERVICE")
 		}
-		if !reProject.MatchString(parts[0]) {
+		if !reProject().MatchString(parts[0]) {
 			return bad("project %q is not a GCP project ID", parts[0])
 		}
-		if !reGCPRegion.MatchString(parts[1]) {
+		if !reGCPRegion().MatchString(parts[1]) {
 			return bad("region %q is not a GCP region (like europe-west1)", parts[1])
 		}
-		if !reServiceName.MatchString(parts[2]) {
+		if !reServiceName().MatchString(parts[2]) {
 			return bad("service %q: use lowercase letters, digits and '-', starting with a letter, at most 63", parts[2])
 		}
 		return Address{Provider: GCP, Project: parts[0], Region: parts[1], Function: parts[2]}, nil
 	case "local":
-		if !reLocalName.MatchString(rest) {
+		if !reLocalName().MatchString(rest) {
 			return bad("name %q: use lowercase letters, digits, '.', '_' or '-', at most 63", rest)
 		}
 		return Address{Provider: Local, Function: rest}, nil

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // reportField finds the "Key: value" fields of a Lambda REPORT line. The
@@ -12,7 +13,9 @@ import (
 // leftmost match wins: "Billed Duration: 16" is read as Billed Duration, not
 // as a second Duration. Lines copied out of a console lose their tabs, so the
 // fields are found by name rather than by splitting on tabs.
-var reportField = regexp.MustCompile(`(RequestId|Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration|Status): ([^\s]+)`)
+var reportField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(RequestId|Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration|Status): ([^\s]+)`)
+})
 
 // ParseReport reads a Lambda text REPORT line:
 //
@@ -28,7 +31,7 @@ func ParseReport(line string) (Report, bool) {
 	}
 	var r Report
 	var haveID, haveDuration bool
-	for _, m := range reportField.FindAllStringSubmatch(s, -1) {
+	for _, m := range reportField().FindAllStringSubmatch(s, -1) {
 		key, val := m[1], m[2]
 		switch key {
 		case "RequestId":

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -278,11 +279,15 @@ func setPath(root *value, key string, v *value) *value {
 }
 
 var (
-	reAWSRegion = regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-\d+$`)
-	reGCPRegion = regexp.MustCompile(`^[a-z]+-[a-z]+\d+$`)
-	reProfile   = regexp.MustCompile(`^[A-Za-z0-9_.+=,@-]{1,128}$`)
-	reProject   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z][a-z0-9.:-]{2,62}$`)
-	reHost      = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$`)
+	reAWSRegion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-\d+$`) })
+	reGCPRegion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+-[a-z]+\d+$`) })
+	reProfile   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.+=,@-]{1,128}$`) })
+	reProject   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z][a-z0-9.:-]{2,62}$`)
+	})
+	reHost = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$`)
+	})
 )
 
 var sections = []string{"aws", "gcp", "docker", "registries", "logs", "local", "ui"}
@@ -305,7 +310,7 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 	if m := section("aws", []string{"profiles", "regions"}); m != nil {
 		if f := m["profiles"]; f != nil {
 			if l, ok := nameList(c, f.val, "aws.profiles", true, func(s string) string {
-				if !reProfile.MatchString(s) {
+				if !reProfile().MatchString(s) {
 					return "is not a valid profile name (letters, digits and _.+=,@-)"
 				}
 				return ""
@@ -315,7 +320,7 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 		}
 		if f := m["regions"]; f != nil {
 			if l, ok := nameList(c, f.val, "aws.regions", true, func(s string) string {
-				if !reAWSRegion.MatchString(s) {
+				if !reAWSRegion().MatchString(s) {
 					return "is not an AWS region (like eu-west-1)"
 				}
 				return ""
@@ -327,7 +332,7 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 	if m := section("gcp", []string{"projects", "regions", "run_endpoint", "logging_endpoint"}); m != nil {
 		if f := m["projects"]; f != nil {
 			if l, ok := nameList(c, f.val, "gcp.projects", false, func(s string) string {
-				if !reProject.MatchString(s) {
+				if !reProject().MatchString(s) {
 					return "is not a GCP project ID (lowercase letters, digits and hyphens, starting with a letter)"
 				}
 				return ""
@@ -337,7 +342,7 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 		}
 		if f := m["regions"]; f != nil {
 			if l, ok := nameList(c, f.val, "gcp.regions", false, func(s string) string {
-				if !reGCPRegion.MatchString(s) {
+				if !reGCPRegion().MatchString(s) {
 					return "is not a GCP region (like europe-west1)"
 				}
 				return ""
@@ -502,7 +507,7 @@ func applyRewrite(c *collector, cfg *Config, pairs []pair) {
 		switch {
 		case strings.Contains(host, "://"):
 			c.add(p, "registries.rewrite: %q is a URL; give the registry host (and port) only", host)
-		case !reHost.MatchString(host):
+		case !reHost().MatchString(host):
 			c.add(p, "registries.rewrite: %q is not a registry host like registry.example.com or 127.0.0.1:5000", host)
 		default:
 			return true

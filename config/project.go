@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/fndeck/fndeck/cloud"
 )
@@ -165,13 +166,15 @@ func LoadProject(dir string) (*Project, error) {
 }
 
 var (
-	reName       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	reLambdaName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	reService    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	reLocalName  = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
-	reRoleARN    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]+$`)
-	reEnvName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	reRunMemory  = regexp.MustCompile(`^([0-9]+)(Mi|Gi|M|G)$`)
+	reName       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`) })
+	reLambdaName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
+	reService    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`) })
+	reLocalName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`) })
+	reRoleARN    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]+$`)
+	})
+	reEnvName   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
+	reRunMemory = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(Mi|Gi|M|G)$`) })
 )
 
 type projectDecoder struct {
@@ -201,7 +204,7 @@ func (d *projectDecoder) decode(root *value) {
 		d.c.add(f.keyPos, "functions: no functions defined")
 	}
 	for _, ff := range f.val.fields {
-		if !reName.MatchString(ff.key) {
+		if !reName().MatchString(ff.key) {
 			d.c.add(ff.keyPos, "function name %q: use letters, digits, '.', '_' or '-', at most 63", ff.key)
 			continue
 		}
@@ -226,7 +229,7 @@ func (d *projectDecoder) function(ff *field) *Function {
 		case kindNull:
 		case kindMap:
 			for _, tf := range t.val.fields {
-				if !reName.MatchString(tf.key) {
+				if !reName().MatchString(tf.key) {
 					d.c.add(tf.keyPos, "target name %q: use letters, digits, '.', '_' or '-', at most 63", tf.key)
 					continue
 				}
@@ -473,7 +476,7 @@ func (d *projectDecoder) runMemory(f *field, what string) (string, int, bool) {
 	if !ok {
 		return "", 0, false
 	}
-	sm := reRunMemory.FindStringSubmatch(s)
+	sm := reRunMemory().FindStringSubmatch(s)
 	if sm == nil {
 		hint := ""
 		if f.val.stype == typeInt {
@@ -513,10 +516,10 @@ func (d *projectDecoder) lambda(p *field, what string) *LambdaTarget {
 	good := d.required(m, p.keyPos, what, "region", "function")
 	l := &LambdaTarget{}
 	var oks [8]bool
-	l.Profile, oks[0] = d.name(m["profile"], what+".profile", reProfile, "is not a valid profile name (letters, digits and _.+=,@-)")
-	l.Region, oks[1] = d.name(m["region"], what+".region", reAWSRegion, "is not an AWS region (like eu-west-1)")
-	l.Function, oks[2] = d.name(m["function"], what+".function", reLambdaName, "is not a Lambda function name (1-64 letters, digits, '-' or '_')")
-	l.Role, oks[3] = d.name(m["role"], what+".role", reRoleARN, "is not an IAM role ARN (like arn:aws:iam::123456789012:role/name)")
+	l.Profile, oks[0] = d.name(m["profile"], what+".profile", reProfile(), "is not a valid profile name (letters, digits and _.+=,@-)")
+	l.Region, oks[1] = d.name(m["region"], what+".region", reAWSRegion(), "is not an AWS region (like eu-west-1)")
+	l.Function, oks[2] = d.name(m["function"], what+".function", reLambdaName(), "is not a Lambda function name (1-64 letters, digits, '-' or '_')")
+	l.Role, oks[3] = d.name(m["role"], what+".role", reRoleARN(), "is not an IAM role ARN (like arn:aws:iam::123456789012:role/name)")
 	l.MemoryMB, oks[4] = d.number(m["memory"], what+".memory", 128, 10240, " MB")
 	l.TimeoutS, oks[5] = d.number(m["timeout"], what+".timeout", 1, 900, " seconds")
 	oks[6] = true
@@ -525,7 +528,7 @@ func (d *projectDecoder) lambda(p *field, what string) *LambdaTarget {
 	}
 	oks[7] = true
 	if f := m["env"]; f != nil {
-		l.Env, oks[7] = d.vars(f.val, what+".env", reEnvName)
+		l.Env, oks[7] = d.vars(f.val, what+".env", reEnvName())
 	}
 	for _, ok := range oks {
 		good = good && ok
@@ -544,15 +547,15 @@ func (d *projectDecoder) cloudRun(p *field, what string) *CloudRunTarget {
 	good := d.required(m, p.keyPos, what, "project", "region", "service")
 	r := &CloudRunTarget{}
 	var oks [7]bool
-	r.Project, oks[0] = d.name(m["project"], what+".project", reProject, "is not a GCP project ID (lowercase letters, digits and hyphens, starting with a letter)")
-	r.Region, oks[1] = d.name(m["region"], what+".region", reGCPRegion, "is not a GCP region (like europe-west1)")
-	r.Service, oks[2] = d.name(m["service"], what+".service", reService, "is not a Cloud Run service name (lowercase letters, digits and '-', starting with a letter, at most 63)")
+	r.Project, oks[0] = d.name(m["project"], what+".project", reProject(), "is not a GCP project ID (lowercase letters, digits and hyphens, starting with a letter)")
+	r.Region, oks[1] = d.name(m["region"], what+".region", reGCPRegion(), "is not a GCP region (like europe-west1)")
+	r.Service, oks[2] = d.name(m["service"], what+".service", reService(), "is not a Cloud Run service name (lowercase letters, digits and '-', starting with a letter, at most 63)")
 	r.Port, oks[3] = d.number(m["port"], what+".port", 1, 65535, "")
 	r.Memory, r.MemoryMB, oks[4] = d.runMemory(m["memory"], what+".memory")
 	r.TimeoutS, oks[5] = d.number(m["timeout"], what+".timeout", 1, 3600, " seconds")
 	oks[6] = true
 	if f := m["env"]; f != nil {
-		r.Env, oks[6] = d.vars(f.val, what+".env", reEnvName)
+		r.Env, oks[6] = d.vars(f.val, what+".env", reEnvName())
 	}
 	for _, ok := range oks {
 		good = good && ok
@@ -575,8 +578,8 @@ func (d *projectDecoder) local(function, target string, p *field, what string) *
 		good = good && ok
 	}
 	var oks [4]bool
-	l.Name, oks[0] = d.name(m["name"], what+".name", reLocalName, "is not a local name (lowercase letters, digits, '.', '_' or '-', at most 63)")
-	if m["name"] == nil && !reLocalName.MatchString(function) {
+	l.Name, oks[0] = d.name(m["name"], what+".name", reLocalName(), "is not a local name (lowercase letters, digits, '.', '_' or '-', at most 63)")
+	if m["name"] == nil && !reLocalName().MatchString(function) {
 		d.c.add(p.keyPos, "%s: the function name %q is not a valid local name (lowercase letters, digits, '.', '_' or '-'); set \"name\"", what, function)
 		oks[0] = false
 	}
@@ -596,7 +599,7 @@ func (d *projectDecoder) local(function, target string, p *field, what string) *
 	}
 	if f := m["env"]; f != nil {
 		var ok bool
-		l.Env, ok = d.vars(f.val, what+".env", reEnvName)
+		l.Env, ok = d.vars(f.val, what+".env", reEnvName())
 		good = good && ok
 	}
 	for _, ok := range oks {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/events"
@@ -182,10 +183,10 @@ func (e *Engine) Events(ctx context.Context) (<-chan cloud.ImageEvent, <-chan er
 }
 
 var (
-	envNameRe    = regexp.MustCompile(`(?:^|\s)([A-Za-z_][A-Za-z0-9_.-]*)=`)
-	buildArgsRe  = regexp.MustCompile(`^\|(\d+) `)
-	envInstrRe   = regexp.MustCompile(`^(.*?(?:#\(nop\)\s+)?)ENV\s+(.*)$`)
-	shellStartRe = regexp.MustCompile(`\s/bin/sh -c\s`)
+	envNameRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|\s)([A-Za-z_][A-Za-z0-9_.-]*)=`) })
+	buildArgsRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\|(\d+) `) })
+	envInstrRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*?(?:#\(nop\)\s+)?)ENV\s+(.*)$`) })
+	shellStartRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s/bin/sh -c\s`) })
 )
 
 // redactCreatedBy keeps an image history line readable while dropping the
@@ -193,10 +194,10 @@ var (
 // builder records RUN steps as "|2 A=1 B=2 /bin/sh -c ..."). Either may be
 // a secret; names stay so the user still sees what was set.
 func redactCreatedBy(s string) string {
-	if m := buildArgsRe.FindStringSubmatch(s); m != nil {
+	if m := buildArgsRe().FindStringSubmatch(s); m != nil {
 		rest := s[len(m[0]):]
 		args, cmd := rest, ""
-		if loc := shellStartRe.FindStringIndex(rest); loc != nil {
+		if loc := shellStartRe().FindStringIndex(rest); loc != nil {
 			args, cmd = rest[:loc[0]], rest[loc[0]:]
 		} else if n, err := strconv.Atoi(m[1]); err == nil {
 			// Exec form: the args are the first n space-separated words.
@@ -207,7 +208,7 @@ func redactCreatedBy(s string) string {
 		}
 		s = m[0] + namesOnly(args) + cmd
 	}
-	if m := envInstrRe.FindStringSubmatch(s); m != nil && (strings.Contains(m[1], "#(nop)") || strings.TrimSpace(m[1]) == "") {
+	if m := envInstrRe().FindStringSubmatch(s); m != nil && (strings.Contains(m[1], "#(nop)") || strings.TrimSpace(m[1]) == "") {
 		s = m[1] + "ENV " + namesOnly(m[2])
 	}
 	return s
@@ -216,7 +217,7 @@ func redactCreatedBy(s string) string {
 // namesOnly turns "A=1 B=two words" into "A=… B=…".
 func namesOnly(kv string) string {
 	var names []string
-	for _, m := range envNameRe.FindAllStringSubmatch(kv, -1) {
+	for _, m := range envNameRe().FindAllStringSubmatch(kv, -1) {
 		names = append(names, m[1]+"=…")
 	}
 	if len(names) == 0 {

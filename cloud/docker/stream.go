@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // streamMessage is one JSON message of a build or push stream. Both the
@@ -33,12 +34,14 @@ func (m *streamMessage) errorText() string {
 }
 
 var (
-	stepRe     = regexp.MustCompile(`^Step \d+/\d+ : `)
-	runningRe  = regexp.MustCompile(`^ ---> Running in ([0-9a-f]{12,64})$`)
-	removingRe = regexp.MustCompile(`^Removing intermediate container ([0-9a-f]{12,64})$`)
-	imageRe    = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
-	builtRe    = regexp.MustCompile(`^Successfully built ([0-9a-f]{12,64})$`)
-	taggedRe   = regexp.MustCompile(`^Successfully tagged (\S+)$`)
+	stepRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Step \d+/\d+ : `) })
+	runningRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ ---> Running in ([0-9a-f]{12,64})$`) })
+	removingRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^Removing intermediate container ([0-9a-f]{12,64})$`)
+	})
+	imageRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`) })
+	builtRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Successfully built ([0-9a-f]{12,64})$`) })
+	taggedRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Successfully tagged (\S+)$`) })
 )
 
 // buildTracker follows a classic-builder stream: it turns stream chunks into
@@ -105,24 +108,24 @@ func (t *buildTracker) flush() []string {
 
 func (t *buildTracker) line(l string) string {
 	switch {
-	case stepRe.MatchString(l):
+	case stepRe().MatchString(l):
 		t.step = l
-	case runningRe.MatchString(l):
-		t.running = append(t.running, runningRe.FindStringSubmatch(l)[1])
-	case removingRe.MatchString(l):
-		id := removingRe.FindStringSubmatch(l)[1]
+	case runningRe().MatchString(l):
+		t.running = append(t.running, runningRe().FindStringSubmatch(l)[1])
+	case removingRe().MatchString(l):
+		id := removingRe().FindStringSubmatch(l)[1]
 		for i, r := range t.running {
 			if strings.HasPrefix(id, r) || strings.HasPrefix(r, id) {
 				t.running = append(t.running[:i], t.running[i+1:]...)
 				break
 			}
 		}
-	case imageRe.MatchString(l):
-		t.lastImage = imageRe.FindStringSubmatch(l)[1]
-	case builtRe.MatchString(l):
-		t.built = builtRe.FindStringSubmatch(l)[1]
-	case taggedRe.MatchString(l):
-		t.tagged = append(t.tagged, taggedRe.FindStringSubmatch(l)[1])
+	case imageRe().MatchString(l):
+		t.lastImage = imageRe().FindStringSubmatch(l)[1]
+	case builtRe().MatchString(l):
+		t.built = builtRe().FindStringSubmatch(l)[1]
+	case taggedRe().MatchString(l):
+		t.tagged = append(t.tagged, taggedRe().FindStringSubmatch(l)[1])
 	}
 	return l
 }
