@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	case "crash":
 		fmt.Println("crashing at init")
 		os.Exit(3)
+	case "":
+	default:
+		os.Exit(testChild(os.Getenv("FNDECK_SHIM_TEST_RUNTIME")))
 	}
 	os.Exit(m.Run())
 }

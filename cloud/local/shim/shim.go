@@ -56,7 +56,19 @@ type Config struct {
 	Timeout     time.Duration // per-invocation timeout
 	Handler     string        // _HANDLER (the image's CMD[0])
 	Command     []string      // the runtime to start: the image's entrypoint + cmd
+
+	// Mode is ModeLambda (the default: serve the Runtime API and invokes)
+	// or ModeCloudRun (a transparent supervisor of the image's own server).
+	Mode string
+	// LogAddr is host:port of the log tap (TapPath); "" serves none.
+	LogAddr string
 }
+
+// Modes the shim runs in.
+const (
+	ModeLambda   = "lambda"
+	ModeCloudRun = "cloudrun"
+)
 
 // Args renders c as the argv that Main parses (without the program name);
 // the local backend uses it to build the container's entrypoint.
@@ -69,9 +81,14 @@ func (c Config) Args() []string {
 		"--region", c.Region,
 		"--memory", strconv.Itoa(c.MemoryMB),
 		"--timeout", strconv.FormatFloat(c.Timeout.Seconds(), 'f', -1, 64),
-		"--handler", c.Handler,
-		"--",
 	}
+	if c.Mode != "" && c.Mode != ModeLambda {
+		a = append(a, "--mode", c.Mode)
+	}
+	if c.LogAddr != "" {
+		a = append(a, "--log-addr", c.LogAddr)
+	}
+	a = append(a, "--handler", c.Handler, "--")
 	return append(a, c.Command...)
 }
 
@@ -90,6 +107,8 @@ func parseArgs(args []string) (Config, error) {
 	fs.IntVar(&c.MemoryMB, "memory", 128, "memory size in MB")
 	fs.Float64Var(&timeout, "timeout", 3, "timeout in seconds")
 	fs.StringVar(&c.Handler, "handler", "", "handler (_HANDLER)")
+	fs.StringVar(&c.Mode, "mode", "", "lambda (default) or cloudrun")
+	fs.StringVar(&c.LogAddr, "log-addr", "", "log tap address")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("reading shim arguments: %w", err)
 	}
@@ -98,6 +117,9 @@ func parseArgs(args []string) (Config, error) {
 	}
 	if c.MemoryMB <= 0 {
 		return Config{}, fmt.Errorf("reading shim arguments: --memory must be positive, got %d", c.MemoryMB)
+	}
+	if c.Mode != "" && c.Mode != ModeLambda && c.Mode != ModeCloudRun {
+		return Config{}, fmt.Errorf("reading shim arguments: --mode must be lambda or cloudrun, got %q", c.Mode)
 	}
 	c.Timeout = time.Duration(timeout * float64(time.Second))
 	c.Command = fs.Args()
@@ -114,6 +136,9 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "fndeck shim:", err)
 		return 2
 	}
+	if cfg.Mode == ModeCloudRun {
+		return superviseMain(cfg)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := Run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
@@ -123,11 +148,25 @@ func Main(args []string) int {
 	return 0
 }
 
-// Run serves until ctx ends. Runtime output goes to stdout/stderr directly
-// (when they are files the runtime inherits the descriptors, so its lines and
-// the shim's START/END/REPORT lines interleave in the order they were written).
+// Run serves until ctx ends. The runtime's output goes through pipes to
+// stdout/stderr and to the log tap (cfg.LogAddr); the shim's START/END/REPORT
+// lines are written after what the runtime wrote before them.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	s := &server{cfg: cfg, stdout: stdout, stderr: stderr, next: make(chan *invocation)}
+	tap := NewTap()
+	out, err := newAppOutput(stdout, stderr, tap)
+	if err != nil {
+		return err
+	}
+	var stopTap func()
+	defer func() {
+		// The runtime is gone by now: pass on its last lines, then end the tap.
+		out.closeWriters()
+		out.wait(2 * time.Second)
+		if stopTap != nil {
+			stopTap()
+		}
+	}()
+	s := &server{cfg: cfg, out: out, next: make(chan *invocation)}
 	s.env = s.runtimeEnv(os.Environ())
 
 	rl, err := net.Listen("tcp", cfg.RuntimeAddr)
@@ -138,6 +177,12 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		rl.Close()
 		return fmt.Errorf("listening for invokes on %s: %w", cfg.InvokeAddr, err)
+	}
+	if cfg.LogAddr != "" {
+		if stopTap, err = serveTap(ctx, cfg.LogAddr, tap); err != nil {
+			// The function serves without a tap; fndeck falls back to the engine's logs.
+			s.errorf("fndeck shim: %v\n", err)
+		}
 	}
 	rsrv := &http.Server{Handler: http.HandlerFunc(s.serveRuntime), ReadHeaderTimeout: 10 * time.Second}
 	isrv := &http.Server{Handler: http.HandlerFunc(s.serveInvoke), ReadHeaderTimeout: 10 * time.Second}
@@ -151,7 +196,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	_, startErr := s.ensureRuntimeLocked()
 	s.mu.Unlock()
 	if startErr != nil {
-		fmt.Fprintf(stderr, "fndeck shim: %v\n", startErr)
+		s.errorf("fndeck shim: %v\n", startErr)
 	}
 
 	var serveErr error
@@ -175,10 +220,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 }
 
 type server struct {
-	cfg            Config
-	stdout, stderr io.Writer
-	env            []string
-	outMu          sync.Mutex // keeps the shim's own lines whole
+	cfg Config
+	out *appOutput
+	env []string
 
 	mu sync.Mutex // one invocation at a time, like one Lambda execution environment
 
@@ -239,10 +283,14 @@ func (rp *runtimeProc) alive() bool {
 	}
 }
 
+// printf writes the shim's own lines to stdout and the tap, after what the
+// runtime already wrote.
 func (s *server) printf(format string, args ...any) {
-	s.outMu.Lock()
-	fmt.Fprintf(s.stdout, format, args...)
-	s.outMu.Unlock()
+	s.out.writeOwn(0, fmt.Sprintf(format, args...))
+}
+
+func (s *server) errorf(format string, args ...any) {
+	s.out.writeOwn(1, fmt.Sprintf(format, args...))
 }
 
 // runtimeEnv is the process environment Lambda gives a runtime. Values the
@@ -355,7 +403,7 @@ func (s *server) ensureRuntimeLocked() (*runtimeProc, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = s.env
-	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	cmd.Stdout, cmd.Stderr = s.out.Stdout(), s.out.Stderr()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	rp := &runtimeProc{cmd: cmd, exited: make(chan struct{}), initErr: make(chan result, 1)}
 	rp.started = time.Now()

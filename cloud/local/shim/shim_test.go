@@ -328,6 +328,14 @@ func TestArgsRoundTrip(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(c) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, c)
 	}
+	c = Config{Mode: ModeCloudRun, LogAddr: "0.0.0.0:7781", Timeout: time.Second, MemoryMB: 512, Command: []string{"/app", "--port", "1"}}
+	got, err = parseArgs(c.Args())
+	if err != nil || got.Mode != c.Mode || got.LogAddr != c.LogAddr || fmt.Sprint(got.Command) != fmt.Sprint(c.Command) {
+		t.Errorf("cloudrun round trip: %+v %v", got, err)
+	}
+	if _, err := parseArgs([]string{"--mode", "fargate"}); err == nil {
+		t.Error("--mode fargate accepted")
+	}
 	if _, err := parseArgs([]string{"--timeout", "0"}); err == nil {
 		t.Error("timeout 0 accepted")
 	}
