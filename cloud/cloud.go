@@ -396,6 +396,10 @@ type LogRequest struct {
 	Follow bool
 	Filter string // literal substring, every provider
 	Query  string // provider syntax (CloudWatch pattern, Cloud Logging filter)
+	// Tail, when > 0, keeps only the last Tail lines of the history before
+	// following (the local target honours it; others may ignore it). A log
+	// pane opened during a flood shows recent context, not a replay.
+	Tail int
 }
 
 // LogLine is one log event. Message is raw text from outside.
