@@ -35,6 +35,7 @@ const (
 	defaultCloudRunPort     = 8080
 	bridgeShimPort          = 8080 // the shim's invoke port inside a bridge-networked container
 	bridgeRuntimeAddr       = "127.0.0.1:9001"
+	bridgeLogPort           = 7781 // the shim's log tap inside a bridge-networked container
 )
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -114,10 +115,11 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 
 	// Keep the function's port across redeploys (scripts and
 	// `aws lambda invoke --endpoint-url` keep working) when the network is the same.
-	port, runtimePort := 0, 0
+	port, runtimePort, logPort := 0, 0, 0
 	if old != nil && old.Labels[LabelNetwork] == b.network && old.Labels[LabelMode] == st.mode {
 		port, _ = strconv.Atoi(old.Labels[LabelPort])
 		runtimePort, _ = strconv.Atoi(old.Labels[LabelRuntimePort])
+		logPort, _ = strconv.Atoi(old.Labels[LabelLogPort])
 	}
 	if port == 0 {
 		if port, err = freePort(); err != nil {
@@ -126,6 +128,11 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	}
 	if st.mode == ModeLambda && b.network == NetworkHost && runtimePort == 0 {
 		if runtimePort, err = freePort(); err != nil {
+			return res, err
+		}
+	}
+	if logPort == 0 {
+		if logPort, err = freePort(); err != nil {
 			return res, err
 		}
 	}
@@ -150,13 +157,13 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	sort.Strings(names)
 	labels[LabelEnvNames] = strings.Join(names, ",")
 
-	var shimHostPath string
-	if st.mode == ModeLambda {
-		if shimHostPath, err = b.shimPath(ctx, img.Architecture); err != nil {
-			return res, fmt.Errorf("deploying %s: finding the runtime shim for linux/%s: %w", target, img.Architecture, err)
-		}
+	// Both modes run under the shim: lambda for the Runtime API, cloudrun
+	// as a supervisor; in both it serves the log tap.
+	shimHostPath, err := b.shimPath(ctx, img.Architecture)
+	if err != nil {
+		return res, fmt.Errorf("deploying %s: finding the runtime shim for linux/%s: %w", target, img.Architecture, err)
 	}
-	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort,
+	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort, logPort: logPort,
 		shimHostPath: shimHostPath, labels: labels, envNames: names, revision: fmt.Sprintf("%s-%s", name, randomSuffix())}
 	if img.Config != nil {
 		sp.entrypoint, sp.cmd = img.Config.Entrypoint, img.Config.Cmd
@@ -242,6 +249,7 @@ type containerSpec struct {
 	name, network, region string
 	st                    settings
 	port, runtimePort     int // host ports on 127.0.0.1
+	logPort               int // host port on 127.0.0.1 of the log tap
 	shimHostPath          string
 	entrypoint, cmd       []string // the image's
 	labels                map[string]string
@@ -261,18 +269,27 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 		cfg.Env = append(cfg.Env, k+"="+sp.st.env[k])
 	}
 	loopback := netip.MustParseAddr("127.0.0.1")
-	publish := func(containerPort int) {
+	publish := func(containerPort, hostPort int) {
 		p := network.MustParsePort(fmt.Sprintf("%d/tcp", containerPort))
-		cfg.ExposedPorts = network.PortSet{p: {}}
-		host.PortBindings = network.PortMap{p: {{HostIP: loopback, HostPort: strconv.Itoa(sp.port)}}}
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts, host.PortBindings = network.PortSet{}, network.PortMap{}
+		}
+		cfg.ExposedPorts[p] = struct{}{}
+		host.PortBindings[p] = []network.PortBinding{{HostIP: loopback, HostPort: strconv.Itoa(hostPort)}}
 	}
+	// The log tap: on 127.0.0.1 of the host network, or published there.
+	logAddr := fmt.Sprintf("127.0.0.1:%d", sp.logPort)
+	if sp.logPort > 0 {
+		sp.labels[LabelLogPort] = strconv.Itoa(sp.logPort)
+	}
+	command := append(append([]string{}, sp.entrypoint...), sp.cmd...)
 
 	switch sp.st.mode {
 	case ModeLambda:
 		sc := shim.Config{
 			Function: sp.name, Region: sp.region, MemoryMB: sp.st.memoryMB,
 			Timeout: time.Duration(sp.st.timeoutS) * time.Second,
-			Command: append(append([]string{}, sp.entrypoint...), sp.cmd...),
+			Command: command,
 		}
 		if len(sp.cmd) > 0 {
 			sc.Handler = sp.cmd[0]
@@ -285,7 +302,12 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 			// Inside its own network namespace; published on 127.0.0.1 only.
 			sc.InvokeAddr = fmt.Sprintf("0.0.0.0:%d", bridgeShimPort)
 			sc.RuntimeAddr = bridgeRuntimeAddr
-			publish(bridgeShimPort)
+			publish(bridgeShimPort, sp.port)
+			logAddr = fmt.Sprintf("0.0.0.0:%d", bridgeLogPort)
+			publish(bridgeLogPort, sp.logPort)
+		}
+		if sp.logPort > 0 {
+			sc.LogAddr = logAddr
 		}
 		cfg.Entrypoint = append([]string{shimMountPath}, sc.Args()...)
 		cfg.Cmd = nil
@@ -314,8 +336,27 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 		cfg.Env = append(cfg.Env,
 			"PORT="+strconv.Itoa(appPort), "K_SERVICE="+sp.name, "K_REVISION="+sp.revision, "K_CONFIGURATION="+sp.name)
 		if sp.network == NetworkBridge {
-			publish(appPort)
+			publish(appPort, sp.port)
+			tapPort := bridgeLogPort
+			if tapPort == appPort {
+				tapPort++
+			}
+			logAddr = fmt.Sprintf("0.0.0.0:%d", tapPort)
+			publish(tapPort, sp.logPort)
 		}
+		// The shim supervises the image's own entrypoint + cmd: the app
+		// keeps its port, WORKDIR, USER and environment; the shim only
+		// reads its output (for the log tap) and passes signals on.
+		sc := shim.Config{
+			Mode: shim.ModeCloudRun, Function: sp.name, Region: sp.region, MemoryMB: sp.st.memoryMB,
+			Timeout: time.Duration(sp.st.timeoutS) * time.Second, Command: command,
+		}
+		if sp.logPort > 0 {
+			sc.LogAddr = logAddr
+		}
+		cfg.Entrypoint = append([]string{shimMountPath}, sc.Args()...)
+		cfg.Cmd = nil
+		host.Binds = []string{sp.shimHostPath + ":" + shimMountPath + ":ro"}
 	}
 
 	return cfg, host

@@ -124,7 +124,7 @@ func (b *Backend) invocationLog(ctx context.Context, id, requestID string, since
 		var lines []string
 		var rep *cloud.Report
 		in := false
-		_ = b.readLogs(ctx, id, since.Add(-time.Second), false, "", func(e logEntry) bool {
+		_ = b.readLogs(ctx, id, since.Add(-time.Second), time.Time{}, false, "", func(e logEntry) bool {
 			if strings.HasPrefix(e.message, "START RequestId: "+requestID) {
 				in = true
 			}

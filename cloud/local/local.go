@@ -37,6 +37,7 @@ const (
 	LabelPort          = "fndeck.port"         // host port on 127.0.0.1 that fndeck invokes
 	LabelRuntimePort   = "fndeck.runtime-port" // lambda, host network: the Runtime API port
 	LabelAppPort       = "fndeck.app-port"     // cloudrun: $PORT inside the container
+	LabelLogPort       = "fndeck.log-port"     // host port on 127.0.0.1 of the shim's log tap
 	LabelNetwork       = "fndeck.network"
 	LabelEnvNames      = "fndeck.env-names" // names only: values may be secrets
 	LabelDeployed      = "fndeck.deployed"
@@ -55,7 +56,7 @@ const (
 )
 
 // shimMountPath is where the shim binary is bind-mounted (read-only) in a
-// lambda container; a path no image uses, so it never hides image content.
+// function's container; a path no image uses, so it never hides image content.
 const shimMountPath = "/.fndeck/fndeck-shim"
 
 // Options configures the local backend.

@@ -9,13 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/local/shim"
 )
 
 // logEntry is one line of a container's output.
@@ -27,10 +31,13 @@ type logEntry struct {
 
 // readLogs streams a container's output (stdout and stderr, demultiplexed)
 // to fn until the stream ends, ctx ends or fn returns false.
-func (b *Backend) readLogs(ctx context.Context, id string, since time.Time, follow bool, tail string, fn func(logEntry) bool) error {
+func (b *Backend) readLogs(ctx context.Context, id string, since, until time.Time, follow bool, tail string, fn func(logEntry) bool) error {
 	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: follow, Tail: tail}
 	if !since.IsZero() {
 		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+	}
+	if !until.IsZero() {
+		opts.Until = fmt.Sprintf("%d.%09d", until.Unix(), until.Nanosecond())
 	}
 	rc, err := b.c.ContainerLogs(ctx, id, opts)
 	if err != nil {
@@ -100,26 +107,62 @@ func parseLogLine(stream, text string) logEntry {
 
 // Logs reads the function container's output. START/END/REPORT lines from
 // the shim come through as ordinary lines. Query has no local syntax.
+//
+// A follow reads the history the request asks for from the engine (Since,
+// Tail; up to the moment of connecting), then follows through the shim's
+// log tap: the engine's own follow stream delivers one HTTP chunk per line
+// and falls seconds behind a flood, while the tap sends from now, in large
+// batches, and drops (and counts) what a slow reader cannot take. A
+// container without a tap (deployed by an older fndeck) is followed through
+// the engine as before.
 func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(cloud.LogLine)) error {
 	if req.Query != "" {
 		return fmt.Errorf("logs of %s: --query has no meaning for local targets (use --filter TEXT): %w", req.Target, cloud.ErrInvalid)
+	}
+	if req.Tail < 0 {
+		return fmt.Errorf("logs of %s: tail %d must not be negative: %w", req.Target, req.Tail, cloud.ErrInvalid)
 	}
 	s, err := b.mustFind(ctx, req.Target)
 	if err != nil {
 		return err
 	}
 	addr := req.Target.String()
-	err = b.readLogs(ctx, s.ID, req.Since, req.Follow, "", func(e logEntry) bool {
-		if req.Filter != "" && !strings.Contains(e.message, req.Filter) {
-			return true
-		}
-		l := cloud.LogLine{Time: e.time, Address: addr, Stream: e.stream, Message: e.message}
-		if m := strings.TrimSpace(e.message); strings.HasPrefix(m, "{") && json.Valid([]byte(m)) {
+	toLine := func(t time.Time, stream, message string) cloud.LogLine {
+		l := cloud.LogLine{Time: t, Address: addr, Stream: stream, Message: message}
+		if m := strings.TrimSpace(message); strings.HasPrefix(m, "{") && json.Valid([]byte(m)) {
 			l.JSON = json.RawMessage(m)
 		}
-		emit(l)
+		return l
+	}
+	fromEngine := func(e logEntry) bool {
+		if req.Filter == "" || strings.Contains(e.message, req.Filter) {
+			emit(toLine(e.time, e.stream, e.message))
+		}
 		return true
-	})
+	}
+	tail := ""
+	if req.Tail > 0 {
+		tail = strconv.Itoa(req.Tail)
+	}
+	if req.Follow {
+		if body, connected := b.openTap(ctx, s); body != nil {
+			defer body.Close()
+			// History up to the moment the tap started sending: the tap
+			// has everything after it.
+			if err := b.readLogs(ctx, s.ID, req.Since, connected, false, tail, fromEngine); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("logs of %s: %w", req.Target, err)
+			}
+			err := followTap(ctx, body, req.Filter, toLine, emit)
+			if err != nil && ctx.Err() == nil {
+				return fmt.Errorf("logs of %s: following the log tap: %w", req.Target, err)
+			}
+			return nil // following ends when the caller stops it or the container stops
+		}
+	}
+	err = b.readLogs(ctx, s.ID, req.Since, time.Time{}, req.Follow, tail, fromEngine)
 	if err != nil && errors.Is(err, context.Canceled) && req.Follow {
 		return nil // following ends when the caller stops it
 	}
@@ -129,10 +172,96 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	return nil
 }
 
+// openTap connects to the container's log tap and returns the stream and
+// the time the tap answered; nil when the container has none or it does not
+// answer (stopped, or deployed before the tap existed).
+func (b *Backend) openTap(ctx context.Context, s *container.Summary) (io.ReadCloser, time.Time) {
+	port, err := strconv.Atoi(s.Labels[LabelLogPort])
+	if err != nil || port <= 0 || port > 65535 || s.State != container.StateRunning {
+		return nil, time.Time{}
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, shim.TapPath)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, time.Time{}
+	}
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return nil, time.Time{}
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get(shim.TapHeader) != "1" {
+		resp.Body.Close()
+		return nil, time.Time{}
+	}
+	return resp.Body, b.now()
+}
+
+// tapReadBuffer is the reader's buffer: a flood arrives in batches of
+// hundreds of kilobytes, read in few large reads.
+const tapReadBuffer = 1 << 20
+
+// followTap emits the tap's records until it ends or ctx does. A drop
+// marker becomes a notice line in the stream where the lines went missing.
+func followTap(ctx context.Context, body io.ReadCloser, filter string, toLine func(time.Time, string, string) cloud.LogLine, emit func(cloud.LogLine)) error {
+	stop := context.AfterFunc(ctx, func() { body.Close() }) // unblocks the read
+	defer stop()
+	tr := shim.NewTapReader(body, tapReadBuffer)
+	fb := []byte(filter)
+	for {
+		rec, err := tr.Next()
+		if err != nil {
+			// A cut stream is how a killed or removed container ends its
+			// tap (docker rm -f, a redeploy): the follow is over, as the
+			// engine's follow is when its container goes.
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+				return nil
+			}
+			return err
+		}
+		switch rec.Kind {
+		case shim.KindDrop:
+			l := toLine(rec.Time, StreamFndeck, DroppedMessage(rec.Dropped))
+			l.Notice = true
+			emit(l)
+			continue
+		case shim.KindStderr:
+			if len(fb) == 0 || bytes.Contains(rec.Text, fb) {
+				emit(toLine(rec.Time, "stderr", strings.TrimSuffix(string(rec.Text), "\r")))
+			}
+		default:
+			if len(fb) == 0 || bytes.Contains(rec.Text, fb) {
+				emit(toLine(rec.Time, "stdout", strings.TrimSuffix(string(rec.Text), "\r")))
+			}
+		}
+	}
+}
+
+// StreamFndeck is the Stream of lines fndeck itself adds to a log, such as
+// the count of lines the log tap dropped.
+const StreamFndeck = "fndeck"
+
+// DroppedMessage is the text of a drop marker: n lines the app wrote that
+// this reader did not get because it fell behind.
+func DroppedMessage(n uint64) string {
+	return "… " + groupThousands(n) + " lines dropped (fndeck could not keep up)"
+}
+
+func groupThousands(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // lastOutput returns the container's last n lines, for error messages.
 func (b *Backend) lastOutput(ctx context.Context, id string, n int) string {
 	var lines []string
-	err := b.readLogs(ctx, id, time.Time{}, false, strconv.Itoa(n), func(e logEntry) bool {
+	err := b.readLogs(ctx, id, time.Time{}, time.Time{}, false, strconv.Itoa(n), func(e logEntry) bool {
 		lines = append(lines, e.message)
 		return true
 	})

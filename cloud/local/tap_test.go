@@ -1,0 +1,350 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+)
+
+// supervisedImage is testdata/supervised with a WORKDIR, USER, ENV and an
+// entrypoint + cmd, so the supervisor has something to be transparent about.
+func supervisedImage(t *testing.T) string {
+	return buildImage(t, "./testdata/supervised", "supervised",
+		"WORKDIR /srv\nENV X=from-image\nUSER 1000\nENTRYPOINT [\"/supervised\", \"from-entrypoint\"]\nCMD [\"from-cmd\"]")
+}
+
+func get(t *testing.T, b *Backend, target cloud.Address, path string) string {
+	t.Helper()
+	res, err := b.Invoke(testCtx(t), cloud.InvokeRequest{Target: target, Path: path}, nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: status %d %s", path, res.StatusCode, res.Body)
+	}
+	return string(res.Body)
+}
+
+func inspectState(t *testing.T, c *client.Client, name string) (running bool, code int) {
+	t.Helper()
+	ins, err := c.ContainerInspect(testCtx(t), ContainerName(name), client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ins.Container.State.Running, ins.Container.State.ExitCode
+}
+
+func TestCloudRunUnderTheShim(t *testing.T) {
+	c := newClient(t)
+	image := supervisedImage(t)
+	b := newBackend(t, c, shimFromSource(t))
+	ctx := testCtx(t)
+	name := cloudtest.UniqueName("sup")
+	removeOnCleanup(t, name)
+	target := cloud.Address{Provider: cloud.Local, Function: name}
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image, As: "cloudrun"}, nil); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	// The app runs as the image says: WORKDIR, entrypoint + cmd, ENV, USER.
+	if got, want := get(t, b, target, "/info"), "wd=/srv args=from-entrypoint,from-cmd x=from-image uid=1000"; got != want {
+		t.Errorf("/info = %q, want %q", got, want)
+	}
+	// Every line reaches the engine's log, in order, as without the shim.
+	get(t, b, target, "/print?n=20000&tag=all")
+	get(t, b, target, "/stderr?text=on-stderr")
+	var seq, stderr int
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		seq, stderr = 0, 0
+		err := b.Logs(ctx, cloud.LogRequest{Target: target}, func(l cloud.LogLine) {
+			if strings.HasPrefix(l.Message, "all seq=") {
+				if l.Message != fmt.Sprintf("all seq=%d", seq) || l.Stream != "stdout" {
+					t.Fatalf("line %d: %q on %s", seq, l.Message, l.Stream)
+				}
+				seq++
+			}
+			if l.Message == "on-stderr" && l.Stream == "stderr" {
+				stderr++
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq == 20000 && stderr == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if seq != 20000 || stderr != 1 {
+		t.Errorf("docker logs has %d of 20000 lines and %d stderr lines", seq, stderr)
+	}
+	// docker stop: SIGTERM reaches the app, which cleans up and exits 3.
+	cloudtest.Docker(t, "stop", "-t", "20", ContainerName(name))
+	if running, code := inspectState(t, c, name); running || code != 3 {
+		t.Errorf("after docker stop: running %v, exit code %d, want the app's 3", running, code)
+	}
+	if logs := cloudtest.Docker(t, "logs", ContainerName(name)); !strings.Contains(logs, "terminating cleanly") {
+		t.Errorf("the app's signal handler did not run:\n%s", logs)
+	}
+	// The app's own exit status is the container's.
+	cloudtest.Docker(t, "start", ContainerName(name))
+	b2 := newBackend(t, c, shimFromSource(t))
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		res, err := b2.Invoke(ctx, cloud.InvokeRequest{Target: target, Path: "/exit?code=5"}, nil)
+		if err == nil && res.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted app does not answer: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for deadline = time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		running, code := inspectState(t, c, name)
+		if !running {
+			if code != 5 {
+				t.Errorf("exit code %d, want the app's 5", code)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the app did not exit")
+		}
+	}
+}
+
+// collector gathers a follow's lines for a test.
+type collector struct {
+	mu    sync.Mutex
+	lines []cloud.LogLine
+}
+
+func (c *collector) emit(l cloud.LogLine) { c.mu.Lock(); c.lines = append(c.lines, l); c.mu.Unlock() }
+func (c *collector) snapshot() []cloud.LogLine {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]cloud.LogLine(nil), c.lines...)
+}
+
+func (c *collector) has(msg string) bool {
+	for _, l := range c.snapshot() {
+		if l.Message == msg {
+			return true
+		}
+	}
+	return false
+}
+
+type follow struct {
+	col  *collector
+	done chan error
+	stop context.CancelFunc
+}
+
+func startFollow(t *testing.T, b *Backend, req cloud.LogRequest) *follow {
+	ctx, cancel := context.WithCancel(testCtx(t))
+	f := &follow{col: &collector{}, done: make(chan error, 1), stop: cancel}
+	go func() { f.done <- b.Logs(ctx, req, f.col.emit) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-f.done:
+		case <-time.After(30 * time.Second):
+			t.Error("the follow did not stop within 30 s of its cancel")
+		}
+	})
+	return f
+}
+
+// waitLive pings the app until a ping shows up in the follow: from then on
+// the follow is connected and sees new lines.
+func waitLive(t *testing.T, b *Backend, target cloud.Address, f *follow, tag string) {
+	t.Helper()
+	for i, deadline := 0, time.Now().Add(30*time.Second); ; i++ {
+		get(t, b, target, fmt.Sprintf("/print?n=1&tag=%s-ping%d", tag, i))
+		time.Sleep(50 * time.Millisecond)
+		for _, l := range f.col.snapshot() {
+			if strings.HasPrefix(l.Message, tag+"-ping") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the follow never showed a ping; it has %d lines", len(f.col.snapshot()))
+		}
+	}
+}
+
+// checkHistory checks that a follow began with the last tail lines of the
+// history: want, except that a ping the test sent while the follow was
+// connecting may already be among them (it then ends the tail).
+func checkHistory(t *testing.T, lines []cloud.LogLine, tail int, want ...string) {
+	t.Helper()
+	var got []string
+	for _, l := range lines[:min(tail, len(lines))] {
+		got = append(got, l.Message)
+	}
+	pings := 0
+	for _, g := range got {
+		if strings.Contains(g, "-ping") {
+			pings++
+		}
+	}
+	if exp := want[pings:]; strings.Join(got[:len(got)-pings], "|") != strings.Join(exp, "|") {
+		t.Errorf("history %q, want the last %d lines %q", got, tail, want)
+	}
+}
+
+// checkSeq checks that a follow's "<tag> seq=N" lines come in order and
+// that every gap is announced by drop markers of exactly its size; it
+// returns the lines received and dropped.
+func checkSeq(t *testing.T, lines []cloud.LogLine, tag string, n int) (received, dropped int) {
+	t.Helper()
+	next, pending := 0, 0
+	for _, l := range lines {
+		if l.Stream == StreamFndeck {
+			var k int
+			if _, err := fmt.Sscanf(strings.ReplaceAll(l.Message, ",", ""), "… %d lines dropped", &k); err != nil || !l.Notice {
+				t.Fatalf("drop marker %q (notice %v): %v", l.Message, l.Notice, err)
+			}
+			pending += k
+			continue
+		}
+		num, ok := strings.CutPrefix(l.Message, tag+" seq=")
+		if !ok {
+			continue
+		}
+		got, _ := strconv.Atoi(num)
+		if got != next+pending {
+			t.Fatalf("line %d after %d with %d dropped between", got, next-1, pending)
+		}
+		if l.Time.IsZero() || l.Stream != "stdout" || l.Address == "" {
+			t.Fatalf("line %+v lacks its time, stream or address", l)
+		}
+		dropped += pending
+		pending = 0
+		received++
+		next = got + 1
+	}
+	return received, dropped + pending
+}
+
+func TestLogsFollowThroughTheTap(t *testing.T) {
+	c := newClient(t)
+	image := supervisedImage(t)
+	b := newBackend(t, c, shimFromSource(t))
+	ctx := testCtx(t)
+	name := cloudtest.UniqueName("tap")
+	removeOnCleanup(t, name)
+	target := cloud.Address{Provider: cloud.Local, Function: name}
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image, As: "cloudrun"}, nil); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	get(t, b, target, "/print?n=50&tag=old")
+	// History first (the last 3 lines), then from now through the tap.
+	f := startFollow(t, b, cloud.LogRequest{Target: target, Since: time.Now().Add(-time.Hour), Tail: 3, Follow: true})
+	filtered := startFollow(t, b, cloud.LogRequest{Target: target, Follow: true, Since: time.Now(), Filter: "seq=7"})
+	waitLive(t, b, target, f, "a")
+	waitLive(t, b, target, filtered, "seq=7") // the ping's tag passes the filter
+	const n = 200_000
+	get(t, b, target, fmt.Sprintf("/print?n=%d&tag=live", n))
+	// A trailer after the flood: a drop marker reaches the reader only
+	// with the next line it gets.
+	waitLive(t, b, target, f, "trailer")
+	lines := f.col.snapshot()
+	checkHistory(t, lines, 3, "old seq=47", "old seq=48", "old seq=49")
+	var upToTrailer []cloud.LogLine
+	trailers := 0 // pings sent before the one received; their drops may be counted too
+	for _, l := range lines {
+		if num, ok := strings.CutPrefix(l.Message, "trailer-ping"); ok {
+			trailers, _ = strconv.Atoi(strings.TrimPrefix(num, " seq=0"))
+			break
+		}
+		upToTrailer = append(upToTrailer, l)
+	}
+	received, dropped := checkSeq(t, upToTrailer, "live", n)
+	if received+dropped < n || received+dropped > n+trailers {
+		t.Errorf("received %d + dropped %d != %d", received, dropped, n)
+	}
+	t.Logf("follow through the tap: received %d, dropped %d of %d", received, dropped, n)
+	// The filter applies to the tap's lines.
+	for deadline := time.Now().Add(30 * time.Second); !filtered.col.has("live seq=79999"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the filtered follow did not get live seq=79999")
+		}
+	}
+	live := 0
+	for _, l := range filtered.col.snapshot() {
+		if !strings.Contains(l.Message, "seq=7") && l.Stream != StreamFndeck {
+			t.Fatalf("filtered follow got %q", l.Message)
+		}
+		if strings.HasPrefix(l.Message, "live ") {
+			live++
+		}
+	}
+	// seq=7, 70–79, 700–799, 7000–7999, 70000–79999 (unless some were dropped).
+	if live != 11111 && !slices.ContainsFunc(filtered.col.snapshot(), func(l cloud.LogLine) bool { return l.Stream == StreamFndeck }) {
+		t.Errorf("filtered follow got %d live lines, want 11111", live)
+	}
+	// Redeploying ends the follow (the container it followed is gone).
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image, As: "cloudrun"}, nil); err != nil {
+		t.Fatalf("redeploy: %v", err)
+	}
+	select {
+	case err := <-f.done:
+		if err != nil {
+			t.Errorf("follow ended with %v", err)
+		}
+		f.done <- nil // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Error("the follow did not end when its container went away")
+	}
+}
+
+// A container deployed before the tap existed (no log port label, the
+// image's own entrypoint) is followed through the engine.
+func TestLogsFollowFallsBackToTheEngine(t *testing.T) {
+	c := newClient(t)
+	image := supervisedImage(t)
+	b := newBackend(t, c, shimFromSource(t))
+	name := cloudtest.UniqueName("old")
+	removeOnCleanup(t, name)
+	port := cloudtest.FreePort(t)
+	cloudtest.Docker(t, "run", "-d", "--network", "host", "--name", ContainerName(name),
+		"--label", LabelFunction+"="+name, "--label", LabelMode+"="+ModeCloudRun,
+		"--label", LabelPort+"="+strconv.Itoa(port), "--label", LabelNetwork+"="+NetworkHost,
+		"-e", "PORT="+strconv.Itoa(port), image)
+	target := cloud.Address{Provider: cloud.Local, Function: name}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if res, err := b.Invoke(testCtx(t), cloud.InvokeRequest{Target: target, Path: "/"}, nil); err == nil && res.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old-style container does not answer")
+		}
+	}
+	get(t, b, target, "/print?n=5&tag=before")
+	f := startFollow(t, b, cloud.LogRequest{Target: target, Follow: true, Tail: 2})
+	waitLive(t, b, target, f, "x")
+	get(t, b, target, "/print?n=1000&tag=after")
+	for deadline := time.Now().Add(30 * time.Second); !f.col.has("after seq=999"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine follow did not deliver; it has %d lines", len(f.col.snapshot()))
+		}
+	}
+	received, dropped := checkSeq(t, f.col.snapshot(), "after", 1000)
+	if received != 1000 || dropped != 0 {
+		t.Errorf("engine follow: received %d dropped %d of 1000", received, dropped)
+	}
+	checkHistory(t, f.col.snapshot(), 2, "before seq=3", "before seq=4")
+}

@@ -1,0 +1,57 @@
+// Command supervised is a Cloud Run style server for the tests of the shim
+// as a supervisor: it reports how it was started (working directory, args,
+// environment, user), prints numbered lines on request, exits with a chosen
+// status, and handles SIGTERM itself (exit 3 after saying so).
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	port := os.Getenv("PORT")
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		fmt.Println("terminating cleanly")
+		os.Exit(3)
+	}()
+	http.HandleFunc("/info", func(w http.ResponseWriter, r *http.Request) {
+		wd, _ := os.Getwd()
+		fmt.Fprintf(w, "wd=%s args=%s x=%s uid=%d", wd, strings.Join(os.Args[1:], ","), os.Getenv("X"), os.Getuid())
+	})
+	http.HandleFunc("/print", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		tag := r.URL.Query().Get("tag")
+		bw := bufio.NewWriterSize(os.Stdout, 64<<10)
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(bw, "%s seq=%d\n", tag, i)
+		}
+		bw.Flush()
+		fmt.Fprintf(w, "%.0f", float64(n)/time.Since(t0).Seconds())
+	})
+	http.HandleFunc("/stderr", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(os.Stderr, r.URL.Query().Get("text"))
+	})
+	http.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		fmt.Println("exiting with", code)
+		go func() { time.Sleep(50 * time.Millisecond); os.Exit(code) }()
+	})
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	fmt.Println("listening on", port)
+	if err := http.ListenAndServe("127.0.0.1:"+port, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
