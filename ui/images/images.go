@@ -430,6 +430,19 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.detail.handleKey(msg)
 		return nil
 	}
+	if p.state == connLoading {
+		// The first frame is on screen before the engine answers, and
+		// a key typed then must not vanish: what needs no row works.
+		switch {
+		case p.tbl.Filtering():
+			p.tbl.HandleKey(msg)
+		case key.Matches(msg, p.keys.Filter):
+			p.tbl.StartFilter()
+		case key.Matches(msg, p.keys.Build):
+			return msgCmd(common.BuildRequestMsg{})
+		}
+		return nil
+	}
 	if p.state != connUp {
 		// Rows from before the engine went away are not shown: acting on
 		// them would surprise. Only a manual retry makes sense.

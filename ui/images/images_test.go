@@ -101,15 +101,65 @@ func newPane(t *testing.T, imgs cloud.Images, w, h int) *Pane {
 	return p
 }
 
+// stalledImages is an engine that does not answer until released.
+type stalledImages struct {
+	*fake.Images
+	release chan struct{}
+}
+
+func (s stalledImages) Ping(ctx context.Context) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Images.Ping(ctx)
+}
+
 func TestFirstFrameDoesNotWait(t *testing.T) {
-	f := sample()
+	f := stalledImages{Images: sample(), release: make(chan struct{})}
 	p := newPane(t, f, 80, 8)
-	_ = p.Init() // not run: the first frame must not need it
+	// Init starts connecting at once but must not wait for the engine.
+	cmd := p.Init()
 	if v := p.View(); !strings.Contains(v, "loading…") {
 		t.Fatalf("first frame: %q", v)
 	}
 	if f.Lists != 0 || f.Inspects != 0 {
-		t.Fatalf("engine called before the first frame: lists=%d inspects=%d", f.Lists, f.Inspects)
+		t.Fatalf("engine listed before it answered a ping: lists=%d inspects=%d", f.Lists, f.Inspects)
+	}
+	close(f.release)
+	drive(t, p, cmd)
+	if v := p.View(); !strings.Contains(v, "thumbnailer") {
+		t.Fatalf("after the engine answered: %q", v)
+	}
+}
+
+// A key typed while the list is loading is not lost when it needs no row:
+// build and the filter prompt work; row actions wait for rows.
+func TestBuildAndFilterWhileLoading(t *testing.T) {
+	f := stalledImages{Images: sample(), release: make(chan struct{})}
+	p := newPane(t, f, 100, 10)
+	cmd := p.Init()
+	_, c := p.Update(press("b"))
+	if c == nil {
+		t.Fatal("b while loading: no command")
+	}
+	if got := c(); got != (common.BuildRequestMsg{}) {
+		t.Fatalf("b while loading: %#v", got)
+	}
+	if _, c := p.Update(press("x")); c != nil {
+		t.Fatal("delete offered while no row is on screen")
+	}
+	p.Update(press("/"))
+	for _, k := range "api" {
+		p.Update(press(string(k)))
+	}
+	p.Update(press("enter"))
+	close(f.release)
+	drive(t, p, cmd)
+	v := p.View()
+	if !strings.Contains(v, "api:dev") || strings.Contains(v, "thumbnailer") {
+		t.Fatalf("filter typed while loading not applied to the list:\n%s", v)
 	}
 }
 
