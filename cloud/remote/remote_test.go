@@ -1,0 +1,499 @@
+package remote_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/aws"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/cloud/gcp"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/cloud/remote"
+	"github.com/fndeck/fndeck/cloud/remote/wire"
+)
+
+var (
+	buildOnce sync.Once
+	helperBin string
+	buildErr  error
+)
+
+// helper builds the real fndeck-cloud binary once per test run.
+func helper(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fndeck-cloud-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		helperBin = filepath.Join(dir, remote.HelperName)
+		cmd := exec.Command("go", "build", "-o", helperBin, "github.com/fndeck/fndeck/cloud/remote/fndeck-cloud")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build fndeck-cloud: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return helperBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if helperBin != "" {
+		_ = os.RemoveAll(filepath.Dir(helperBin))
+	}
+	os.Exit(code)
+}
+
+// isolate keeps the helper (which inherits this process's environment) off
+// the machine's real cloud credentials.
+func isolate(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "none.json"))
+	t.Setenv("CLOUDSDK_CONFIG", t.TempDir())
+}
+
+func newClient(t *testing.T, init wire.Init) *remote.Client {
+	t.Helper()
+	c := remote.NewClient(remote.ClientOptions{Init: init, HelperPath: helper(t), CancelGrace: 10 * time.Second})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func mustAddr(t *testing.T, s string) cloud.Address {
+	t.Helper()
+	a, err := cloud.ParseAddress(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// reRequestID matches the per-request id in AWS SDK messages.
+var reRequestID = regexp.MustCompile(`RequestID: [^,\s]+`)
+
+// sameError checks that err, which crossed the pipe, answers like want,
+// the in-process backend's error for the same call.
+func sameError(t *testing.T, what string, got, want error, kinds ...error) {
+	t.Helper()
+	if got == nil || want == nil {
+		t.Fatalf("%s: got %v, in-process %v; want both to fail", what, got, want)
+	}
+	if g, w := reRequestID.ReplaceAllString(got.Error(), "RequestID: X"), reRequestID.ReplaceAllString(want.Error(), "RequestID: X"); g != w {
+		t.Errorf("%s: message %q, in-process %q", what, got.Error(), want.Error())
+	}
+	if cloud.Hint(got) != cloud.Hint(want) {
+		t.Errorf("%s: hint %q, in-process %q", what, cloud.Hint(got), cloud.Hint(want))
+	}
+	for _, k := range kinds {
+		if !errors.Is(want, k) {
+			t.Fatalf("%s: the in-process error does not match %v; fix the test", what, k)
+		}
+		if !errors.Is(got, k) {
+			t.Errorf("%s: errors.Is(%v) false after the pipe", what, k)
+		}
+	}
+}
+
+// waitInflight waits until the helper runs n calls (besides the question).
+func waitInflight(t *testing.T, c *remote.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := c.Inflight(context.Background())
+		if err != nil {
+			t.Fatalf("Inflight: %v", err)
+		}
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("helper runs %d calls, want %d", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestNothingStartsUntilACloudCall(t *testing.T) {
+	isolate(t)
+	c := newClient(t, wire.Init{})
+	a, g := remote.New(cloud.AWS, c), remote.New(cloud.GCP, c)
+	// A push to a registry that is neither ECR nor Google's asks both
+	// backends for credentials: they decline without the helper.
+	for _, b := range []*remote.Backend{a, g} {
+		if _, ok, err := b.AuthFor(context.Background(), "127.0.0.1:5000"); ok || err != nil {
+			t.Fatalf("%s AuthFor(local registry) = %v, %v; want declined", b.Provider(), ok, err)
+		}
+	}
+	if pid := c.PID(); pid != 0 {
+		t.Fatalf("helper started (pid %d) without a cloud call", pid)
+	}
+	if _, err := c.Inflight(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.PID() == 0 {
+		t.Fatal("no helper after a call")
+	}
+}
+
+func TestGCPThroughHelper(t *testing.T) {
+	isolate(t)
+	f := gcpfake.StartCloudRun(t)
+	l := gcpfake.StartLogging(t)
+	ack := make(chan struct{})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 1; i <= 3; i++ {
+			fmt.Fprintf(w, "line %d\n", i)
+			w.(http.Flusher).Flush()
+			// The next line waits until the caller saw this one: chunks
+			// that were buffered anywhere on the way would never be acked.
+			select {
+			case <-ack:
+			case <-time.After(30 * time.Second):
+				return
+			}
+		}
+	}))
+	defer app.Close()
+	for _, r := range []string{"europe-west1", "us-central1"} {
+		f.AddService("acme-web", r, "api", "gcr.io/acme-web/api:1", app.URL)
+	}
+	f.AddService("acme-web", "europe-west1", "web", "gcr.io/acme-web/web:2", app.URL)
+	f.SetProjectError("acme-locked", status.Error(codes.PermissionDenied, "Permission 'run.locations.list' denied on project acme-locked"))
+	opts := wire.GCPOptions{Projects: []string{"acme-web", "acme-locked"}, RunEndpoint: f.Addr, LoggingEndpoint: l.Addr}
+	c := newClient(t, wire.Init{GCP: opts})
+	b := remote.New(cloud.GCP, c)
+	direct := gcp.New(gcp.Options{Projects: opts.Projects, RunEndpoint: opts.RunEndpoint, LoggingEndpoint: opts.LoggingEndpoint})
+	defer direct.Close()
+	ctx := context.Background()
+
+	// List: groups stream in, errors keep kind and hint.
+	var caller = goroutineID()
+	got := map[string]cloud.GroupResult{}
+	if err := b.List(ctx, cloud.ListFilter{}, func(g cloud.GroupResult) {
+		if id := goroutineID(); id != caller {
+			t.Errorf("emit ran in goroutine %d, the caller is %d", id, caller)
+		}
+		got[g.Group.Scope+"/"+g.Group.Region] = g
+	}); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	var want []cloud.GroupResult
+	if err := direct.List(ctx, cloud.ListFilter{}, func(g cloud.GroupResult) { want = append(want, g) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(got) < 3 {
+		t.Fatalf("groups: %d through the helper, %d in-process: %v", len(got), len(want), got)
+	}
+	for _, w := range want {
+		g, ok := got[w.Group.Scope+"/"+w.Group.Region]
+		if !ok {
+			t.Errorf("group %+v missing", w.Group)
+			continue
+		}
+		if g.Hint != w.Hint || len(g.Functions) != len(w.Functions) {
+			t.Errorf("group %+v: %d functions hint %q, in-process %d %q", w.Group, len(g.Functions), g.Hint, len(w.Functions), w.Hint)
+		}
+		if w.Err != nil {
+			sameError(t, "group "+w.Group.Scope, g.Err, w.Err, cloud.ErrPermission)
+		}
+		for i := range w.Functions {
+			if !reflect.DeepEqual(g.Functions[i], w.Functions[i]) {
+				t.Errorf("function %d:\n got %+v\nwant %+v", i, g.Functions[i], w.Functions[i])
+			}
+		}
+	}
+
+	// Describe, and a missing service's ErrNotFound.
+	fn, err := b.Describe(ctx, mustAddr(t, "cloudrun:acme-web/europe-west1/web"))
+	if err != nil || fn.ImageURI != "gcr.io/acme-web/web:2" || fn.Address != "cloudrun:acme-web/europe-west1/web" {
+		t.Fatalf("Describe = %+v, %v", fn, err)
+	}
+	missing := mustAddr(t, "cloudrun:acme-web/europe-west1/nope")
+	_, gerr := b.Describe(ctx, missing)
+	_, werr := direct.Describe(ctx, missing)
+	sameError(t, "describe missing", gerr, werr, cloud.ErrNotFound)
+
+	// Invoke: each chunk reaches the caller as it arrives.
+	var chunks []string
+	res, err := b.Invoke(ctx, cloud.InvokeRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Method: "POST", Payload: []byte(`{}`)}, func(p []byte) {
+		if id := goroutineID(); id != caller {
+			t.Errorf("chunk ran in goroutine %d, the caller is %d", id, caller)
+		}
+		chunks = append(chunks, string(p))
+		ack <- struct{}{}
+	})
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if strings.Join(chunks, "|") != "line 1\n|line 2\n|line 3\n" || string(res.Body) != "line 1\nline 2\nline 3\n" || res.StatusCode != 200 {
+		t.Errorf("chunks %q, result %d %q", chunks, res.StatusCode, res.Body)
+	}
+
+	// Logs: history then the live tail; cancel mid-stream ends the call in
+	// the helper too, and the client's goroutines with it.
+	now := time.Now()
+	l.AddEntries(gcpfake.TextEntry("acme-web", "europe-west1", "api", "h1", "from history", now.Add(-time.Minute)))
+	lctx, cancel := context.WithCancel(ctx)
+	lines := make(chan cloud.LogLine, 100)
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Logs(lctx, cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Since: now.Add(-5 * time.Minute), Follow: true},
+			func(ll cloud.LogLine) { lines <- ll })
+	}()
+	tail := l.NextTail(t)
+	if err := tail.SendEntries(gcpfake.TextEntry("acme-web", "europe-west1", "api", "t1", "live one", now)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"from history", "live one"} {
+		select {
+		case ll := <-lines:
+			if ll.Message != want || ll.Address != "cloudrun:acme-web/europe-west1/api" {
+				t.Errorf("line %+v, want %q", ll, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("line %q never arrived", want)
+		}
+	}
+	waitInflight(t, c, 1)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Logs after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Logs did not return after cancel")
+	}
+	waitInflight(t, c, 0)
+	select {
+	case <-tail.Done():
+	case <-time.After(30 * time.Second):
+		t.Error("the helper kept the tail stream open after cancel")
+	}
+	noCallGoroutines(t)
+}
+
+// noCallGoroutines waits until no goroutine runs a remote call: a
+// cancelled call leaves nothing behind on the client side. (The gcpfake
+// server's goroutines for the helper's connection are not the client's.)
+func noCallGoroutines(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		buf := make([]byte, 4<<20)
+		all := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(all, "remote.(*Client).call") && !strings.Contains(all, "remote.(*Backend).Logs") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a remote call's goroutine is still running:\n%s", all)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// goroutineID reads the current goroutine's id from its stack header.
+func goroutineID() int {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	var id int
+	_, _ = fmt.Sscanf(string(buf), "goroutine %d ", &id)
+	return id
+}
+
+func TestAWSThroughHelperAgainstMoto(t *testing.T) {
+	isolate(t)
+	m := cloudtest.StartMoto(t)
+	m.SetEnv(t)
+	c := newClient(t, wire.Init{AWS: wire.AWSOptions{Regions: []string{"us-east-1"}, DescribeAll: true}})
+	b := remote.New(cloud.AWS, c)
+	direct := aws.New(aws.Options{Regions: []string{"us-east-1"}, DescribeAll: true})
+	ctx := context.Background()
+
+	var groups []cloud.GroupResult
+	if err := b.List(ctx, cloud.ListFilter{}, func(g cloud.GroupResult) { groups = append(groups, g) }); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(groups) != 1 || groups[0].Err != nil || groups[0].Group.Region != "us-east-1" || !strings.Contains(groups[0].Group.Scope, "123456789012") {
+		t.Fatalf("groups = %+v", groups)
+	}
+	missing := mustAddr(t, "lambda:us-east-1/nope")
+	_, gerr := b.Describe(ctx, missing)
+	_, werr := direct.Describe(ctx, missing)
+	sameError(t, "describe missing", gerr, werr, cloud.ErrNotFound)
+
+	// ECR credentials come from the helper with the login hint alongside.
+	host := "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+	auth, ok, err := b.AuthFor(ctx, host)
+	if err != nil || !ok || auth.Password == "" {
+		t.Fatalf("AuthFor(%s) = ok %v, err %v, password set %v", host, ok, err, auth.Password != "")
+	}
+	if h := b.LoginHint(host); h != direct.LoginHint(host) || h == "" {
+		t.Errorf("LoginHint = %q, in-process %q", h, direct.LoginHint(host))
+	}
+}
+
+func TestDeployErrorsKeepKindAndHint(t *testing.T) {
+	isolate(t)
+	f := gcpfake.StartCloudRun(t)
+	f.AddService("acme-web", "europe-west1", "api", "gcr.io/acme-web/api:1", "http://127.0.0.1:1")
+	opts := wire.GCPOptions{Projects: []string{"acme-web"}, RunEndpoint: f.Addr}
+	c := newClient(t, wire.Init{GCP: opts})
+	b := remote.New(cloud.GCP, c)
+	// An image Cloud Run pulls as is, to a service that does not exist,
+	// without --create.
+	req := cloud.DeployRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/nope"), Image: "gcr.io/acme-web/api:2"}
+	var lines []string
+	_, err := b.Deploy(context.Background(), req, lineSink{&lines})
+	direct := gcp.New(gcp.Options{Projects: opts.Projects, RunEndpoint: opts.RunEndpoint})
+	defer direct.Close()
+	_, werr := direct.Deploy(context.Background(), req, cloud.DiscardSink{})
+	if werr == nil || err == nil {
+		t.Fatalf("deploy errors: helper %v, in-process %v", err, werr)
+	}
+	// Whatever the kind, it must be the same on both sides.
+	var kinds []error
+	for _, k := range []error{cloud.ErrNeedsConfirmation, cloud.ErrNotFound, cloud.ErrInvalid, cloud.ErrUnreachable, cloud.ErrPermission} {
+		if errors.Is(werr, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		t.Fatalf("the in-process deploy error %q matches no sentinel; pick another failing deploy", werr)
+	}
+	sameError(t, "deploy", err, werr, kinds...)
+	var he *cloud.HintError
+	if cloud.Hint(werr) != "" && !errors.As(err, &he) {
+		t.Error("errors.As(*cloud.HintError) false after the pipe")
+	}
+}
+
+type lineSink struct{ lines *[]string }
+
+func (s lineSink) Line(l string)            { *s.lines = append(*s.lines, l) }
+func (s lineSink) Progress(cloud.Progress) {}
+
+func TestHelperKilledMidCall(t *testing.T) {
+	isolate(t)
+	l := gcpfake.StartLogging(t)
+	c := newClient(t, wire.Init{GCP: wire.GCPOptions{Projects: []string{"acme-web"}, LoggingEndpoint: l.Addr}})
+	b := remote.New(cloud.GCP, c)
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Logs(context.Background(), cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Follow: true}, func(cloud.LogLine) {})
+	}()
+	l.NextTail(t)
+	pid := c.PID()
+	if pid == 0 {
+		t.Fatal("no helper while a call runs")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.HasPrefix(err.Error(), "cloud helper exited: ") || !errors.Is(err, cloud.ErrUnreachable) {
+			t.Fatalf("Logs after kill -9 = %v; want a cloud helper exited error", err)
+		}
+		t.Logf("error after kill -9: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Logs hung after the helper was killed")
+	}
+	// The next call starts a new helper.
+	if _, err := c.Inflight(context.Background()); err != nil {
+		t.Fatalf("call after the helper died: %v", err)
+	}
+	if p := c.PID(); p == 0 || p == pid {
+		t.Fatalf("helper pid %d after restart, the killed one was %d", p, pid)
+	}
+}
+
+func TestHelperCrashReportsItsStderr(t *testing.T) {
+	isolate(t)
+	// A stale binary speaking another protocol exits with a message: the
+	// call must fail with it rather than hang.
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "fndeck-cloud")
+	script := "#!/bin/sh\necho 'panic: something broke token=abc123secret' >&2\nexit 2\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := remote.NewClient(remote.ClientOptions{HelperPath: fake})
+	defer c.Close()
+	_, err := c.Inflight(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "cloud helper exited: panic: something broke") {
+		t.Fatalf("error = %v", err)
+	}
+	if strings.Contains(err.Error(), "abc123secret") {
+		t.Errorf("the error shows a secret: %v", err)
+	}
+}
+
+func TestMissingHelperSaysHowToBuildIt(t *testing.T) {
+	isolate(t)
+	t.Setenv("FNDECK_CLOUD_HELPER", filepath.Join(t.TempDir(), "nowhere"))
+	c := remote.NewClient(remote.ClientOptions{})
+	defer c.Close()
+	b := remote.New(cloud.AWS, c)
+	err := b.List(context.Background(), cloud.ListFilter{}, func(cloud.GroupResult) { t.Error("emit without a helper") })
+	if err == nil || !errors.Is(err, remote.ErrNoHelper) || !strings.Contains(err.Error(), "FNDECK_CLOUD_HELPER") || !strings.Contains(cloud.Hint(err), remote.BuildCommand) {
+		t.Fatalf("error = %v, hint %q", err, cloud.Hint(err))
+	}
+	// Without the variable: not next to the test binary, not on $PATH.
+	t.Setenv("FNDECK_CLOUD_HELPER", "")
+	t.Setenv("PATH", t.TempDir())
+	_, err = b.Describe(context.Background(), mustAddr(t, "lambda:us-east-1/f"))
+	if err == nil || !errors.Is(err, remote.ErrNoHelper) || !strings.Contains(err.Error(), remote.BuildCommand) {
+		t.Fatalf("error = %v", err)
+	}
+	// With it on $PATH, it is found.
+	dir := t.TempDir()
+	if err := os.Symlink(helper(t), filepath.Join(dir, remote.HelperName)); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	if p, err := remote.FindHelper(); err != nil || p != filepath.Join(dir, remote.HelperName) {
+		t.Fatalf("FindHelper = %q, %v", p, err)
+	}
+}
+
+func TestCancelBeforeAnswer(t *testing.T) {
+	isolate(t)
+	c := newClient(t, wire.Init{})
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err := c.Flood(ctx, 50_000_000, func(cloud.LogLine) {
+		if n++; n == 1000 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flood after cancel = %v", err)
+	}
+	waitInflight(t, c, 0)
+}
