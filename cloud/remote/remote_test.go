@@ -395,7 +395,7 @@ func TestDeployErrorsKeepKindAndHint(t *testing.T) {
 
 type lineSink struct{ lines *[]string }
 
-func (s lineSink) Line(l string)            { *s.lines = append(*s.lines, l) }
+func (s lineSink) Line(l string)           { *s.lines = append(*s.lines, l) }
 func (s lineSink) Progress(cloud.Progress) {}
 
 func TestHelperKilledMidCall(t *testing.T) {
