@@ -24,8 +24,8 @@ var (
 	buildErr  error
 )
 
-// fndeckBin builds the binary once per test run (static, as a user's
-// `CGO_ENABLED=0 go run .` would be).
+// fndeckBin builds the binaries once per test run (static, as the README's
+// `CGO_ENABLED=0 go build -o bin/ . ./cloud/remote/fndeck-cloud` does).
 func fndeckBin(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -35,7 +35,9 @@ func fndeckBin(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "fndeck")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/fndeck/fndeck")
+		// fndeck and its cloud helper side by side, as the README builds
+		// them: fndeck finds fndeck-cloud next to its own executable.
+		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/fndeck/fndeck", "github.com/fndeck/fndeck/cloud/remote/fndeck-cloud")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
