@@ -171,6 +171,8 @@ def one_run(image, work, n):
             time.sleep(0.3)
 
         dpid = dockerd_pid()
+        with open("/proc/loadavg") as f:
+            load = float(f.read().split()[0])
         c0, d0 = proc_cpu(pid), (proc_cpu(dpid) if dpid else 0)
         t0 = time.time()
         urllib.request.urlopen(url + "/start", timeout=10).read()
@@ -195,9 +197,12 @@ def one_run(image, work, n):
         time.sleep(2)
         s = capture()
         seqs = [int(x) for x in re.findall(r"seq=(\d+)", s)]
-        drops = re.findall(r"(\d+) log lines dropped", s)
+        # Two kinds of drop notice: the UI feed's ("N log lines dropped") and
+        # the shim's log tap ("… 12,345 lines dropped (fndeck could not keep up)").
+        drops = re.findall(r"(\d+) log lines dropped", s) + \
+            [d.replace(",", "") for d in re.findall(r"… ([\d,]+) lines dropped", s)]
         return dict(
-            stats=stats, lags=lags, caps=caps, rtt=rtt, idle_keys=idle_keys, flood_keys=flood_keys,
+            load=load, stats=stats, lags=lags, caps=caps, rtt=rtt, idle_keys=idle_keys, flood_keys=flood_keys,
             cpu=(c1 - c0) / CLK / (t1 - t0) * 100, dcpu=(d1 - d0) / CLK / (t1 - t0) * 100 if dpid else float("nan"),
             rss=rss, hwm=hwm, last_seq=max(seqs) if seqs else None, drops=drops[-1] if drops else None)
     finally:
@@ -299,7 +304,8 @@ def main():
         for n in range(1, runs + 1):
             r = one_run(tag, work, n)
             res.append(r)
-            print("run %d: producer %s (asked %d lines/s for %d s)" % (n, r["stats"], RATE, SECS))
+            print("run %d: load %.1f before the flood; producer %s (asked %d lines/s for %d s)"
+                  % (n, r["load"], r["stats"], RATE, SECS))
             print("  lag ms (each sample): %s" % " ".join("%.0f" % x for x in r["lags"]))
             print("  lag median %.0f ms, max %.0f ms; capture round trip during flood median %.1f ms, idle %.1f ms"
                   % (med(r["lags"]), max(r["lags"] or [float("nan")]), med(r["caps"]), med(r["rtt"])))

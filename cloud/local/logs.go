@@ -155,7 +155,7 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 				}
 				return fmt.Errorf("logs of %s: %w", req.Target, err)
 			}
-			err := followTap(ctx, body, req.Filter, toLine, emit)
+			err := followTap(ctx, body, req.Filter, cloud.LogBusy(ctx), toLine, emit)
 			if err != nil && ctx.Err() == nil {
 				return fmt.Errorf("logs of %s: following the log tap: %w", req.Target, err)
 			}
@@ -202,38 +202,67 @@ const tapReadBuffer = 1 << 20
 
 // followTap emits the tap's records until it ends or ctx does. A drop
 // marker becomes a notice line in the stream where the lines went missing.
-func followTap(ctx context.Context, body io.ReadCloser, filter string, toLine func(time.Time, string, string) cloud.LogLine, emit func(cloud.LogLine)) error {
+// While busy (may be nil) reports the consumer full, records are only
+// counted, not decoded: the count joins the next drop notice.
+func followTap(ctx context.Context, body io.ReadCloser, filter string, busy func() bool, toLine func(time.Time, string, string) cloud.LogLine, emit func(cloud.LogLine)) error {
 	stop := context.AfterFunc(ctx, func() { body.Close() }) // unblocks the read
 	defer stop()
 	tr := shim.NewTapReader(body, tapReadBuffer)
 	fb := []byte(filter)
-	for {
-		rec, err := tr.Next()
-		if err != nil {
-			// A cut stream is how a killed or removed container ends its
-			// tap (docker rm -f, a redeploy): the follow is over, as the
-			// engine's follow is when its container goes.
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-				return nil
-			}
-			return err
-		}
-		switch rec.Kind {
-		case shim.KindDrop:
-			l := toLine(rec.Time, StreamFndeck, DroppedMessage(rec.Dropped))
+	var skipped uint64
+	end := func(err error) error {
+		if skipped > 0 { // the stream ended right after lines this reader lost
+			l := toLine(time.Now(), StreamFndeck, DroppedMessage(skipped))
 			l.Notice = true
 			emit(l)
-			continue
-		case shim.KindStderr:
-			if len(fb) == 0 || bytes.Contains(rec.Text, fb) {
-				emit(toLine(rec.Time, "stderr", strings.TrimSuffix(string(rec.Text), "\r")))
-			}
-		default:
-			if len(fb) == 0 || bytes.Contains(rec.Text, fb) {
-				emit(toLine(rec.Time, "stdout", strings.TrimSuffix(string(rec.Text), "\r")))
-			}
 		}
+		return tapEnd(err)
 	}
+	for {
+		if busy != nil && busy() {
+			// Counting costs a newline search per record; decoding,
+			// converting and queueing lines nobody will see costs far more.
+			n, err := tr.Skip()
+			skipped += n
+			if err != nil {
+				return end(err)
+			}
+			continue
+		}
+		rec, err := tr.Next()
+		if err != nil {
+			return end(err)
+		}
+		if rec.Kind == shim.KindDrop {
+			skipped += rec.Dropped
+			continue
+		}
+		if skipped > 0 {
+			l := toLine(rec.Time, StreamFndeck, DroppedMessage(skipped))
+			l.Notice = true
+			emit(l)
+			skipped = 0
+		}
+		if len(fb) > 0 && !bytes.Contains(rec.Text, fb) {
+			continue
+		}
+		stream := "stdout"
+		if rec.Kind == shim.KindStderr {
+			stream = "stderr"
+		}
+		emit(toLine(rec.Time, stream, strings.TrimSuffix(string(rec.Text), "\r")))
+	}
+}
+
+// tapEnd maps how a tap stream ended to followTap's result. A cut stream is
+// how a killed or removed container ends its tap (docker rm -f, a
+// redeploy): the follow is over, as the engine's follow is when its
+// container goes.
+func tapEnd(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		return nil
+	}
+	return err
 }
 
 // StreamFndeck is the Stream of lines fndeck itself adds to a log, such as

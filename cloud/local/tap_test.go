@@ -3,10 +3,13 @@ package local
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/cloud/local/shim"
 )
 
 // supervisedImage is testdata/supervised with a WORKDIR, USER, ENV and an
@@ -220,7 +224,11 @@ func checkSeq(t *testing.T, lines []cloud.LogLine, tag string, n int) (received,
 			pending += k
 			continue
 		}
-		num, ok := strings.CutPrefix(l.Message, tag+" seq=")
+		prefix := "seq="
+		if tag != "" {
+			prefix = tag + " seq="
+		}
+		num, ok := strings.CutPrefix(l.Message, prefix)
 		if !ok {
 			continue
 		}
@@ -347,4 +355,56 @@ func TestLogsFollowFallsBackToTheEngine(t *testing.T) {
 		t.Errorf("engine follow: received %d dropped %d of 1000", received, dropped)
 	}
 	checkHistory(t, f.col.snapshot(), 2, "before seq=3", "before seq=4")
+}
+
+// While the consumer reports itself full, the follow counts lines instead
+// of decoding them; the count arrives in order as a drop notice, together
+// with the shim's own drop markers, and nothing is lost from the tally.
+func TestFollowTapSkipsWhileTheConsumerIsFull(t *testing.T) {
+	tap := shim.NewTap()
+	srv := httptest.NewServer(tap)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + shim.TapPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tap.Subscribers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	const n = 100_000
+	go func() {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "seq=%d\n", i)
+			if i%1000 == 999 {
+				tap.Publish(shim.KindStdout, time.Now(), []byte(b.String()))
+				b.Reset()
+			}
+		}
+		tap.Close()
+	}()
+	var lines []cloud.LogLine
+	var emitted atomic.Int64
+	busy := func() bool { return emitted.Load()%5000 > 2500 } // full for half of every 5,000 lines
+	toLine := func(tm time.Time, stream, msg string) cloud.LogLine {
+		return cloud.LogLine{Time: tm, Address: "local:fn", Stream: stream, Message: msg}
+	}
+	err = followTap(testCtx(t), resp.Body, "", busy, toLine, func(l cloud.LogLine) {
+		lines = append(lines, l)
+		if l.Stream != StreamFndeck {
+			emitted.Add(1)
+		} else {
+			emitted.Add(2500) // a notice ends the "full" half
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	received, dropped := checkSeq(t, lines, "", n)
+	if received+dropped != n {
+		t.Errorf("received %d + dropped %d != %d", received, dropped, n)
+	}
+	if dropped == 0 || received == 0 {
+		t.Errorf("received %d dropped %d: the busy consumer changed nothing", received, dropped)
+	}
 }

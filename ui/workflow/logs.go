@@ -28,7 +28,17 @@ type logFeed struct {
 	drops  uint64
 	done   bool
 	notify chan struct{}
+	// full is set while a batch's worth of lines waits for the UI: a
+	// backend that can drop at the source (cloud.WithLogBusy) then counts
+	// lines instead of decoding them for this feed to throw away.
+	full atomic.Bool
 }
+
+// logPaceLines is how many pending lines make a feed report itself full:
+// more than a screen can show per batch (at 20 batches/s, 40,000 lines/s
+// reach the pane), few enough that a flood is dropped before it costs the
+// UI anything.
+const logPaceLines = 2000
 
 func newLogFeed(id string, limit int) *logFeed {
 	return &logFeed{id: id, limit: limit, notify: make(chan struct{}, 1)}
@@ -43,6 +53,9 @@ func (l *logFeed) push(line cloud.LogLine) {
 		l.lines = append(l.lines[:0], l.lines[n:]...)
 	}
 	l.lines = append(l.lines, line)
+	if len(l.lines) >= logPaceLines {
+		l.full.Store(true)
+	}
 	l.mu.Unlock()
 	select {
 	case l.notify <- struct{}{}:
@@ -67,6 +80,7 @@ func (l *logFeed) take(now time.Time) ([]cloud.LogLine, bool) {
 	defer l.mu.Unlock()
 	out := l.lines
 	l.lines = make([]cloud.LogLine, 0, min(len(out), 1024))
+	l.full.Store(false)
 	if l.drops > 0 {
 		notice := cloud.LogLine{Time: now, Notice: true, Message: fmt.Sprintf("%d log lines dropped: they came faster than the screen can show (the tail continues from now)", l.drops)}
 		out = append([]cloud.LogLine{notice}, out...)
@@ -129,6 +143,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 		emit := feed.push
 		if runs.Add(1) == 1 {
 			defer feed.close()
+			ctx = cloud.WithLogBusy(ctx, feed.full.Load)
 		} else {
 			// A retry (R in Tasks): the feed's reader is gone, so the
 			// lines go to the task's own output.

@@ -11,10 +11,16 @@ import (
 )
 
 // reqBackend records the log request it was given.
-type reqBackend struct{ got chan cloud.LogRequest }
+type reqBackend struct {
+	got  chan cloud.LogRequest
+	busy chan func() bool
+	emit chan func(cloud.LogLine)
+}
 
 func (b reqBackend) Logs(ctx context.Context, req cloud.LogRequest, emit func(cloud.LogLine)) error {
 	b.got <- req
+	b.busy <- cloud.LogBusy(ctx)
+	b.emit <- emit
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -25,7 +31,7 @@ func TestLogsAskForBoundedHistoryThenFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	now := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
-	b := reqBackend{got: make(chan cloud.LogRequest, 1)}
+	b := reqBackend{got: make(chan cloud.LogRequest, 1), busy: make(chan func() bool, 1), emit: make(chan func(cloud.LogLine), 1)}
 	out := output.New(output.Options{})
 	out.SetSize(80, 20)
 	f := New(Deps{Ctx: ctx, Runner: &seqRunner{ctx: ctx}, Output: out, Now: func() time.Time { return now },
@@ -44,5 +50,30 @@ func TestLogsAskForBoundedHistoryThenFollow(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no log request")
+	}
+	// The feed tells the backend when a batch's worth waits for the UI, so
+	// a flood can be dropped at its source; taking the batch clears it.
+	busy, emit := <-b.busy, <-b.emit
+	if busy == nil {
+		t.Fatal("the tail's context carries no busy signal")
+	}
+	for i := 0; i < logPaceLines-1; i++ {
+		emit(cloud.LogLine{Message: "x"})
+	}
+	if busy() {
+		t.Errorf("busy below %d pending lines", logPaceLines)
+	}
+	emit(cloud.LogLine{Message: "x"})
+	if !busy() {
+		t.Errorf("not busy at %d pending lines", logPaceLines)
+	}
+	f.mu.Lock()
+	var feed *logFeed
+	for _, fd := range f.tails {
+		feed = fd
+	}
+	f.mu.Unlock()
+	if lines, _ := feed.take(now); len(lines) != logPaceLines || busy() {
+		t.Errorf("took %d lines, busy after %v", len(lines), busy())
 	}
 }

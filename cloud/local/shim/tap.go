@@ -47,6 +47,12 @@ const maxLine = 64 << 10
 // are dropped and counted: a slow reader never holds up the app.
 const subscriberBuffer = 2 << 20
 
+// A subscriber's writes wait up to coalesceDelay for coalesceBytes to gather.
+const (
+	coalesceDelay = 10 * time.Millisecond
+	coalesceBytes = 128 << 10
+)
+
 // Tap fans the function's output lines out to subscribers that connected
 // over HTTP. Publishing never blocks: each subscriber has a bounded buffer,
 // and what does not fit is dropped for that subscriber only and reported to
@@ -236,6 +242,15 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-s.wake:
+			// Let a busy app's lines gather for a moment: a few large
+			// writes cost the reader far fewer wake-ups and reads than one
+			// small write per pipe read (an app flushing every millisecond).
+			t.mu.Lock()
+			small := len(s.buf) < coalesceBytes
+			t.mu.Unlock()
+			if small {
+				time.Sleep(coalesceDelay)
+			}
 		case <-s.gone:
 			ending = true
 		case <-r.Context().Done():
@@ -344,6 +359,55 @@ func (tr *TapReader) Next() (*TapRecord, error) {
 		return nil, fmt.Errorf("log tap: unknown record kind %q", tr.rec.Kind)
 	}
 	return &tr.rec, nil
+}
+
+// Skip discards the records already read into the buffer (at least one,
+// reading if none is) and returns how many lines they stood for: a drop
+// marker counts as the lines it reports. Its cost is a newline search per
+// record, for a reader that has no room for the lines.
+func (tr *TapReader) Skip() (uint64, error) {
+	if tr.br.Buffered() == 0 {
+		if _, err := tr.br.Peek(1); err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0, io.EOF
+			}
+			return 0, err
+		}
+	}
+	buf, _ := tr.br.Peek(tr.br.Buffered())
+	var n uint64
+	used := 0
+	for {
+		i := bytes.IndexByte(buf[used:], '\n')
+		if i < 0 {
+			break
+		}
+		rec := buf[used : used+i]
+		used += i + 1
+		if len(rec) > 0 && rec[0] == KindDrop {
+			if sp := bytes.IndexByte(rec, ' '); sp > 0 {
+				if d, err := strconv.ParseUint(string(rec[sp+1:]), 10, 64); err == nil {
+					n += d
+					continue
+				}
+			}
+			return n, fmt.Errorf("log tap: malformed drop marker %q", truncate(rec, 40))
+		}
+		n++
+	}
+	if used == 0 {
+		// Only part of a record is buffered: take it whole the usual way.
+		rec, err := tr.Next()
+		if err != nil {
+			return 0, err
+		}
+		if rec.Kind == KindDrop {
+			return rec.Dropped, nil
+		}
+		return 1, nil
+	}
+	_, _ = tr.br.Discard(used)
+	return n, nil
 }
 
 func truncate(b []byte, n int) []byte {
