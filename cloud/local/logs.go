@@ -210,15 +210,24 @@ func followTap(ctx context.Context, body io.ReadCloser, filter string, busy func
 	tr := shim.NewTapReader(body, tapReadBuffer)
 	fb := []byte(filter)
 	var skipped uint64
+	notice := func(t time.Time) {
+		l := toLine(t, StreamFndeck, DroppedMessage(skipped))
+		l.Notice = true
+		emit(l)
+		skipped = 0
+	}
 	end := func(err error) error {
 		if skipped > 0 { // the stream ended right after lines this reader lost
-			l := toLine(time.Now(), StreamFndeck, DroppedMessage(skipped))
-			l.Notice = true
-			emit(l)
+			notice(time.Now())
 		}
 		return tapEnd(err)
 	}
 	for {
+		if skipped > 0 && tr.Buffered() == 0 {
+			// About to wait for more: the count must not wait with it
+			// (a flood that stops would otherwise never report its tail).
+			notice(time.Now())
+		}
 		if busy != nil && busy() {
 			// Counting costs a newline search per record; decoding,
 			// converting and queueing lines nobody will see costs far more.
@@ -238,10 +247,7 @@ func followTap(ctx context.Context, body io.ReadCloser, filter string, busy func
 			continue
 		}
 		if skipped > 0 {
-			l := toLine(rec.Time, StreamFndeck, DroppedMessage(skipped))
-			l.Notice = true
-			emit(l)
-			skipped = 0
+			notice(rec.Time)
 		}
 		if len(fb) > 0 && !bytes.Contains(rec.Text, fb) {
 			continue

@@ -408,3 +408,36 @@ func TestFollowTapSkipsWhileTheConsumerIsFull(t *testing.T) {
 		t.Errorf("received %d dropped %d: the busy consumer changed nothing", received, dropped)
 	}
 }
+
+// Lines skipped at the end of a burst are reported when the stream goes
+// quiet, not only when the next line comes (which may be never).
+func TestFollowTapReportsSkippedLinesWhenTheStreamGoesQuiet(t *testing.T) {
+	tap := shim.NewTap()
+	srv := httptest.NewServer(tap)
+	defer srv.Close()
+	defer tap.Close()
+	resp, err := http.Get(srv.URL + shim.TapPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tap.Subscribers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	tap.Publish(shim.KindStdout, time.Now(), []byte(strings.Repeat("skipped\n", 1234)))
+	got := make(chan cloud.LogLine, 10)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	go func() {
+		_ = followTap(ctx, resp.Body, "", func() bool { return true }, func(tm time.Time, stream, msg string) cloud.LogLine {
+			return cloud.LogLine{Time: tm, Stream: stream, Message: msg}
+		}, func(l cloud.LogLine) { got <- l })
+	}()
+	select {
+	case l := <-got:
+		if l.Message != DroppedMessage(1234) || !l.Notice || l.Stream != StreamFndeck || l.Message != "… 1,234 lines dropped (fndeck could not keep up)" {
+			t.Errorf("got %+v", l)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no drop notice while the stream is quiet")
+	}
+}

@@ -361,6 +361,10 @@ func (tr *TapReader) Next() (*TapRecord, error) {
 	return &tr.rec, nil
 }
 
+// Buffered returns how many bytes are read but not yet decoded: 0 means the
+// next Next or Skip waits for the network.
+func (tr *TapReader) Buffered() int { return tr.br.Buffered() }
+
 // Skip discards the records already read into the buffer (at least one,
 // reading if none is) and returns how many lines they stood for: a drop
 // marker counts as the lines it reports. Its cost is a newline search per
