@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -43,6 +45,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == shim.SubcommandName {
 		os.Exit(shim.Main(os.Args[1:]))
 	}
+	relaxGCAtStart()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Execute(ctx, cli.Deps{
 		Version: version,
@@ -462,11 +465,16 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
 	})
-	// 30 frames a second answers keys within one 33 ms frame and halves the
-	// renderer's idle ticking (Bubble Tea redraws on a timer even when idle).
 	// The colour profile comes from the environment: detecting it the
 	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.
-	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(30), tea.WithColorProfile(colorProfile(noColor)))
+	profile := colorProfile(noColor)
+	// The first frame goes out now, not on the renderer's first tick.
+	// It puts the terminal in raw mode at once; this undoes it at the end.
+	defer app.PaintFirstFrame(model, os.Stdin, os.Stdout, profile)()
+	// 60 frames a second (Bubble Tea's default) draws a key's answer within
+	// 17 ms; the renderer's idle ticking this costs is measured in
+	// docs/benchmarks.md (issue 2's idle CPU budget).
+	p := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(60), tea.WithColorProfile(profile))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // interrupted: leave quietly
@@ -644,4 +652,18 @@ func (i invokeStore) Append(ctx context.Context, target cloud.Address, payload [
 	if e := i.s.Append(ctx, target, payload, r, err); e != nil {
 		slog.Debug("recording invoke history failed", "target", target.String(), "err", e)
 	}
+}
+
+// relaxGCAtStart lets the heap grow eight-fold before collecting for the
+// first two seconds, then returns to Go's default. Start-up allocates a few
+// MB (image list, first frames) and with the default two collections ran
+// in the first 120 ms, their pauses landing on the first frame and the
+// image list (measured with GODEBUG=gctrace=1). Two seconds of a relaxed
+// goal bound the extra heap to a few MB. A GOGC the user set is kept.
+func relaxGCAtStart() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	debug.SetGCPercent(800)
+	time.AfterFunc(2*time.Second, func() { debug.SetGCPercent(100) })
 }
