@@ -659,11 +659,17 @@ func (i invokeStore) Append(ctx context.Context, target cloud.Address, payload [
 // MB (image list, first frames) and with the default two collections ran
 // in the first 120 ms, their pauses landing on the first frame and the
 // image list (measured with GODEBUG=gctrace=1). Two seconds of a relaxed
-// goal bound the extra heap to a few MB. A GOGC the user set is kept.
+// goal bound the extra heap to a few MB; one collection then hands the
+// start-up garbage back to the OS, since an idle program allocates too
+// little to trigger one for a long time (idle RSS is budgeted too). A GOGC
+// the user set is kept.
 func relaxGCAtStart() {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
 	debug.SetGCPercent(800)
-	time.AfterFunc(2*time.Second, func() { debug.SetGCPercent(100) })
+	time.AfterFunc(2*time.Second, func() {
+		debug.SetGCPercent(100)
+		debug.FreeOSMemory()
+	})
 }
