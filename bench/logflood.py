@@ -23,6 +23,11 @@ swamp a 50 ms budget). Measured while the flood runs:
 
 Usage: bench/logflood.py [RUNS]   (default 3; prints each run and medians)
        bench/logflood.py --engine [RUNS]
+       bench/logflood.py --tap-stall [RUNS]
+--tap-stall deploys the flood without fndeck following it and reports the
+producer's achieved rate with no tap subscriber and with one that connects
+to the shim's log tap and never reads (set FLOOD_RATE high to find the
+ceiling): the tap must not slow the app.
 --engine is the reference without fndeck: the same flood read by
 `docker logs -f --since NOW` (lines counted in large reads; lag from the newest
 complete line of each read), i.e. how fast the engine itself hands a
@@ -204,7 +209,7 @@ def one_run(image, work, n):
         # ("… N lines dropped": evicted from its 50,000-line buffer, plus
         # what the producer reported lost); the lines that reached the pane
         # are about that plus the 50,000 it holds.
-        drops = [d.replace(",", "") for d in re.findall(r"FOLLOW · … ([\d,]+) lines dropped", s)]
+        drops = [d.replace(",", "") for d in re.findall(r"· … ([\d,]+) lines dropped", s)]
         return dict(
             load=load, stats=stats, lags=lags, caps=caps, rtt=rtt, idle_keys=idle_keys, flood_keys=flood_keys,
             cpu=(c1 - c0) / CLK / (t1 - t0) * 100, dcpu=(d1 - d0) / CLK / (t1 - t0) * 100 if dpid else float("nan"),
@@ -270,6 +275,39 @@ def engine_run(image, work, n):
         subprocess.run(["docker", "rm", "-f", "fndeck-" + name], capture_output=True)
 
 
+def stall_run(image, work, n, stalled):
+    """The producer's rate with no tap subscriber, or with one that connects
+    to the shim's log tap and never reads: the tap must not slow the app."""
+    import socket
+    name = "flood-%d-%d" % (os.getpid() % 100000, random.randrange(10000))
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "cfg"), XDG_STATE_HOME=os.path.join(work, "state%d" % n),
+               HOME=os.path.join(work, "home"), FNDECK_LOCAL_NETWORK="host")
+    for d in ("cfg", "state%d" % n, "home"):
+        os.makedirs(os.path.join(work, d), exist_ok=True)
+    sock = None
+    try:
+        dep = subprocess.run([BIN, "deploy", image, "local:" + name, "--as", "cloudrun",
+                              "--env", "FLOOD_RATE=%d" % RATE, "--env", "FLOOD_SECONDS=%d" % SECS],
+                             env=env, capture_output=True, text=True)
+        urls = re.findall(r"http://127\.0\.0\.1:\d+", dep.stdout + dep.stderr)
+        if dep.returncode != 0 or not urls:
+            raise RuntimeError("deploy failed (%d): %s %s" % (dep.returncode, dep.stdout, dep.stderr))
+        url = urls[-1]
+        if stalled:
+            port = int(run("docker", "inspect", "-f", '{{index .Config.Labels "fndeck.log-port"}}', "fndeck-" + name))
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /fndeck/v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            time.sleep(0.3)
+        urllib.request.urlopen(url + "/start", timeout=10).read()
+        time.sleep(SECS + 1)
+        return urllib.request.urlopen(url + "/stats", timeout=10).read().decode().strip()
+    finally:
+        if sock:
+            sock.close()
+        subprocess.run(["docker", "rm", "-f", "fndeck-" + name], capture_output=True)
+
+
 def shell_quote(v):
     return "'" + v.replace("'", "'\\''") + "'"
 
@@ -282,7 +320,8 @@ def med(xs):
 def main():
     args = sys.argv[1:]
     engine = bool(args) and args[0] == "--engine"
-    if engine:
+    stall = bool(args) and args[0] == "--tap-stall"
+    if engine or stall:
         args = args[1:]
     runs = int(args[0]) if args else 3
     if not os.access(BIN, os.X_OK):
@@ -295,6 +334,16 @@ def main():
         with open(os.path.join(work, "Dockerfile"), "w") as f:
             f.write('FROM scratch\nCOPY flood /flood\nENTRYPOINT ["/flood"]\n')
         run("docker", "build", "-q", "-t", tag, work)
+        if stall:
+            for n in range(1, runs + 1):
+                for stalled in (False, True):
+                    with open("/proc/loadavg") as f:
+                        load = f.read().split()[0]
+                    print("stall run %d, %s (load %s): producer %s" % (
+                        n, "one tap subscriber that never reads" if stalled else "no tap subscriber", load,
+                        stall_run(tag, work, n, stalled)))
+                    sys.stdout.flush()
+            return
         if engine:
             res = [engine_run(tag, work, n) for n in range(1, runs + 1)]
             for n, r in enumerate(res, 1):
