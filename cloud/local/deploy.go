@@ -160,8 +160,14 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	// Both modes run under the shim: lambda for the Runtime API, cloudrun
 	// as a supervisor; in both it serves the log tap.
 	shimHostPath, err := b.shimPath(ctx, img.Architecture)
-	if err != nil {
+	if err != nil && st.mode == ModeLambda {
 		return res, fmt.Errorf("deploying %s: finding the runtime shim for linux/%s: %w", target, img.Architecture, err)
+	}
+	if err != nil {
+		// A cloudrun app runs without the shim, as before it existed;
+		// only its log tap is missing (logs follow through the engine).
+		out.Line(fmt.Sprintf("no fndeck shim for linux/%s (%v): running the image's entrypoint directly; logs follow through the engine", img.Architecture, err))
+		shimHostPath, logPort = "", 0
 	}
 	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort, logPort: logPort,
 		shimHostPath: shimHostPath, labels: labels, envNames: names, revision: fmt.Sprintf("%s-%s", name, randomSuffix())}
@@ -279,7 +285,7 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 	}
 	// The log tap: on 127.0.0.1 of the host network, or published there.
 	logAddr := fmt.Sprintf("127.0.0.1:%d", sp.logPort)
-	if sp.logPort > 0 {
+	if sp.logPort > 0 && sp.shimHostPath != "" {
 		sp.labels[LabelLogPort] = strconv.Itoa(sp.logPort)
 	}
 	command := append(append([]string{}, sp.entrypoint...), sp.cmd...)
@@ -335,6 +341,14 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 		sp.labels[LabelAppPort] = strconv.Itoa(appPort)
 		cfg.Env = append(cfg.Env,
 			"PORT="+strconv.Itoa(appPort), "K_SERVICE="+sp.name, "K_REVISION="+sp.revision, "K_CONFIGURATION="+sp.name)
+		if sp.shimHostPath == "" {
+			// No shim for this architecture: the image's own entrypoint,
+			// no log tap.
+			if sp.network == NetworkBridge {
+				publish(appPort, sp.port)
+			}
+			break
+		}
 		if sp.network == NetworkBridge {
 			publish(appPort, sp.port)
 			tapPort := bridgeLogPort

@@ -38,6 +38,16 @@ func TestBuildContainer(t *testing.T) {
 		{"cloudrun bridge --port", base(ModeCloudRun, NetworkBridge, 3000), nil, []string{"PORT=3000"}, "3000/tcp", "0.0.0.0:7781", "7781/tcp"},
 		{"cloudrun bridge on the tap's port", base(ModeCloudRun, NetworkBridge, 7781), nil, []string{"PORT=7781"}, "7781/tcp", "0.0.0.0:7782", "7782/tcp"},
 	}
+	// Without a shim for the image's architecture a cloudrun app runs as
+	// before the shim existed: its own entrypoint, no tap, nothing extra published.
+	t.Run("cloudrun without a shim", func(t *testing.T) {
+		sp := base(ModeCloudRun, NetworkBridge, 0)
+		sp.shimHostPath = ""
+		cfg, host := buildContainer(sp)
+		if cfg.Entrypoint != nil || cfg.Cmd != nil || len(host.Binds) != 0 || len(host.PortBindings) != 1 || sp.labels[LabelLogPort] != "" {
+			t.Errorf("entrypoint %q cmd %q binds %v published %v labels %v", cfg.Entrypoint, cfg.Cmd, host.Binds, host.PortBindings, sp.labels)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, host := buildContainer(tt.spec)

@@ -441,3 +441,29 @@ func TestFollowTapReportsSkippedLinesWhenTheStreamGoesQuiet(t *testing.T) {
 		t.Fatal("no drop notice while the stream is quiet")
 	}
 }
+
+// With no shim for the image's architecture a cloudrun function still
+// deploys, running its own entrypoint; its logs follow through the engine.
+func TestCloudRunDeploysWithoutAShim(t *testing.T) {
+	c := newClient(t)
+	image := supervisedImage(t)
+	b := newBackend(t, c, func(context.Context, string) (string, error) { return "", fmt.Errorf("no shim here") })
+	name := cloudtest.UniqueName("noshim")
+	removeOnCleanup(t, name)
+	target := cloud.Address{Provider: cloud.Local, Function: name}
+	out := &lineSink{}
+	if _, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: target, Image: image, As: "cloudrun"}, out); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if got := get(t, b, target, "/info"); got != "wd=/srv args=from-entrypoint,from-cmd x=from-image uid=1000" {
+		t.Errorf("/info = %q", got)
+	}
+	if !strings.Contains(strings.Join(out.lines, "\n"), "logs follow through the engine") {
+		t.Errorf("the deploy does not say it runs without the shim: %q", out.lines)
+	}
+	if lbl := cloudtest.Docker(t, "inspect", "-f", `{{index .Config.Labels "fndeck.log-port"}}`, ContainerName(name)); strings.TrimSpace(lbl) != "" {
+		t.Errorf("log port label %q on a container without a tap", lbl)
+	}
+	f := startFollow(t, b, cloud.LogRequest{Target: target, Follow: true, Since: time.Now()})
+	waitLive(t, b, target, f, "engine")
+}
