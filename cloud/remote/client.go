@@ -447,17 +447,22 @@ func (t *tailBuf) String() string {
 	return strings.Join(lines, "\n")
 }
 
-// secretRE finds values that look secret in a stderr line: key=value and
-// "key": "value" pairs whose key names a secret, and AWS access key ids.
-var secretRE = regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*["']?\s*[=:]\s*["']?)([^\s"',&]+)|\b(A(?:KIA|SIA)[0-9A-Z]{12,})`)
+// secretPatterns find values that look secret in a stderr line: key=value
+// and "key": "value" pairs whose key names a secret, Authorization schemes'
+// credentials, and AWS access key ids.
+var secretPatterns = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',]+`), "$1 [redacted]"},
+	{regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*["']?\s*[=:]\s*["']?)([^\s"',&]+)`), "${1}[redacted]"},
+	{regexp.MustCompile(`\bA(?:KIA|SIA)[0-9A-Z]{12,}\b`), "[redacted]"},
+}
 
 // redact hides what looks like a secret in a line of the helper's stderr.
 func redact(s string) string {
-	return secretRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := secretRE.FindStringSubmatch(m)
-		if sub[3] != "" {
-			return "[redacted]"
-		}
-		return sub[1] + "[redacted]"
-	})
+	for _, p := range secretPatterns {
+		s = p.re.ReplaceAllString(s, p.repl)
+	}
+	return s
 }

@@ -39,6 +39,14 @@ var (
 // helper builds the real fndeck-cloud binary once per test run.
 func helper(tb testing.TB) string {
 	tb.Helper()
+	buildHelper()
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return helperBin
+}
+
+func buildHelper() {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fndeck-cloud-test")
 		if err != nil {
@@ -52,13 +60,12 @@ func helper(tb testing.TB) string {
 			buildErr = fmt.Errorf("go build fndeck-cloud: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
-	}
-	return helperBin
 }
 
 func TestMain(m *testing.M) {
+	// Build now, while HOME is the real one: the tests point HOME at temp
+	// dirs, and go build there would start from an empty build cache.
+	buildHelper()
 	code := m.Run()
 	if helperBin != "" {
 		_ = os.RemoveAll(filepath.Dir(helperBin))
@@ -203,7 +210,8 @@ func TestGCPThroughHelper(t *testing.T) {
 		t.Fatalf("List: %v", err)
 	}
 	var want []cloud.GroupResult
-	if err := direct.List(ctx, cloud.ListFilter{}, func(g cloud.GroupResult) { want = append(want, g) }); err != nil {
+	var wantMu sync.Mutex // the in-process backend emits from several goroutines
+	if err := direct.List(ctx, cloud.ListFilter{}, func(g cloud.GroupResult) { wantMu.Lock(); want = append(want, g); wantMu.Unlock() }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(want) || len(got) < 3 {
