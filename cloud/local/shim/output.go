@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -123,7 +124,7 @@ func (o *appOutput) copy(i int, p *pipe) {
 // directly. Bounded: during a flood there is always more.
 func (o *appOutput) settle() {
 	deadline := time.Now().Add(50 * time.Millisecond)
-	for time.Now().Before(deadline) {
+	for i := 0; ; i++ {
 		busy := false
 		for _, p := range o.pipes {
 			if p.inflight.Load() || pipeBuffered(p.r) > 0 {
@@ -131,10 +132,16 @@ func (o *appOutput) settle() {
 				break
 			}
 		}
-		if !busy {
+		if !busy || time.Now().After(deadline) {
 			return
 		}
-		time.Sleep(200 * time.Microsecond)
+		// The reader usually needs only to be scheduled: yield first
+		// (an invoke's END waits on this), then back off.
+		if i < 200 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(50 * time.Microsecond)
+		}
 	}
 }
 
