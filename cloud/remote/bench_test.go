@@ -2,10 +2,14 @@ package remote_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/logging/apiv2/loggingpb"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 	"github.com/fndeck/fndeck/cloud/remote"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
 )
@@ -53,4 +57,56 @@ func BenchmarkColdStart(b *testing.B) {
 		_ = c.Close()
 		b.StartTimer()
 	}
+}
+
+// BenchmarkLogStreamGCP follows a Cloud Run service's logs through the
+// helper while gcpfake's tail sends b.N entries in batches of 500: the whole
+// path a log flood takes (gRPC stream, the gcp backend, the pipe, emit).
+func BenchmarkLogStreamGCP(b *testing.B) {
+	l := gcpfake.StartLogging(b)
+	c := remote.NewClient(remote.ClientOptions{HelperPath: helper(b), Init: wire.Init{GCP: wire.GCPOptions{Projects: []string{"acme-web"}, LoggingEndpoint: l.Addr}}})
+	defer c.Close()
+	be := remote.New(cloud.GCP, c)
+	target, err := cloud.ParseAddress("cloudrun:acme-web/europe-west1/api")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan struct{}, 1)
+	n := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- be.Logs(ctx, cloud.LogRequest{Target: target, Since: time.Now(), Follow: true}, func(cloud.LogLine) {
+			if n++; n == b.N {
+				got <- struct{}{}
+			}
+		})
+	}()
+	tail := l.NextTail(b)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; {
+		var batch []*loggingpb.LogEntry
+		for j := 0; j < 500 && i < b.N; j, i = j+1, i+1 {
+			batch = append(batch, gcpfake.TextEntry("acme-web", "europe-west1", "api", "e"+strconv.Itoa(i), "GET /api/items 200 12ms request "+strconv.Itoa(i), now))
+		}
+		if err := tail.SendEntries(batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-got:
+	case err := <-done:
+		b.Fatalf("Logs ended early after %d lines: %v", n, err)
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("only %d of %d lines arrived", n, b.N)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "lines/s")
+	cancel()
+	<-done
 }
