@@ -169,7 +169,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 		out.Line(fmt.Sprintf("no fndeck shim for linux/%s (%v): running the image's entrypoint directly; logs follow through the engine", img.Architecture, err))
 		shimHostPath, logPort = "", 0
 	}
-	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort, logPort: logPort,
+	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort, logPort: logPort, logToken: randomToken(),
 		shimHostPath: shimHostPath, labels: labels, envNames: names, revision: fmt.Sprintf("%s-%s", name, randomSuffix())}
 	if img.Config != nil {
 		sp.entrypoint, sp.cmd = img.Config.Entrypoint, img.Config.Cmd
@@ -254,8 +254,9 @@ func (b *Backend) pull(ctx context.Context, ref string, out cloud.Sink) error {
 type containerSpec struct {
 	name, network, region string
 	st                    settings
-	port, runtimePort     int // host ports on 127.0.0.1
-	logPort               int // host port on 127.0.0.1 of the log tap
+	port, runtimePort     int    // host ports on 127.0.0.1
+	logPort               int    // host port on 127.0.0.1 of the log tap
+	logToken              string // the tap's token (shim.TokenEnv)
 	shimHostPath          string
 	entrypoint, cmd       []string // the image's
 	labels                map[string]string
@@ -287,6 +288,11 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 	logAddr := fmt.Sprintf("127.0.0.1:%d", sp.logPort)
 	if sp.logPort > 0 && sp.shimHostPath != "" {
 		sp.labels[LabelLogPort] = strconv.Itoa(sp.logPort)
+		// The token reaches the shim in its environment (argv is visible
+		// to every local user in ps) and fndeck through the label; both are
+		// as private as the engine itself. The shim hides it from the app.
+		sp.labels[LabelLogToken] = sp.logToken
+		cfg.Env = append(cfg.Env, shim.TokenEnv+"="+sp.logToken)
 	}
 	command := append(append([]string{}, sp.entrypoint...), sp.cmd...)
 
@@ -419,6 +425,12 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func randomSuffix() string {

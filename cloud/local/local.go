@@ -38,6 +38,7 @@ const (
 	LabelRuntimePort   = "fndeck.runtime-port" // lambda, host network: the Runtime API port
 	LabelAppPort       = "fndeck.app-port"     // cloudrun: $PORT inside the container
 	LabelLogPort       = "fndeck.log-port"     // host port on 127.0.0.1 of the shim's log tap
+	LabelLogToken      = "fndeck.log-token"    // what the tap wants in shim.TokenHeader
 	LabelNetwork       = "fndeck.network"
 	LabelEnvNames      = "fndeck.env-names" // names only: values may be secrets
 	LabelDeployed      = "fndeck.deployed"

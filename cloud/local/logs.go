@@ -185,6 +185,7 @@ func (b *Backend) openTap(ctx context.Context, s *container.Summary) (io.ReadClo
 	if err != nil {
 		return nil, time.Time{}
 	}
+	req.Header.Set(shim.TokenHeader, s.Labels[LabelLogToken])
 	resp, err := b.http.Do(req)
 	if err != nil {
 		return nil, time.Time{}

@@ -11,7 +11,7 @@ import (
 func TestBuildContainer(t *testing.T) {
 	base := func(mode, network string, appPort int) containerSpec {
 		return containerSpec{
-			name: "fn", network: network, region: "eu-west-1", port: 41000, runtimePort: 41001, logPort: 41002,
+			name: "fn", network: network, region: "eu-west-1", port: 41000, runtimePort: 41001, logPort: 41002, logToken: "tok",
 			st:           settings{mode: mode, memoryMB: 256, timeoutS: 7, appPort: appPort, env: map[string]string{"A": "1"}},
 			shimHostPath: "/state/shim/fndeck-shim-abc", entrypoint: []string{"/lambda-entrypoint.sh"}, cmd: []string{"app.handler"},
 			labels: map[string]string{}, envNames: []string{"A"}, revision: "fn-abc123",
@@ -44,7 +44,7 @@ func TestBuildContainer(t *testing.T) {
 		sp := base(ModeCloudRun, NetworkBridge, 0)
 		sp.shimHostPath = ""
 		cfg, host := buildContainer(sp)
-		if cfg.Entrypoint != nil || cfg.Cmd != nil || len(host.Binds) != 0 || len(host.PortBindings) != 1 || sp.labels[LabelLogPort] != "" {
+		if cfg.Entrypoint != nil || cfg.Cmd != nil || len(host.Binds) != 0 || len(host.PortBindings) != 1 || sp.labels[LabelLogPort] != "" || slices.Contains(cfg.Env, "FNDECK_LOG_TOKEN=tok") {
 			t.Errorf("entrypoint %q cmd %q binds %v published %v labels %v", cfg.Entrypoint, cfg.Cmd, host.Binds, host.PortBindings, sp.labels)
 		}
 	})
@@ -84,8 +84,9 @@ func TestBuildContainer(t *testing.T) {
 				!strings.Contains(ep, "--log-addr "+tt.wantTap+" ") || !slices.Contains(host.Binds, "/state/shim/fndeck-shim-abc:"+shimMountPath+":ro") {
 				t.Errorf("every mode runs under the shim with its tap: entrypoint %q cmd %q binds %v", cfg.Entrypoint, cfg.Cmd, host.Binds)
 			}
-			if tt.spec.labels[LabelLogPort] != "41002" {
-				t.Errorf("log port label %q", tt.spec.labels[LabelLogPort])
+			if tt.spec.labels[LabelLogPort] != "41002" || tt.spec.labels[LabelLogToken] != "tok" || !slices.Contains(cfg.Env, "FNDECK_LOG_TOKEN=tok") ||
+				strings.Contains(ep, "tok ") {
+				t.Errorf("log port label %q, token label %q, env %v: the token goes in the env, never argv", tt.spec.labels[LabelLogPort], tt.spec.labels[LabelLogToken], cfg.Env)
 			}
 			if tt.spec.st.mode == ModeLambda {
 				if !strings.Contains(ep, strings.Join(tt.wantArgs, " ")) || strings.Contains(ep, "--mode") ||

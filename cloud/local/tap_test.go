@@ -60,7 +60,7 @@ func TestCloudRunUnderTheShim(t *testing.T) {
 		t.Fatalf("deploy: %v", err)
 	}
 	// The app runs as the image says: WORKDIR, entrypoint + cmd, ENV, USER.
-	if got, want := get(t, b, target, "/info"), "wd=/srv args=from-entrypoint,from-cmd x=from-image uid=1000"; got != want {
+	if got, want := get(t, b, target, "/info"), `wd=/srv args=from-entrypoint,from-cmd x=from-image uid=1000 token=""`; got != want {
 		t.Errorf("/info = %q, want %q", got, want)
 	}
 	// Every line reaches the engine's log, in order, as without the shim.
@@ -259,6 +259,13 @@ func TestLogsFollowThroughTheTap(t *testing.T) {
 		t.Fatalf("deploy: %v", err)
 	}
 	get(t, b, target, "/print?n=50&tag=old")
+	// The tap answers only with the container's token.
+	port := cloudtest.Docker(t, "inspect", "-f", `{{index .Config.Labels "fndeck.log-port"}}`, ContainerName(name))
+	if resp, err := http.Get("http://127.0.0.1:" + strings.TrimSpace(port) + shim.TapPath); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the tap without its token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	// History first (the last 3 lines), then from now through the tap.
 	f := startFollow(t, b, cloud.LogRequest{Target: target, Since: time.Now().Add(-time.Hour), Tail: 3, Follow: true})
 	filtered := startFollow(t, b, cloud.LogRequest{Target: target, Follow: true, Since: time.Now(), Filter: "seq=7"})
@@ -361,7 +368,7 @@ func TestLogsFollowFallsBackToTheEngine(t *testing.T) {
 // of decoding them; the count arrives in order as a drop notice, together
 // with the shim's own drop markers, and nothing is lost from the tally.
 func TestFollowTapSkipsWhileTheConsumerIsFull(t *testing.T) {
-	tap := shim.NewTap()
+	tap := shim.NewTap("")
 	srv := httptest.NewServer(tap)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + shim.TapPath)
@@ -412,7 +419,7 @@ func TestFollowTapSkipsWhileTheConsumerIsFull(t *testing.T) {
 // Lines skipped at the end of a burst are reported when the stream goes
 // quiet, not only when the next line comes (which may be never).
 func TestFollowTapReportsSkippedLinesWhenTheStreamGoesQuiet(t *testing.T) {
-	tap := shim.NewTap()
+	tap := shim.NewTap("")
 	srv := httptest.NewServer(tap)
 	defer srv.Close()
 	defer tap.Close()
@@ -455,7 +462,7 @@ func TestCloudRunDeploysWithoutAShim(t *testing.T) {
 	if _, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: target, Image: image, As: "cloudrun"}, out); err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	if got := get(t, b, target, "/info"); got != "wd=/srv args=from-entrypoint,from-cmd x=from-image uid=1000" {
+	if got := get(t, b, target, "/info"); got != `wd=/srv args=from-entrypoint,from-cmd x=from-image uid=1000 token=""` {
 		t.Errorf("/info = %q", got)
 	}
 	if !strings.Contains(strings.Join(out.lines, "\n"), "logs follow through the engine") {

@@ -62,6 +62,9 @@ type Config struct {
 	Mode string
 	// LogAddr is host:port of the log tap (TapPath); "" serves none.
 	LogAddr string
+	// LogToken, when set, is required from the tap's subscribers. Main
+	// reads it from TokenEnv, never from argv (argv is public in ps).
+	LogToken string
 }
 
 // Modes the shim runs in.
@@ -136,6 +139,7 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "fndeck shim:", err)
 		return 2
 	}
+	cfg.LogToken = os.Getenv(TokenEnv)
 	if cfg.Mode == ModeCloudRun {
 		return superviseMain(cfg)
 	}
@@ -152,7 +156,7 @@ func Main(args []string) int {
 // stdout/stderr and to the log tap (cfg.LogAddr); the shim's START/END/REPORT
 // lines are written after what the runtime wrote before them.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	tap := NewTap()
+	tap := NewTap(cfg.LogToken)
 	out, err := newAppOutput(stdout, stderr, tap)
 	if err != nil {
 		return err
@@ -167,7 +171,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		}
 	}()
 	s := &server{cfg: cfg, out: out, next: make(chan *invocation)}
-	s.env = s.runtimeEnv(os.Environ())
+	s.env = s.runtimeEnv(withoutEnv(os.Environ(), TokenEnv))
 
 	rl, err := net.Listen("tcp", cfg.RuntimeAddr)
 	if err != nil {
@@ -332,6 +336,17 @@ func (s *server) runtimeEnv(base []string) []string {
 		env = append(env, k+"="+v)
 	}
 	return env
+}
+
+// withoutEnv returns env without the variable name.
+func withoutEnv(env []string, name string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != name {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func envValue(env []string, name string) string {

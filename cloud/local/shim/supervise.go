@@ -47,7 +47,7 @@ func Supervise(ctx context.Context, cfg Config, sigs <-chan os.Signal, stdout, s
 	if err != nil {
 		return 127, fmt.Errorf("starting %s: %w", cfg.Command[0], err)
 	}
-	tap := NewTap()
+	tap := NewTap(cfg.LogToken)
 	out, err := newAppOutput(stdout, stderr, tap)
 	if err != nil {
 		return 1, err
@@ -68,7 +68,7 @@ func Supervise(ctx context.Context, cfg Config, sigs <-chan os.Signal, stdout, s
 	wd, _ := os.Getwd()
 	proc, err := os.StartProcess(path, cfg.Command, &os.ProcAttr{
 		Dir:   wd,
-		Env:   os.Environ(),
+		Env:   withoutEnv(os.Environ(), TokenEnv),
 		Files: []*os.File{os.Stdin, out.Stdout(), out.Stderr()},
 	})
 	out.closeWriters() // the app holds them now; EOF comes when it (and its children) exit

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,17 @@ const TapPath = "/fndeck/v1/logs"
 
 // TapHeader is set on the tap's response; its value is the wire format's version.
 const TapHeader = "X-Fndeck-Log-Tap"
+
+// The tap answers only a request carrying TokenHeader with the token the
+// shim found in TokenEnv (when one was set): logs can hold secrets, and the
+// tap's port on 127.0.0.1 is open to every local user, while the token, like
+// `docker logs`, is readable only by those who may use the engine (it sits
+// in the container's configuration). The shim removes TokenEnv from the
+// app's environment.
+const (
+	TokenEnv    = "FNDECK_LOG_TOKEN"
+	TokenHeader = "X-Fndeck-Log-Token"
+)
 
 // Wire format (version 1): a stream of records, each one line:
 //
@@ -63,6 +75,7 @@ type Tap struct {
 	scratch []byte // the current batch, encoded once for every subscriber
 	closed  bool
 	limit   int
+	token   string
 }
 
 type tapSub struct {
@@ -72,9 +85,10 @@ type tapSub struct {
 	gone       chan struct{} // closed by the tap when it shuts down
 }
 
-// NewTap returns a tap with no subscribers.
-func NewTap() *Tap {
-	return &Tap{subs: map[*tapSub]struct{}{}, limit: subscriberBuffer}
+// NewTap returns a tap with no subscribers that answers requests carrying
+// token in TokenHeader ("" answers every request).
+func NewTap(token string) *Tap {
+	return &Tap{subs: map[*tapSub]struct{}{}, limit: subscriberBuffer, token: token}
 }
 
 // Subscribers returns how many subscribers are connected (tests use it to
@@ -216,6 +230,10 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet {
 		http.Error(w, "use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	if t.token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), []byte(t.token)) != 1 {
+		http.Error(w, "the log tap needs the container's token", http.StatusForbidden)
 		return
 	}
 	s := &tapSub{wake: make(chan struct{}, 1), gone: make(chan struct{})}

@@ -47,7 +47,7 @@ func testChild(mode string) int {
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGTERM)
 		wd, _ := os.Getwd()
-		fmt.Printf("ready wd=%s x=%s args=%s\n", wd, os.Getenv("FNDECK_TEST_X"), strings.Join(os.Args[1:], ","))
+		fmt.Printf("ready wd=%s x=%s args=%s token=%q\n", wd, os.Getenv("FNDECK_TEST_X"), strings.Join(os.Args[1:], ","), os.Getenv(TokenEnv))
 		fmt.Fprintln(os.Stderr, "on stderr")
 		<-c
 		fmt.Println("got terminated, cleaning up")
@@ -113,7 +113,7 @@ func supervise(t *testing.T, mode string, env map[string]string, args ...string)
 	}
 	s := &supervised{logAddr: freeAddr(t), out: &lineCounter{}, errOut: &syncBuffer{}, sigs: make(chan os.Signal, 1), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := Config{Mode: ModeCloudRun, LogAddr: s.logAddr, Command: append([]string{os.Args[0]}, args...)}
+	cfg := Config{Mode: ModeCloudRun, LogAddr: s.logAddr, LogToken: testToken, Command: append([]string{os.Args[0]}, args...)}
 	go func() {
 		defer close(s.done)
 		s.code, s.err = Supervise(ctx, cfg, s.sigs, s.out, s.errOut)
@@ -138,11 +138,15 @@ func (s *supervised) wait(t *testing.T) {
 	}
 }
 
+const testToken = "test-token-123"
+
 // subscribe connects to the tap, retrying until it listens.
 func subscribe(t *testing.T, addr string) *http.Response {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + TapPath)
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+TapPath, nil)
+		req.Header.Set(TokenHeader, testToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			if resp.StatusCode != http.StatusOK || resp.Header.Get(TapHeader) != "1" {
 				t.Fatalf("tap answered %s %q", resp.Status, resp.Header.Get(TapHeader))
@@ -323,7 +327,7 @@ func TestTapNeverBlocksTheApp(t *testing.T) {
 }
 
 func TestTapSubscriberDisconnectIsCleanedUp(t *testing.T) {
-	tap := NewTap()
+	tap := NewTap("")
 	srv := httptest.NewServer(tap)
 	defer srv.Close()
 	defer tap.Close()
@@ -349,7 +353,7 @@ func TestTapSubscriberDisconnectIsCleanedUp(t *testing.T) {
 }
 
 func TestTapSplitsLongLines(t *testing.T) {
-	tap := NewTap()
+	tap := NewTap("")
 	srv := httptest.NewServer(tap)
 	defer srv.Close()
 	defer tap.Close()
@@ -381,10 +385,11 @@ func TestTapSplitsLongLines(t *testing.T) {
 func TestSuperviseIsTransparent(t *testing.T) {
 	wd := t.TempDir()
 	t.Chdir(wd)
-	s := supervise(t, "signal", map[string]string{"FNDECK_TEST_X": "from-env"}, "one", "two words")
+	s := supervise(t, "signal", map[string]string{"FNDECK_TEST_X": "from-env", TokenEnv: testToken}, "one", "two words")
 	resp := subscribe(t, s.logAddr)
 	waitFor(t, "the app to start", func() bool { return strings.Contains(s.out.String(), "ready") })
-	if want := fmt.Sprintf("ready wd=%s x=from-env args=one,two words\n", wd); !strings.HasPrefix(s.out.String(), want) {
+	// The tap's token is the shim's, not the app's.
+	if want := fmt.Sprintf("ready wd=%s x=from-env args=one,two words token=\"\"\n", wd); !strings.HasPrefix(s.out.String(), want) {
 		t.Errorf("stdout %q, want %q", s.out.String(), want)
 	}
 	s.sigs <- syscall.SIGTERM
@@ -422,5 +427,29 @@ func TestSuperviseExitStatusAndSignals(t *testing.T) {
 	code, err := Supervise(context.Background(), Config{Mode: ModeCloudRun, Command: []string{"/nonexistent/app"}}, nil, io.Discard, io.Discard)
 	if code != 127 || err == nil || !strings.Contains(err.Error(), "/nonexistent/app") {
 		t.Errorf("missing app: %d %v", code, err)
+	}
+}
+
+func TestTapWantsItsToken(t *testing.T) {
+	tap := NewTap("s3cret")
+	srv := httptest.NewServer(tap)
+	defer srv.Close()
+	defer tap.Close()
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusForbidden}, {"wrong", http.StatusForbidden}, {"s3cre", http.StatusForbidden}, {"s3cret", http.StatusOK}} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+TapPath, nil)
+		if tc.token != "" {
+			req.Header.Set(TokenHeader, tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("token %q: %s, want %d", tc.token, resp.Status, tc.want)
+		}
 	}
 }

@@ -27,7 +27,7 @@ func main() {
 	}()
 	http.HandleFunc("/info", func(w http.ResponseWriter, r *http.Request) {
 		wd, _ := os.Getwd()
-		fmt.Fprintf(w, "wd=%s args=%s x=%s uid=%d", wd, strings.Join(os.Args[1:], ","), os.Getenv("X"), os.Getuid())
+		fmt.Fprintf(w, "wd=%s args=%s x=%s uid=%d token=%q", wd, strings.Join(os.Args[1:], ","), os.Getenv("X"), os.Getuid(), os.Getenv("FNDECK_LOG_TOKEN"))
 	})
 	http.HandleFunc("/print", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
