@@ -505,3 +505,34 @@ func TestCancelBeforeAnswer(t *testing.T) {
 	}
 	waitInflight(t, c, 0)
 }
+
+func TestHelperExitsWhenStdinCloses(t *testing.T) {
+	isolate(t)
+	cmd := exec.Command(helper(t))
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The parent going away mid-session: init sent, a call running, EOF.
+	if _, err := fmt.Fprintf(in, "{\"t\":\"init\",\"d\":{\"version\":%d}}\n{\"id\":1,\"t\":\"call\",\"m\":\"flood\",\"d\":{\"N\":100000000}}\n", wire.Version); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	_ = in.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("helper exit: %v; stderr %q", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the helper kept running after its stdin closed")
+	}
+}
