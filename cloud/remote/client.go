@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -283,10 +284,23 @@ func startProc(path string, opts ClientOptions) (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the cloud helper: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	p := &proc{cmd: cmd, path: path, stdin: stdin, enc: json.NewEncoder(stdin), calls: map[uint64]*queue{}, done: make(chan struct{}), tail: &tailBuf{max: 20}}
+	// Linux sends Pdeathsig when the *thread* that started the child ends,
+	// not the process; Go may end a thread a goroutine locked and left. So
+	// the helper is started from a locked thread kept until it exits.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			<-p.done
+		}
+		runtime.UnlockOSThread()
+	}()
+	if err := <-started; err != nil {
 		return nil, cloud.WithHint(fmt.Errorf("starting the cloud helper %s: %w", path, err), "rebuild it with: "+BuildCommand)
 	}
-	p := &proc{cmd: cmd, path: path, stdin: stdin, enc: json.NewEncoder(stdin), calls: map[uint64]*queue{}, done: make(chan struct{}), tail: &tailBuf{max: 20}}
 	opts.Logger.Debug("cloud helper started", "path", path, "pid", cmd.Process.Pid)
 	stderrDone := make(chan struct{})
 	go func() {
