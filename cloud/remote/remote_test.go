@@ -536,3 +536,20 @@ func TestHelperExitsWhenStdinCloses(t *testing.T) {
 		t.Fatal("the helper kept running after its stdin closed")
 	}
 }
+
+// TestFndeckLinksNoCloudSDK guards issue 2's split: the fndeck binary must
+// not link the AWS or Google SDKs (nor gRPC/protobuf), whose package inits
+// run before main whether or not a cloud is used.
+func TestFndeckLinksNoCloudSDK(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/fndeck/fndeck").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	re := regexp.MustCompile(`(?m)^.*(aws-sdk|cloud\.google|google\.golang\.org/grpc|protobuf).*$`)
+	if found := re.FindAllString(string(out), 10); len(found) > 0 {
+		t.Fatalf("fndeck links cloud SDK packages (they belong in fndeck-cloud): %v", found)
+	}
+	if !strings.Contains(string(out), "github.com/fndeck/fndeck/cloud/remote\n") {
+		t.Fatal("fndeck does not link cloud/remote: the check above proves nothing")
+	}
+}
