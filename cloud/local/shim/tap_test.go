@@ -453,3 +453,39 @@ func TestTapWantsItsToken(t *testing.T) {
 		}
 	}
 }
+
+// In lambda mode the tap carries the handler's lines and the shim's own
+// START/END/REPORT, in the order the engine's log has them.
+func TestLambdaTapHasTheShimsLines(t *testing.T) {
+	hello := buildHello(t)
+	logAddr := freeAddr(t)
+	out, addrs := startShim(t, Config{Command: []string{hello}, MemoryMB: 256, Timeout: 5 * time.Second, LogAddr: logAddr, LogToken: testToken})
+	base := strings.SplitN(addrs, "|", 2)[1]
+	resp := subscribe(t, logAddr)
+	r, body := invoke(t, base, `{"name":"tap"}`, nil)
+	if r.StatusCode != 200 {
+		t.Fatalf("invoke: %d %s", r.StatusCode, body)
+	}
+	id := r.Header.Get("X-Amzn-RequestId")
+	tr := NewTapReader(resp.Body, 1<<20)
+	var got []string
+	for len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "REPORT RequestId: "+id) {
+		rec, err := tr.Next()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		if rec.Kind != KindStdout || rec.Time.IsZero() {
+			t.Fatalf("record %q on %q at %v", rec.Text, rec.Kind, rec.Time)
+		}
+		got = append(got, string(rec.Text))
+	}
+	want := []string{"START RequestId: " + id + " Version: $LATEST", "greeting tap", "END RequestId: " + id}
+	if len(got) != 4 || strings.Join(got[:3], "|") != strings.Join(want, "|") {
+		t.Errorf("tap lines %q, want %q then REPORT", got, want)
+	}
+	// The engine's copy has the same order.
+	logs := out.String()
+	if i, j, k := strings.Index(logs, want[0]), strings.Index(logs, want[1]), strings.Index(logs, want[2]); i < 0 || i > j || j > k {
+		t.Errorf("stdout order:\n%s", logs)
+	}
+}
