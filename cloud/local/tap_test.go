@@ -92,6 +92,27 @@ func TestCloudRunUnderTheShim(t *testing.T) {
 	if seq != 20000 || stderr != 1 {
 		t.Errorf("docker logs has %d of 20000 lines and %d stderr lines", seq, stderr)
 	}
+	// The supervisor, as PID 1, reaps what the app orphans.
+	get(t, b, target, "/orphan")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		top := cloudtest.Docker(t, "top", ContainerName(name), "-eo", "pid,stat,args")
+		if !strings.Contains(top, "grandchild") {
+			// Gone from the list, or a zombie for the instant before the
+			// reap; one that stays is the failure.
+			for i := 0; strings.Contains(top, " Z"); i++ {
+				if i == 10 {
+					t.Errorf("a zombie is left:\n%s", top)
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+				top = cloudtest.Docker(t, "top", ContainerName(name), "-eo", "pid,stat,args")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the orphan was never reaped:\n%s", top)
+		}
+	}
 	// docker stop: SIGTERM reaches the app, which cleans up and exits 3.
 	cloudtest.Docker(t, "stop", "-t", "20", ContainerName(name))
 	if running, code := inspectState(t, c, name); running || code != 3 {

@@ -17,6 +17,20 @@ import (
 )
 
 func main() {
+	// For /orphan: a child that starts a grandchild and exits at once, so
+	// the grandchild is re-parented to PID 1 (the supervisor must reap it).
+	switch os.Getenv("SUPERVISED_ROLE") {
+	case "parent":
+		p, err := os.StartProcess("/proc/self/exe", []string{"grandchild"}, &os.ProcAttr{
+			Env: []string{"SUPERVISED_ROLE=grandchild"}, Files: []*os.File{nil, os.Stdout, os.Stderr}})
+		if err == nil {
+			fmt.Println("orphaned pid", p.Pid)
+		}
+		os.Exit(0)
+	case "grandchild":
+		time.Sleep(300 * time.Millisecond)
+		os.Exit(0)
+	}
 	port := os.Getenv("PORT")
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
@@ -42,6 +56,16 @@ func main() {
 	})
 	http.HandleFunc("/stderr", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(os.Stderr, r.URL.Query().Get("text"))
+	})
+	http.HandleFunc("/orphan", func(w http.ResponseWriter, r *http.Request) {
+		p, err := os.StartProcess("/proc/self/exe", []string{"parent"}, &os.ProcAttr{
+			Env: []string{"SUPERVISED_ROLE=parent"}, Files: []*os.File{nil, os.Stdout, os.Stderr}})
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		_, _ = p.Wait()
+		fmt.Fprint(w, "ok")
 	})
 	http.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
