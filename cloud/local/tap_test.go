@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,25 +93,21 @@ func TestCloudRunUnderTheShim(t *testing.T) {
 	if seq != 20000 || stderr != 1 {
 		t.Errorf("docker logs has %d of 20000 lines and %d stderr lines", seq, stderr)
 	}
-	// The supervisor, as PID 1, reaps what the app orphans.
+	// The supervisor, as PID 1, reaps what the app orphans: the orphan is
+	// re-parented to it (seen alive), then never left a zombie. Zombies are
+	// invisible to docker top (they leave the cgroup), so this reads the
+	// host's /proc: the engine is local here.
+	shimPid, _ := strconv.Atoi(strings.TrimSpace(cloudtest.Docker(t, "inspect", "-f", "{{.State.Pid}}", ContainerName(name))))
 	get(t, b, target, "/orphan")
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		top := cloudtest.Docker(t, "top", ContainerName(name), "-eo", "pid,stat,args")
-		if !strings.Contains(top, "grandchild") {
-			// Gone from the list, or a zombie for the instant before the
-			// reap; one that stays is the failure.
-			for i := 0; strings.Contains(top, " Z"); i++ {
-				if i == 10 {
-					t.Errorf("a zombie is left:\n%s", top)
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-				top = cloudtest.Docker(t, "top", ContainerName(name), "-eo", "pid,stat,args")
-			}
+	sawOrphan := false
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		alive, zombies := childrenOf(t, shimPid)
+		sawOrphan = sawOrphan || alive["grandchild"]
+		if sawOrphan && !alive["grandchild"] && zombies == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the orphan was never reaped:\n%s", top)
+			t.Fatalf("orphan seen under the shim: %v; now alive %v, zombies %d", sawOrphan, alive, zombies)
 		}
 	}
 	// docker stop: SIGTERM reaches the app, which cleans up and exits 3.
@@ -494,4 +491,33 @@ func TestCloudRunDeploysWithoutAShim(t *testing.T) {
 	}
 	f := startFollow(t, b, cloud.LogRequest{Target: target, Follow: true, Since: time.Now()})
 	waitLive(t, b, target, f, "engine")
+}
+
+// childrenOf reads the host's /proc for pid's children: the command lines of
+// the live ones, and how many are zombies.
+func childrenOf(t *testing.T, pid int) (alive map[string]bool, zombies int) {
+	t.Helper()
+	alive = map[string]bool{}
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc to look for zombies: %v", err)
+	}
+	for _, d := range dirs {
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		_, rest, ok := strings.Cut(string(stat), ") ")
+		fields := strings.Fields(rest)
+		if !ok || len(fields) < 2 || fields[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if fields[0] == "Z" {
+			zombies++
+			continue
+		}
+		cmd, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		alive[strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " ")] = true
+	}
+	return alive, zombies
 }
