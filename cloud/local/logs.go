@@ -201,6 +201,11 @@ func (b *Backend) openTap(ctx context.Context, s *container.Summary) (io.ReadClo
 // hundreds of kilobytes, read in few large reads.
 const tapReadBuffer = 1 << 20
 
+// quietAfter is how long a follow waits for more of the stream before it
+// reports lines it skipped: a flood keeps arriving (its count joins the next
+// notice), a burst that stopped gets its count shown.
+const quietAfter = 100 * time.Millisecond
+
 // followTap emits the tap's records until it ends or ctx does. A drop
 // marker becomes a notice line in the stream where the lines went missing.
 // While busy (may be nil) reports the consumer full, records are only
@@ -210,29 +215,47 @@ func followTap(ctx context.Context, body io.ReadCloser, filter string, busy func
 	defer stop()
 	tr := shim.NewTapReader(body, tapReadBuffer)
 	fb := []byte(filter)
+	// skipped is shared with the quiet timer, which only runs while this
+	// goroutine waits for the network and is finished before it goes on.
 	var skipped uint64
 	notice := func(t time.Time) {
-		l := toLine(t, StreamFndeck, DroppedMessage(skipped))
-		l.Notice = true
-		emit(l)
-		skipped = 0
+		if skipped > 0 {
+			l := toLine(t, StreamFndeck, DroppedMessage(skipped))
+			l.Notice = true
+			emit(l)
+			skipped = 0
+		}
+	}
+	var quiet *time.Timer
+	var quietDone chan struct{}
+	armQuiet := func() {
+		quiet = nil
+		if skipped == 0 || tr.Buffered() > 0 {
+			return // nothing to report, or the next read will not wait
+		}
+		done := make(chan struct{})
+		quietDone = done
+		quiet = time.AfterFunc(quietAfter, func() {
+			defer close(done)
+			notice(time.Now())
+		})
+	}
+	stopQuiet := func() {
+		if quiet != nil && !quiet.Stop() {
+			<-quietDone // it fired: let it finish before touching skipped
+		}
 	}
 	end := func(err error) error {
-		if skipped > 0 { // the stream ended right after lines this reader lost
-			notice(time.Now())
-		}
+		notice(time.Now()) // the stream ended right after lines this reader lost
 		return tapEnd(err)
 	}
 	for {
-		if skipped > 0 && tr.Buffered() == 0 {
-			// About to wait for more: the count must not wait with it
-			// (a flood that stops would otherwise never report its tail).
-			notice(time.Now())
-		}
+		armQuiet()
 		if busy != nil && busy() {
 			// Counting costs a newline search per record; decoding,
 			// converting and queueing lines nobody will see costs far more.
 			n, err := tr.Skip()
+			stopQuiet()
 			skipped += n
 			if err != nil {
 				return end(err)
@@ -240,6 +263,7 @@ func followTap(ctx context.Context, body io.ReadCloser, filter string, busy func
 			continue
 		}
 		rec, err := tr.Next()
+		stopQuiet()
 		if err != nil {
 			return end(err)
 		}
@@ -247,9 +271,7 @@ func followTap(ctx context.Context, body io.ReadCloser, filter string, busy func
 			skipped += rec.Dropped
 			continue
 		}
-		if skipped > 0 {
-			notice(rec.Time)
-		}
+		notice(rec.Time)
 		if len(fb) > 0 && !bytes.Contains(rec.Text, fb) {
 			continue
 		}
