@@ -467,6 +467,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	})
 	// The colour profile comes from the environment: detecting it the
 	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.
+	model.Start() // the engine's image list is on its way while we paint
 	profile := colorProfile(noColor)
 	// The first frame goes out now, not on the renderer's first tick.
 	// It puts the terminal in raw mode at once; this undoes it at the end.

@@ -183,6 +183,17 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// Start lets the panes begin their first loads before the program runs
+// (today the Images pane's engine connection); Init hands them over. Call
+// it at most once, before the program starts.
+func (m *Model) Start() {
+	for _, p := range m.panes {
+		if s, ok := p.(interface{ Start() }); ok {
+			s.Start()
+		}
+	}
+}
+
 // Focused returns the focused pane's index.
 func (m *Model) Focused() int { return m.focus }
 

@@ -134,6 +134,23 @@ func TestFirstFrameDoesNotWait(t *testing.T) {
 	}
 }
 
+// Start connects before the program runs; Init hands that connection over
+// instead of opening a second one.
+func TestStartThenInitConnectsOnce(t *testing.T) {
+	f := stalledImages{Images: sample(), release: make(chan struct{})}
+	p := newPane(t, f, 100, 10)
+	p.Start()
+	p.Start() // a second call does nothing
+	close(f.release)
+	drive(t, p, p.Init())
+	if !strings.Contains(p.View(), "thumbnailer") {
+		t.Fatalf("no rows after Start and Init:\n%s", p.View())
+	}
+	if f.Lists != 1 {
+		t.Fatalf("listed %d times, want once", f.Lists)
+	}
+}
+
 // A key typed while the list is loading is not lost when it needs no row:
 // build and the filter prompt work; row actions wait for rows.
 func TestBuildAndFilterWhileLoading(t *testing.T) {
