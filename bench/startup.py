@@ -4,7 +4,9 @@
 
   first frame - start until the screen shows fndeck's layout ("Images")
   image names - start until a fixture image name (fndeck-bench/img-) shows
-  idle CPU    - % of one core over 10 s, from 2 s after the names showed
+  idle CPU    - % of one core over 10 s, from 2 s after the names showed: from
+                utime+stime (what top and ps report, sampled at the tick) and
+                from the threads' schedstat (exact)
   idle RSS    - VmRSS at the end of that idle window
 
 "Start" is the moment the pane's shell is told to exec fndeck: the session
@@ -40,6 +42,20 @@ def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def sched_ns(pid):
+    """CPU time of every thread of pid in ns, from /proc/PID/task/*/schedstat:
+    exact, where utime+stime are sampled at the scheduler tick and can miss
+    or over-count a process that wakes briefly, as an idle TUI does."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass  # the thread ended
+    return total
 
 
 def rss_mb(pid):
@@ -98,10 +114,11 @@ def one(n, work):
         if names is None:
             raise RuntimeError("no fixture image name on screen within 20 s (run bench/fixture.sh):\n" + capture())
         time.sleep(2)
-        c0, a = cpu_ticks(pid), time.time()
+        c0, s0, a = cpu_ticks(pid), sched_ns(pid), time.time()
         time.sleep(10)
-        c1, b = cpu_ticks(pid), time.time()
-        return first, names, (c1 - c0) / CLK / (b - a) * 100, rss_mb(pid), statistics.median(rtt)
+        c1, s1, b = cpu_ticks(pid), sched_ns(pid), time.time()
+        return (first, names, (c1 - c0) / CLK / (b - a) * 100, (s1 - s0) / 1e9 / (b - a) * 100,
+                rss_mb(pid), statistics.median(rtt))
     finally:
         if ctl:
             ctl.close()
@@ -119,12 +136,12 @@ def main():
     for n in range(1, runs + 1):
         r = one(n, work)
         res.append(r)
-        print("run %d: first frame %.0f ms, image names %.0f ms, idle CPU %.2f %%, idle RSS %.1f MB "
-              "(capture round trip %.1f ms)" % (n, *r))
+        print("run %d: first frame %.0f ms, image names %.0f ms, idle CPU %.2f %% (schedstat %.2f %%), "
+              "idle RSS %.1f MB (capture round trip %.1f ms)" % (n, *r))
         sys.stdout.flush()
     m = [statistics.median(x) for x in zip(*res)]
-    print("median of %d: first frame %.0f ms, image names %.0f ms, idle CPU %.2f %%, idle RSS %.1f MB "
-          "(capture round trip %.1f ms; load %s)" % (runs, *m, open("/proc/loadavg").read().strip()))
+    print("median of %d: first frame %.0f ms, image names %.0f ms, idle CPU %.2f %% (schedstat %.2f %%), "
+          "idle RSS %.1f MB (capture round trip %.1f ms; load %s)" % (runs, *m, open("/proc/loadavg").read().strip()))
     subprocess.run(["rm", "-rf", work])
 
 
