@@ -179,16 +179,17 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 // Registry hosts each provider answers for. They mirror aws.parseECRHost
 // and gcp.isGoogleRegistry so that pushing to any other registry (Docker
 // Hub, a local registry) never starts the helper.
-var (
-	reECRHost = regexp.MustCompile(`^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$`)
-)
+// Compiled on first use: package inits run before fndeck's first frame.
+var reECRHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$`)
+})
 
 // claims says whether host may be this provider's registry.
 func (b *Backend) claims(host string) bool {
 	h := strings.ToLower(host)
 	switch b.provider {
 	case cloud.AWS:
-		return reECRHost.MatchString(h)
+		return reECRHost().MatchString(h)
 	case cloud.GCP:
 		return strings.HasSuffix(h, "-docker.pkg.dev") || h == "gcr.io" || strings.HasSuffix(h, ".gcr.io")
 	}

@@ -463,19 +463,24 @@ func (t *tailBuf) String() string {
 
 // secretPatterns find values that look secret in a stderr line: key=value
 // and "key": "value" pairs whose key names a secret, Authorization schemes'
-// credentials, and AWS access key ids.
-var secretPatterns = []struct {
+// credentials, and AWS access key ids. Compiled on first use: package inits
+// run before fndeck's first frame.
+var secretPatterns = sync.OnceValue(func() []secretPattern {
+	return []secretPattern{
+		{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',]+`), "$1 [redacted]"},
+		{regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*["']?\s*[=:]\s*["']?)([^\s"',&]+)`), "${1}[redacted]"},
+		{regexp.MustCompile(`\bA(?:KIA|SIA)[0-9A-Z]{12,}\b`), "[redacted]"},
+	}
+})
+
+type secretPattern struct {
 	re   *regexp.Regexp
 	repl string
-}{
-	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',]+`), "$1 [redacted]"},
-	{regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*["']?\s*[=:]\s*["']?)([^\s"',&]+)`), "${1}[redacted]"},
-	{regexp.MustCompile(`\bA(?:KIA|SIA)[0-9A-Z]{12,}\b`), "[redacted]"},
 }
 
 // redact hides what looks like a secret in a line of the helper's stderr.
 func redact(s string) string {
-	for _, p := range secretPatterns {
+	for _, p := range secretPatterns() {
 		s = p.re.ReplaceAllString(s, p.repl)
 	}
 	return s
