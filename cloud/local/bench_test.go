@@ -53,3 +53,55 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWarmInvokeInterleaved is issue 4's "side by side in one run":
+// each iteration invokes the shim and RIE once, alternating which goes
+// first, so drift in the machine's load falls on both alike. It reports
+// each one's median and p99 (the per-op time is the pair).
+func BenchmarkWarmInvokeInterleaved(b *testing.B) {
+	c := newClient(b)
+	image := buildImage(b, "./testdata/hello", "hello", `ENTRYPOINT ["/hello"]`)
+	rieURL := runRIE(b, image)
+	_, _, shimURL := deployHello(b, c, image, 30)
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2}}
+	invoke := func(url string) time.Duration {
+		t0 := time.Now()
+		resp, err := hc.Post(url, "application/json", strings.NewReader(`{"name":"bench"}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != `{"greeting":"hello bench"}` {
+			b.Fatalf("invoke %s: %v %s", url, err, body)
+		}
+		return time.Since(t0)
+	}
+	for range 5 { // warm: init done, connections open
+		invoke(shimURL)
+		invoke(rieURL)
+	}
+	var shim, rie []time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			shim = append(shim, invoke(shimURL))
+			rie = append(rie, invoke(rieURL))
+		} else {
+			rie = append(rie, invoke(rieURL))
+			shim = append(shim, invoke(shimURL))
+		}
+	}
+	b.StopTimer()
+	for _, s := range []struct {
+		name string
+		lat  []time.Duration
+	}{{"shim", shim}, {"rie", rie}} {
+		sort.Slice(s.lat, func(i, j int) bool { return s.lat[i] < s.lat[j] })
+		if len(s.lat) > 0 {
+			b.ReportMetric(float64(s.lat[len(s.lat)/2].Microseconds()), s.name+"-median-µs")
+			b.ReportMetric(float64(s.lat[(len(s.lat)*99)/100].Microseconds()), s.name+"-p99-µs")
+		}
+	}
+}
