@@ -88,7 +88,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	if err != nil {
 		return nil, cli.UsageError(fmt.Errorf("docker engine: %w", err))
 	}
-	auth := &authRef{}
+	auth := &docker.AuthRef{}
 	engine, err := docker.New(ep, docker.WithAuth(auth), docker.WithRewrite(cfg.Registries.Rewrite))
 	if err != nil {
 		return nil, cli.UsageError(fmt.Errorf("docker engine at %s: %w", ep.Host, err))
@@ -122,7 +122,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	closers = append(closers, func() { _ = helper.Close() })
 	awsB := remote.New(cloud.AWS, helper)
 	gcpB := remote.New(cloud.GCP, helper)
-	auth.chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
+	auth.Chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
 
 	localB, err := local.New(local.Options{Client: engine.Client(), Network: cfg.Local.Network, StateDir: stateDir})
 	if err != nil {
@@ -185,26 +185,6 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		})
 	}
 	return sess, nil
-}
-
-// authRef lets the engine hold the registry auth chain before the cloud
-// backends that join it exist (they need the engine as their pusher).
-type authRef struct{ chain cloud.AuthChain }
-
-func (a *authRef) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
-	return a.chain.AuthFor(ctx, host)
-}
-
-// LoginHint passes through the docker config provider's hint.
-func (a *authRef) LoginHint(host string) string {
-	for _, p := range a.chain {
-		if h, ok := p.(docker.LoginHinter); ok {
-			if s := h.LoginHint(host); s != "" {
-				return s
-			}
-		}
-	}
-	return ""
 }
 
 // debugLogger writes to the state dir's debug.log with --debug; otherwise

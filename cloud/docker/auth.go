@@ -33,6 +33,28 @@ type DockerConfigAuth struct {
 
 var _ cloud.AuthProvider = (*DockerConfigAuth)(nil)
 
+// AuthRef is a registry auth chain that is filled in after the engine that
+// uses it exists: the cloud backends in the chain need that engine as their
+// pusher. Set Chain before the first push.
+type AuthRef struct{ Chain cloud.AuthChain }
+
+// AuthFor implements cloud.AuthProvider.
+func (a *AuthRef) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
+	return a.Chain.AuthFor(ctx, host)
+}
+
+// LoginHint passes through the first hint a provider in the chain gives.
+func (a *AuthRef) LoginHint(host string) string {
+	for _, p := range a.Chain {
+		if h, ok := p.(LoginHinter); ok {
+			if s := h.LoginHint(host); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
 // LoginHinter is implemented by auth providers that know what the user
 // should run when a registry refuses their credentials.
 type LoginHinter interface {

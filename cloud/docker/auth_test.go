@@ -142,3 +142,42 @@ func (p hintedProvider) AuthFor(_ context.Context, host string) (cloud.RegistryA
 }
 
 func (p hintedProvider) LoginHint(string) string { return p.hint }
+
+// fixedAuth claims one host and may hint.
+type fixedAuth struct {
+	host, user, hint string
+}
+
+func (f fixedAuth) AuthFor(_ context.Context, host string) (cloud.RegistryAuth, bool, error) {
+	if host != f.host {
+		return cloud.RegistryAuth{}, false, nil
+	}
+	return cloud.RegistryAuth{Username: f.user, ServerAddress: host}, true, nil
+}
+
+func (f fixedAuth) LoginHint(host string) string {
+	if host != f.host {
+		return ""
+	}
+	return f.hint
+}
+
+func TestAuthRefIsFilledInLater(t *testing.T) {
+	ref := &AuthRef{}
+	if _, ok, err := ref.AuthFor(t.Context(), "a.example"); ok || err != nil {
+		t.Fatalf("an empty chain claimed a host: ok=%v err=%v", ok, err)
+	}
+	ref.Chain = cloud.AuthChain{
+		fixedAuth{host: "a.example", user: "first", hint: "log in to a"},
+		fixedAuth{host: "b.example", user: "second"},
+	}
+	if a, ok, _ := ref.AuthFor(t.Context(), "b.example"); !ok || a.Username != "second" {
+		t.Fatalf("b.example: %+v ok=%v", a, ok)
+	}
+	if h := ref.LoginHint("a.example"); h != "log in to a" {
+		t.Fatalf("hint for a.example: %q", h)
+	}
+	if h := ref.LoginHint("b.example"); h != "" {
+		t.Fatalf("hint for b.example, whose provider gives none: %q", h)
+	}
+}

@@ -44,25 +44,6 @@ type server struct {
 	wg    sync.WaitGroup
 }
 
-// authRef breaks the cycle engine → auth chain → backends → engine.
-type authRef struct{ chain cloud.AuthChain }
-
-func (a *authRef) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
-	return a.chain.AuthFor(ctx, host)
-}
-
-// LoginHint passes the first provider's hint for host through.
-func (a *authRef) LoginHint(host string) string {
-	for _, p := range a.chain {
-		if h, ok := p.(docker.LoginHinter); ok {
-			if s := h.LoginHint(host); s != "" {
-				return s
-			}
-		}
-	}
-	return ""
-}
-
 func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, error) {
 	s := &server{ctx: ctx, calls: map[uint64]context.CancelFunc{}, w: bufio.NewWriterSize(out, 64<<10)}
 	s.enc = json.NewEncoder(s.w)
@@ -70,7 +51,7 @@ func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, err
 	if err != nil {
 		return nil, fmt.Errorf("docker engine: %w", err)
 	}
-	auth := &authRef{}
+	auth := &docker.AuthRef{}
 	engine, err := docker.New(ep, docker.WithAuth(auth), docker.WithRewrite(init.Rewrite))
 	if err != nil {
 		return nil, fmt.Errorf("docker engine at %s: %w", ep.Host, err)
@@ -94,7 +75,7 @@ func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, err
 		Pusher:          engine,
 	})
 	s.closers = append(s.closers, func() { _ = gcpB.Close() })
-	auth.chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
+	auth.Chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
 	s.backends = map[cloud.Provider]backend{cloud.AWS: awsB, cloud.GCP: gcpB}
 	return s, nil
 }
