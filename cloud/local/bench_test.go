@@ -14,12 +14,19 @@ import (
 // image, same handler, side by side. Run with e.g.
 //
 //	FNDECK_RIE=/tmp/tools/aws-lambda-rie go test ./cloud/local -run '^$' -bench WarmInvoke -benchtime 500x
-func BenchmarkWarmInvoke(b *testing.B) {
+//
+// warmInvokeTargets runs the hello handler under RIE and deployed through
+// the shim, and returns both invoke URLs and a client for them.
+func warmInvokeTargets(b *testing.B) (shimURL, rieURL string, hc *http.Client) {
 	c := newClient(b)
 	image := buildImage(b, "./testdata/hello", "hello", `ENTRYPOINT ["/hello"]`)
-	rieURL := runRIE(b, image)
-	_, _, shimURL := deployHello(b, c, image, 30)
-	hc := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2}}
+	rieURL = runRIE(b, image)
+	_, _, shimURL = deployHello(b, c, image, 30)
+	return shimURL, rieURL, &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2}}
+}
+
+func BenchmarkWarmInvoke(b *testing.B) {
+	shimURL, rieURL, hc := warmInvokeTargets(b)
 	for _, tc := range []struct{ name, url string }{{"shim", shimURL}, {"rie", rieURL}} {
 		b.Run(tc.name, func(b *testing.B) {
 			invoke := func() {
@@ -59,11 +66,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 // first, so drift in the machine's load falls on both alike. It reports
 // each one's median and p99 (the per-op time is the pair).
 func BenchmarkWarmInvokeInterleaved(b *testing.B) {
-	c := newClient(b)
-	image := buildImage(b, "./testdata/hello", "hello", `ENTRYPOINT ["/hello"]`)
-	rieURL := runRIE(b, image)
-	_, _, shimURL := deployHello(b, c, image, 30)
-	hc := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2}}
+	shimURL, rieURL, hc := warmInvokeTargets(b)
 	invoke := func(url string) time.Duration {
 		t0 := time.Now()
 		resp, err := hc.Post(url, "application/json", strings.NewReader(`{"name":"bench"}`))
