@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -98,7 +99,21 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	// The AWS and GCP backends run in the fndeck-cloud helper process, which
 	// starts on the first cloud call: the TUI binary links none of their
 	// SDKs, whose package inits alone cost ~40 ms and ~17 MB at start-up.
+	// In the TUI the helper waits until the first image list has had time
+	// to reach the screen (150 ms after the engine answered, one second at
+	// most): the helper's start, ~70 ms of CPU, would compete with fndeck's
+	// own on the same cores. Headless commands need the cloud at once.
+	var cloudGate chan struct{}
+	imagesLoaded := func() {}
+	if g.TUI {
+		cloudGate = make(chan struct{})
+		var once sync.Once
+		open := func() { once.Do(func() { close(cloudGate) }) }
+		time.AfterFunc(time.Second, open)
+		imagesLoaded = func() { time.AfterFunc(150*time.Millisecond, open) }
+	}
 	helper := remote.NewClient(remote.ClientOptions{
+		StartAfter: cloudGate,
 		Init: wire.Init{
 			DockerHost: cfg.Docker.Host,
 			Rewrite:    cfg.Registries.Rewrite,
@@ -182,6 +197,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
 			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor,
+			imagesLoaded: imagesLoaded,
 		})
 	}
 	return sess, nil
@@ -380,6 +396,7 @@ type tuiDeps struct {
 	invokes      *actions.InvokeStore
 	stateDir     string
 	noColor      bool
+	imagesLoaded func()
 }
 
 func runTUI(ctx context.Context, d tuiDeps) error {
@@ -444,6 +461,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Keys:         d.cfg.UI.Keys, // the app keeps its defaults for the rest
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
+		ImagesLoaded: d.imagesLoaded,
 	})
 	// The colour profile comes from the environment: detecting it the
 	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.

@@ -54,6 +54,11 @@ type ClientOptions struct {
 	// CancelGrace is how long a cancelled call waits for the helper's answer
 	// before returning ctx's error on its own (default 5 s).
 	CancelGrace time.Duration
+	// StartAfter, when set, holds every call until it is closed (or the
+	// call's ctx ends). The TUI closes it once the first image list is on
+	// screen: the helper's own start (~70 ms of CPU for the SDKs' package
+	// inits) would otherwise compete with fndeck's start-up on the same cores.
+	StartAfter <-chan struct{}
 }
 
 // Client owns the helper process shared by the remote backends.
@@ -159,6 +164,13 @@ func (c *Client) call(ctx context.Context, provider cloud.Provider, method strin
 	data, err := json.Marshal(args)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s arguments: %w", method, err)
+	}
+	if c.opts.StartAfter != nil {
+		select {
+		case <-c.opts.StartAfter:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	p, err := c.get()
 	if err != nil {

@@ -167,6 +167,47 @@ func TestNothingStartsUntilACloudCall(t *testing.T) {
 	}
 }
 
+// StartAfter holds calls (and so the helper's start) until it is closed;
+// a call whose ctx ends while held returns at once.
+func TestStartAfterHoldsTheHelper(t *testing.T) {
+	isolate(t)
+	gate := make(chan struct{})
+	c := remote.NewClient(remote.ClientOptions{Init: wire.Init{}, HelperPath: helper(t), StartAfter: gate})
+	t.Cleanup(func() { _ = c.Close() })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Inflight(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled call held by the gate: %v, want context.Canceled", err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Inflight(context.Background())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a call went through a closed gate: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if pid := c.PID(); pid != 0 {
+		t.Fatalf("helper started (pid %d) before the gate opened", pid)
+	}
+	close(gate)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the held call after the gate opened: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the held call did not go through after the gate opened")
+	}
+	if c.PID() == 0 {
+		t.Fatal("no helper after the gate opened and a call ran")
+	}
+}
+
 func TestGCPThroughHelper(t *testing.T) {
 	isolate(t)
 	f := gcpfake.StartCloudRun(t)

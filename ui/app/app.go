@@ -59,6 +59,9 @@ type Options struct {
 	NoColor bool
 	// Theme is "dark", "light" or "" / "auto" (learn it from the terminal).
 	Theme string
+	// ImagesLoaded is called once, when the Images pane's first connection
+	// has an answer (see images.Options.Loaded).
+	ImagesLoaded func()
 }
 
 // Pane indexes, in focus order and key order (1..4).
@@ -154,7 +157,7 @@ func New(ctx context.Context, opts Options) *Model {
 			b.SetHelp(strings.Join(ks, "/"), b.Help().Desc)
 		}
 	}
-	m.panes[PaneImages] = images.New(images.Options{Ctx: ctx, Images: opts.Images, Theme: m.theme, Keys: opts.Keys})
+	m.panes[PaneImages] = images.New(images.Options{Ctx: ctx, Images: opts.Images, Theme: m.theme, Keys: opts.Keys, Loaded: opts.ImagesLoaded})
 	m.panes[PaneFunctions] = functions.New(functions.Options{Ctx: ctx, Listers: opts.Listers, Theme: m.theme, Keys: opts.Keys, Unconfigured: opts.Unconfigured})
 	m.panes[PaneTasks] = opts.Tasks
 	if m.panes[PaneTasks] == nil {

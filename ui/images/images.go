@@ -41,6 +41,9 @@ type Options struct {
 	Keys map[string][]string
 	// Now is the clock for "3 days ago" (tests pin it); default time.Now.
 	Now func() time.Time
+	// Loaded, when set, is called once: when the first connection attempt
+	// has an answer (the list, or why not), or at Init with no engine.
+	Loaded func()
 }
 
 // KeyMap holds the pane's bindings.
@@ -256,6 +259,14 @@ type removedMsg struct {
 	err     error
 }
 
+// loaded calls Options.Loaded the first time only.
+func (p *Pane) loaded() {
+	if f := p.opts.Loaded; f != nil {
+		p.opts.Loaded = nil
+		f()
+	}
+}
+
 // Start begins the first connection before the program runs; Init then
 // hands over the command that waits for it. The engine's image list is the
 // slowest step between exec and image names on screen (25-40 ms for 300
@@ -271,6 +282,7 @@ func (p *Pane) Start() {
 func (p *Pane) Init() tea.Cmd {
 	if p.opts.Images == nil {
 		p.state, p.lastErr = connDown, errors.New("no Docker engine configured (set docker.host or DOCKER_HOST)")
+		p.loaded()
 		return nil
 	}
 	if c := p.started; c != nil {
@@ -371,6 +383,7 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		if msg.gen != p.gen {
 			return p, nil
 		}
+		p.loaded()
 		if msg.err != nil {
 			return p, p.goDown(msg.err)
 		}

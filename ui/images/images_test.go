@@ -151,6 +151,34 @@ func TestStartThenInitConnectsOnce(t *testing.T) {
 	}
 }
 
+// Loaded reports the first answer of the engine once, whatever it was.
+func TestLoadedCalledOnceOnTheFirstAnswer(t *testing.T) {
+	f := stalledImages{Images: sample(), release: make(chan struct{})}
+	calls := 0
+	p := New(Options{Ctx: t.Context(), Images: f, Theme: common.NewTheme(true, true), Now: func() time.Time { return now }, Loaded: func() { calls++ }})
+	p.SetSize(100, 10)
+	cmd := p.Init()
+	if calls != 0 {
+		t.Fatal("Loaded before the engine answered")
+	}
+	close(f.release)
+	drive(t, p, cmd)
+	if calls != 1 {
+		t.Fatalf("Loaded called %d times after the first list, want 1", calls)
+	}
+	p.Update(press("r")) // a refresh is not a first answer
+	if calls != 1 {
+		t.Fatalf("Loaded called again (%d)", calls)
+	}
+
+	noEngine := 0
+	q := New(Options{Ctx: t.Context(), Loaded: func() { noEngine++ }})
+	q.Init()
+	if noEngine != 1 {
+		t.Fatalf("with no engine configured Loaded was called %d times at Init, want 1", noEngine)
+	}
+}
+
 // A key typed while the list is loading is not lost when it needs no row:
 // build and the filter prompt work; row actions wait for rows.
 func TestBuildAndFilterWhileLoading(t *testing.T) {
