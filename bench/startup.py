@@ -16,6 +16,9 @@ control-mode client (bench/tmuxctl.py); the capture round trip, printed per
 run, is the resolution of the two start-up figures.
 
 Usage: bench/startup.py [RUNS] (default 7); prints each run and the medians.
+STARTUP_WITH_AWS=1 configures an AWS profile (endpoint: a closed local port),
+so fndeck also starts its cloud helper; build both binaries then
+(CGO_ENABLED=0 go build -o bin/ . ./cloud/remote/fndeck-cloud, FNDECK_BIN=bin/fndeck).
 Needs: tmux >= 3.2, a Docker engine with the fixture (bench/fixture.sh) and
 fndeck at ./fndeck (CGO_ENABLED=0 go build -o fndeck .) or $FNDECK_BIN.
 """
@@ -77,6 +80,17 @@ def one(n, work):
     }
     if os.environ.get("DOCKER_HOST"):
         env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
+    if os.environ.get("STARTUP_WITH_AWS"):
+        # An AWS profile is configured, so the Functions pane lists it and
+        # fndeck starts its cloud helper; the endpoint is a closed port on
+        # 127.0.0.1, so nothing leaves the machine and the listing fails fast.
+        cfg, cred = os.path.join(work, "aws-config"), os.path.join(work, "aws-credentials")
+        with open(cfg, "w") as f:
+            f.write("[default]\nregion = us-east-1\n")
+        with open(cred, "w") as f:
+            f.write("[default]\naws_access_key_id = AKIDBENCHFAKE\naws_secret_access_key = bench-fake\n")
+        env.update({"AWS_CONFIG_FILE": cfg, "AWS_SHARED_CREDENTIALS_FILE": cred,
+                    "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     cmd = "read _ && exec env %s %s" % (" ".join("%s=%s" % (k, q(v)) for k, v in env.items()), q(BIN))
     subprocess.run(["tmux", "new-session", "-d", "-s", sess, "-x", "160", "-y", "48", cmd], check=True)
     ctl = None
