@@ -164,16 +164,21 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 		if m.T != wire.TLogs {
 			return noStream(m)
 		}
-		var batch []wire.LogLine
-		if err := decodeInto(m.Data, &batch, "log lines"); err != nil {
-			return err
-		}
-		for _, l := range batch {
-			emit(l.ToLogLine())
-		}
-		return nil
+		return emitLogBatch(m, emit)
 	})
 	return err
+}
+
+// emitLogBatch decodes one batch of log lines and emits them in order.
+func emitLogBatch(m *wire.Msg, emit func(cloud.LogLine)) error {
+	var batch []wire.LogLine
+	if err := decodeInto(m.Data, &batch, "log lines"); err != nil {
+		return err
+	}
+	for _, l := range batch {
+		emit(l.ToLogLine())
+	}
+	return nil
 }
 
 // Registry hosts each provider answers for. They mirror aws.parseECRHost
@@ -241,14 +246,7 @@ func (c *Client) Inflight(ctx context.Context) (int, error) {
 // (BenchmarkLogStream measures the pipe with it).
 func (c *Client) Flood(ctx context.Context, n int, emit func(cloud.LogLine)) error {
 	_, err := c.call(ctx, "", wire.MFlood, wire.FloodArgs{N: n}, func(m *wire.Msg) error {
-		var batch []wire.LogLine
-		if err := decodeInto(m.Data, &batch, "log lines"); err != nil {
-			return err
-		}
-		for _, l := range batch {
-			emit(l.ToLogLine())
-		}
-		return nil
+		return emitLogBatch(m, emit)
 	})
 	return err
 }
