@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -67,6 +68,8 @@ type Runner struct {
 	// secrets are redacted from every task's output (values known to the
 	// whole program, e.g. registry passwords from the docker config).
 	secrets *Redactor
+
+	pruned chan struct{} // closed when the start-up prune of old output is done
 }
 
 type task struct {
@@ -111,9 +114,17 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		if err := os.MkdirAll(r.taskDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating task output directory: %w", err)
 		}
-		if err := pruneTaskLogs(r.taskDir, now().Add(-LogRetention)); err != nil {
-			return nil, err
-		}
+		// Old output files go in the background: a week of tasks is
+		// hundreds of files to stat, and the TUI's first frame is budgeted
+		// in milliseconds. A file that cannot go now goes on a later start.
+		dir, cutoff := r.taskDir, now().Add(-LogRetention)
+		r.pruned = make(chan struct{})
+		go func() {
+			defer close(r.pruned)
+			if err := pruneTaskLogs(dir, cutoff); err != nil {
+				slog.Debug("pruning old task output", "dir", dir, "err", err)
+			}
+		}()
 	}
 	r.ctx, r.cancel = context.WithCancel(parent)
 	return r, nil
@@ -512,6 +523,9 @@ func (r *Runner) Close() {
 	r.mu.Unlock()
 	r.notify()
 	r.wg.Wait()
+	if r.pruned != nil {
+		<-r.pruned
+	}
 	r.cancel()
 }
 
