@@ -472,7 +472,8 @@ func TestRunnerPrunesOldLogs(t *testing.T) {
 		}
 		os.Chtimes(p, mt, mt)
 	}
-	newTestRunner(t, RunnerOptions{StateDir: dir})
+	r := newTestRunner(t, RunnerOptions{StateDir: dir})
+	r.Close() // the prune runs beside the start; Close waits for it
 	for name, keep := range map[string]bool{"old.log": false, "recent.log": true, "old.txt": true} {
 		_, err := os.Stat(filepath.Join(tasks, name))
 		if exists := err == nil; exists != keep {
@@ -600,40 +601,4 @@ func BenchmarkOutputWrite(b *testing.B) {
 	ctx, cancel := context.WithTimeout(b.Context(), hangBound)
 	defer cancel()
 	r.Wait(ctx, id)
-}
-
-// Old task output is pruned at start (in the background): *.log files older
-// than LogRetention go, newer ones and other files stay.
-func TestStartPrunesOldTaskOutput(t *testing.T) {
-	state := t.TempDir()
-	dir := filepath.Join(state, "tasks")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	files := map[string]time.Time{
-		"old.log":    now.Add(-LogRetention - time.Hour),
-		"recent.log": now.Add(-time.Hour),
-		"old.txt":    now.Add(-LogRetention - time.Hour), // not task output
-	}
-	for name, mt := range files {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte("x\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(p, mt, mt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := NewRunner(RunnerOptions{StateDir: state, Context: t.Context()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // waits for the prune
-	for name, wantKept := range map[string]bool{"old.log": false, "recent.log": true, "old.txt": true} {
-		_, err := os.Stat(filepath.Join(dir, name))
-		if kept := err == nil; kept != wantKept {
-			t.Errorf("%s kept=%v, want %v (%v)", name, kept, wantKept, err)
-		}
-	}
 }
