@@ -83,6 +83,17 @@ def dockerd_pid():
 T_RE = re.compile(r"\bt=(\d{16})\b")
 
 
+def deploy_flood(image, name, env):
+    """Deploys the flood image as local:NAME (cloudrun mode) and returns its URL."""
+    dep = subprocess.run([BIN, "deploy", image, "local:" + name, "--as", "cloudrun",
+                          "--env", "FLOOD_RATE=%d" % RATE, "--env", "FLOOD_SECONDS=%d" % SECS],
+                         env=env, capture_output=True, text=True)
+    urls = re.findall(r"http://127\.0\.0\.1:\d+", dep.stdout + dep.stderr)
+    if dep.returncode != 0 or not urls:
+        raise RuntimeError("deploy failed (%d): %s %s" % (dep.returncode, dep.stdout, dep.stderr))
+    return urls[-1]
+
+
 def one_run(image, work, n):
     name = "flood-%d-%d" % (os.getpid() % 100000, random.randrange(10000))
     sess = "fndeck-bench-flood-%d-%d" % (os.getpid(), n)
@@ -97,13 +108,7 @@ def one_run(image, work, n):
         os.makedirs(os.path.join(work, d), exist_ok=True)
     ctl = None
     try:
-        dep = subprocess.run([BIN, "deploy", image, "local:" + name, "--as", "cloudrun",
-                              "--env", "FLOOD_RATE=%d" % RATE, "--env", "FLOOD_SECONDS=%d" % SECS],
-                             env=env, capture_output=True, text=True)
-        urls = re.findall(r"http://127\.0\.0\.1:\d+", dep.stdout + dep.stderr)
-        if dep.returncode != 0 or not urls:
-            raise RuntimeError("deploy failed (%d): %s %s" % (dep.returncode, dep.stdout, dep.stderr))
-        url = urls[-1]
+        url = deploy_flood(image, name, env)
         # The pane's process is fndeck itself (exec), so /proc/PANE_PID is fndeck.
         envs = " ".join("%s=%s" % (k, shell_quote(env[k])) for k in
                         ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
@@ -232,13 +237,7 @@ def engine_run(image, work, n):
         os.makedirs(os.path.join(work, d), exist_ok=True)
     follower = None
     try:
-        dep = subprocess.run([BIN, "deploy", image, "local:" + name, "--as", "cloudrun",
-                              "--env", "FLOOD_RATE=%d" % RATE, "--env", "FLOOD_SECONDS=%d" % SECS],
-                             env=env, capture_output=True, text=True)
-        urls = re.findall(r"http://127\.0\.0\.1:\d+", dep.stdout + dep.stderr)
-        if dep.returncode != 0 or not urls:
-            raise RuntimeError("deploy failed (%d): %s %s" % (dep.returncode, dep.stdout, dep.stderr))
-        url = urls[-1]
+        url = deploy_flood(image, name, env)
         follower = subprocess.Popen(["docker", "logs", "-f", "--since", "%.6f" % time.time(), "fndeck-" + name],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
@@ -289,13 +288,7 @@ def stall_run(image, work, n, stalled):
         os.makedirs(os.path.join(work, d), exist_ok=True)
     sock = None
     try:
-        dep = subprocess.run([BIN, "deploy", image, "local:" + name, "--as", "cloudrun",
-                              "--env", "FLOOD_RATE=%d" % RATE, "--env", "FLOOD_SECONDS=%d" % SECS],
-                             env=env, capture_output=True, text=True)
-        urls = re.findall(r"http://127\.0\.0\.1:\d+", dep.stdout + dep.stderr)
-        if dep.returncode != 0 or not urls:
-            raise RuntimeError("deploy failed (%d): %s %s" % (dep.returncode, dep.stdout, dep.stderr))
-        url = urls[-1]
+        url = deploy_flood(image, name, env)
         if stalled:
             port = int(run("docker", "inspect", "-f", '{{index .Config.Labels "fndeck.log-port"}}', "fndeck-" + name))
             sock = socket.create_connection(("127.0.0.1", port))
