@@ -470,6 +470,10 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	// The first frame goes out now, not on the renderer's first tick.
 	// It puts the terminal in raw mode at once; this undoes it at the end.
 	defer app.PaintFirstFrame(model, os.Stdin, os.Stdout, profile)()
+	// And the image names as soon as the engine lists them: the program's
+	// renderer would show them only on its next tick, after a cold first
+	// render. A key typed meanwhile ends the wait (200 ms at most).
+	app.PaintLoaded(model, os.Stdin, os.Stdout, profile, 200*time.Millisecond)
 	// 30 frames a second, not Bubble Tea's 60: the renderer ticks even when
 	// idle, and at 60 fps an idle fndeck used 1.2-1.6 % of a core (schedstat,
 	// quiet machine) against issue 2's 1.25 % budget; at 30 it uses ~0.8 %.

@@ -144,6 +144,8 @@ type Model struct {
 
 	status  string
 	lastErr string
+
+	prepainted bool // PaintFirstFrame drew a frame before the program ran
 }
 
 // New builds the root model. ctx bounds every background call the panes

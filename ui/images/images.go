@@ -150,7 +150,8 @@ type Pane struct {
 
 	detail *detailView
 
-	started tea.Cmd // the connection Start began, for Init to hand over
+	started   tea.Cmd             // the connection Start began, for Init to hand over
+	startedCh <-chan connectedMsg // its answer, for AwaitStart
 }
 
 var _ common.Pane = (*Pane)(nil)
@@ -273,8 +274,31 @@ func (p *Pane) loaded() {
 // images), so it should not wait for the terminal set-up either.
 func (p *Pane) Start() {
 	if p.opts.Images != nil && p.started == nil && p.gen == 0 {
-		p.started = p.connect()
+		p.startedCh = p.dial()
+		p.started = awaitConnected(p.startedCh)
 	}
+}
+
+// AwaitStart waits at most until wait closes or d has passed for the
+// connection Start began. If it answered, the answer is applied now, so the
+// next View shows the images (or why the engine is out of reach), and Init
+// hands over the commands it left to run instead. It reports whether the
+// answer came.
+func (p *Pane) AwaitStart(d time.Duration, wait <-chan struct{}) bool {
+	if p.startedCh == nil {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case msg := <-p.startedCh:
+		p.startedCh = nil
+		_, p.started = p.Update(msg)
+		return true
+	case <-wait:
+	case <-t.C:
+	}
+	return false
 }
 
 // Init starts the first connection (unless Start did); nothing waits for
@@ -285,14 +309,25 @@ func (p *Pane) Init() tea.Cmd {
 		p.loaded()
 		return nil
 	}
-	if c := p.started; c != nil {
-		p.started = nil
+	if p.gen > 0 { // Start began the connection
+		c := p.started
+		p.started, p.startedCh = nil, nil
 		return c
 	}
 	return p.connect()
 }
 
 func (p *Pane) connect() tea.Cmd {
+	return awaitConnected(p.dial())
+}
+
+// awaitConnected is the command that waits for a connection's answer.
+func awaitConnected(done <-chan connectedMsg) tea.Cmd {
+	return func() tea.Msg { return <-done }
+}
+
+// dial begins a (re)connection: ping, subscribe to events, list.
+func (p *Pane) dial() <-chan connectedMsg {
 	if p.cancel != nil {
 		p.cancel()
 	}
@@ -317,7 +352,7 @@ func (p *Pane) connect() tea.Cmd {
 		list, err := imgs.List(ctx, all)
 		done <- connectedMsg{gen: gen, images: list, events: evs, errs: errs, err: err}
 	}()
-	return func() tea.Msg { return <-done }
+	return done
 }
 
 // waitEvents blocks on the event stream; a burst of events within the

@@ -151,6 +151,67 @@ func TestStartThenInitConnectsOnce(t *testing.T) {
 	}
 }
 
+// AwaitStart applies the answer of the connection Start began before the
+// program runs, so the frame painted next shows the rows; Init then hands
+// over what that answer left to run (the event stream, the lazy inspects)
+// and connects no second time.
+func TestAwaitStartAppliesTheFirstAnswer(t *testing.T) {
+	f := sample()
+	p := newPane(t, f, 100, 10)
+	p.Start()
+	if !p.AwaitStart(5*time.Second, nil) {
+		t.Fatal("AwaitStart gave up on an engine that answers at once")
+	}
+	if !strings.Contains(p.View(), "thumbnailer") {
+		t.Fatalf("no rows right after AwaitStart:\n%s", p.View())
+	}
+	cmd := p.Init()
+	if cmd == nil {
+		t.Fatal("Init handed over no command: the event stream would never be read")
+	}
+	// The event stream handed over is live: an image added now shows after
+	// one re-list, with no second connection.
+	f.Add(cloud.Image{ID: "sha256:eeeeeeeeeeee5555", RepoTags: []string{"fresh:1"}, Created: now})
+	drive(t, p, cmd)
+	if !strings.Contains(p.View(), "fresh:1") {
+		t.Fatalf("an image added after AwaitStart never showed:\n%s", p.View())
+	}
+	if f.Lists != 2 {
+		t.Fatalf("listed %d times, want twice (the start, the event's re-list)", f.Lists)
+	}
+}
+
+// AwaitStart gives up after its bound or when told to stop (a key is
+// waiting); the answer then arrives through Init's command as before.
+func TestAwaitStartIsBounded(t *testing.T) {
+	f := stalledImages{Images: sample(), release: make(chan struct{})}
+	p := newPane(t, f, 100, 10)
+	if p.AwaitStart(time.Millisecond, nil) {
+		t.Fatal("AwaitStart without Start reported an answer")
+	}
+	p.Start()
+	if p.AwaitStart(20*time.Millisecond, nil) {
+		t.Fatal("AwaitStart reported an answer from a stalled engine")
+	}
+	stop := make(chan struct{})
+	close(stop)
+	start := time.Now()
+	if p.AwaitStart(time.Minute, stop) {
+		t.Fatal("AwaitStart reported an answer from a stalled engine")
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatal("AwaitStart did not stop when told to")
+	}
+	close(f.release)
+	drive(t, p, p.Init())
+	if !strings.Contains(p.View(), "thumbnailer") {
+		t.Fatalf("no rows once the engine answered:\n%s", p.View())
+	}
+	if f.Lists != 1 {
+		t.Fatalf("listed %d times, want once", f.Lists)
+	}
+}
+
 // Loaded reports the first answer of the engine once, whatever it was.
 func TestLoadedCalledOnceOnTheFirstAnswer(t *testing.T) {
 	f := stalledImages{Images: sample(), release: make(chan struct{})}
