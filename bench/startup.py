@@ -10,8 +10,8 @@
   idle RSS    - VmRSS at the end of that idle window
 
 "Start" is the moment the pane's shell is told to exec fndeck: the session
-is created first with `read _ && exec fndeck`, then Enter is sent, so tmux's
-own session set-up is not counted. The screen is polled through one tmux
+is created first with `read _ && export VAR=... && exec fndeck`, then Enter
+is sent, so tmux's own session set-up is not counted (nor an env binary's). The screen is polled through one tmux
 control-mode client (bench/tmuxctl.py); the capture round trip, printed per
 run, is the resolution of the two start-up figures.
 
@@ -91,7 +91,9 @@ def one(n, work):
             f.write("[default]\naws_access_key_id = AKIDBENCHFAKE\naws_secret_access_key = bench-fake\n")
         env.update({"AWS_CONFIG_FILE": cfg, "AWS_SHARED_CREDENTIALS_FILE": cred,
                     "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
-    cmd = "read _ && exec env %s %s" % (" ".join("%s=%s" % (k, q(v)) for k, v in env.items()), q(BIN))
+    # The shell sets the environment itself: `exec env ...` would add the
+    # start of env (a dynamic binary, 5 ms here) to every figure.
+    cmd = "read _ && export %s && exec %s" % (" ".join("%s=%s" % (k, q(v)) for k, v in env.items()), q(BIN))
     subprocess.run(["tmux", "new-session", "-d", "-s", sess, "-x", "160", "-y", "48", cmd], check=True)
     ctl = None
     try:
