@@ -40,7 +40,7 @@ func TestDeployLocalImageThroughTheEngine(t *testing.T) {
 	}
 	repo := cloudtest.UniqueName("fndeck-aws")
 	ref := repo + ":dev"
-	cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", ref, dir)
 	t.Cleanup(func() {
 		_, _ = cloudtestDockerQuiet("rmi", "-f", ref, ecrRef(ref), reg.Addr+"/"+ref)
 	})
@@ -126,7 +126,7 @@ func TestDeployRemoteImageIsCopiedToECR(t *testing.T) {
 	}
 	repo := cloudtest.UniqueName("fndeck-aws-copy")
 	src := srcReg.Addr + "/team/" + repo + ":1"
-	cloudtest.Docker(t, "build", "-q", "-t", src, dir)
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", src, dir)
 	t.Cleanup(func() { _, _ = cloudtestDockerQuiet("rmi", "-f", src) })
 	cfgDir := t.TempDir()
 	login := exec.Command("docker", "--config", cfgDir, "login", "-u", srcReg.User, "--password-stdin", srcReg.Addr)
@@ -201,7 +201,7 @@ func TestCopyAnswersBearerChallenges(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(dir, "hello"), []byte(time.Now().String()), 0o600)
 	repo := cloudtest.UniqueName("fndeck-aws-bearer")
 	pushed := backend.Addr + "/" + repo + ":1"
-	cloudtest.Docker(t, "build", "-q", "-t", pushed, dir)
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", pushed, dir)
 	t.Cleanup(func() { _, _ = cloudtestDockerQuiet("rmi", "-f", pushed) })
 	cloudtest.Docker(t, "push", pushed)
 

@@ -59,6 +59,12 @@ func RequireDocker(t testing.TB) string {
 }
 
 // Docker runs the docker CLI and returns its trimmed stdout, failing the test on error.
+//
+// Set-up builds pass --no-cache: the engine is shared by every package's
+// tests at once, and dockerd's classic builder fails a cached step with
+// `unable to find image "sha256:…"` when one of the images it compares
+// (for FROM scratch: every image without a parent) is removed meanwhile by
+// another test's cleanup. fndeck's own Build runs such a build again.
 func Docker(t testing.TB, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -56,6 +56,29 @@ func (e *Engine) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.S
 		args[k] = &v
 	}
 
+	for attempt := 1; ; attempt++ {
+		res, err := e.buildOnce(ctx, opts, bc, platforms, args, out)
+		var lost *lostImageError
+		if errors.As(err, &lost) && attempt == 1 {
+			out.Line("fndeck: the engine lost an image it was comparing against its build cache (one removed at the same moment); building again")
+			continue
+		}
+		return res, err
+	}
+}
+
+// lostImageError is dockerd's classic builder failing a step because an
+// image it was checking as a cache candidate was removed meanwhile: it
+// lists the candidates (for FROM scratch, every image without a parent),
+// then reads each, and one removed in between fails the whole build with
+// `unable to find image "sha256:…"`. Nothing was wrong with the build, so
+// Build runs it once more.
+type lostImageError struct{ err error }
+
+func (e *lostImageError) Error() string { return e.err.Error() }
+func (e *lostImageError) Unwrap() error { return e.err }
+
+func (e *Engine) buildOnce(ctx context.Context, opts cloud.BuildOptions, bc *buildContext, platforms []ocispec.Platform, args map[string]*string, out cloud.Sink) (cloud.BuildResult, error) {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(bc.writeTar(pw)) }()
 	defer pr.Close()
@@ -110,10 +133,16 @@ func (e *Engine) Build(ctx context.Context, opts cloud.BuildOptions, out cloud.S
 		return cloud.BuildResult{}, fmt.Errorf("build cancelled: %w", ctx.Err())
 	}
 	if tr.errMsg != "" {
+		var err error
 		if tr.errStep != "" {
-			return cloud.BuildResult{}, fmt.Errorf("build failed at %s: %s", tr.errStep, tr.errMsg)
+			err = fmt.Errorf("build failed at %s: %s", tr.errStep, tr.errMsg)
+		} else {
+			err = fmt.Errorf("build of %s failed: %s", bc.dockerfilePath, tr.errMsg)
 		}
-		return cloud.BuildResult{}, fmt.Errorf("build of %s failed: %s", bc.dockerfilePath, tr.errMsg)
+		if !opts.NoCache && strings.HasPrefix(tr.errMsg, `unable to find image "sha256:`) {
+			err = &lostImageError{err: err}
+		}
+		return cloud.BuildResult{}, err
 	}
 	if streamErr != nil {
 		return cloud.BuildResult{}, e.wrap(ctx, streamErr, "reading build output")

@@ -154,7 +154,7 @@ func TestBuildStaticBinaryPlatform(t *testing.T) {
 	tag := cloudtest.UniqueName("fndeck-docker-hello") + ":arm"
 	removeImageAtEnd(t, tag)
 	sink := &recSink{}
-	res, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, Dockerfile: df, Tags: []string{tag}, Platform: "linux/arm64"}, sink)
+	res, err := e.Build(ctx, cloud.BuildOptions{ContextDir: dir, Dockerfile: df, Tags: []string{tag}, Platform: "linux/arm64", NoCache: true}, sink)
 	if err != nil {
 		t.Fatalf("Build: %v\n%s", err, sink.text())
 	}

@@ -90,7 +90,7 @@ func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
 	}
 	name := cloudtest.UniqueName("fndeck-gcp-push")
 	local := name + ":v1"
-	cloudtest.Docker(t, "build", "-q", "-t", local, dir)
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", local, dir)
 	pushed := regAddr + "/acme-web/fndeck/" + name + ":v1"
 	t.Cleanup(func() {
 		for _, ref := range []string{local, pushed, "europe-west1-docker.pkg.dev/acme-web/fndeck/" + name + ":v1"} {

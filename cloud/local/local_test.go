@@ -43,7 +43,7 @@ func buildImage(t testing.TB, pkg, bin, dockerfileTail string) string {
 		t.Fatal(err)
 	}
 	ref := cloudtest.UniqueName("fndeck-test-"+bin) + ":v1"
-	cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", ref, dir)
 	t.Cleanup(func() { _ = execCommand("docker", "rmi", "-f", ref) })
 	return ref
 }

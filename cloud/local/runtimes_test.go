@@ -51,7 +51,7 @@ exec /var/runtime/bootstrap "$@"
 				t.Fatal(err)
 			}
 			ref := cloudtest.UniqueName("fndeck-test-"+shape) + ":v1"
-			cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+			cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", ref, dir)
 			t.Cleanup(func() { _ = execCommand("docker", "rmi", "-f", ref) })
 			name := cloudtest.UniqueName(shape)
 			removeOnCleanup(t, name)

@@ -221,7 +221,7 @@ func buildScratchImage(t *testing.T, dockerHost, ref string) string {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "hello.txt"), []byte(ref+"\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello.txt /\nLABEL fndeck.e2e=1\n"), 0o644)
-	cmd := exec.Command("docker", "build", "-q", "-t", ref, dir)
+	cmd := exec.Command("docker", "build", "-q", "--no-cache", "-t", ref, dir)
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 	if dockerHost != "" {
 		cmd.Env = append(cmd.Env, "DOCKER_HOST="+dockerHost)

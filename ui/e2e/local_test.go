@@ -21,7 +21,7 @@ func helloImage(t *testing.T) string {
 	cloudtest.BuildStatic(t, "github.com/fndeck/fndeck/cloud/local/testdata/hello", dir, "hello")
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /var/task/hello\nENTRYPOINT [\"/var/task/hello\"]\n"), 0o644)
 	ref := cloudtest.UniqueName("fndeck-e2e-hello") + ":v1"
-	cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", ref, dir)
 	t.Cleanup(func() { _, _, _ = runDocker("rmi", "-f", ref) })
 	return ref
 }

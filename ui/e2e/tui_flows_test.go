@@ -243,7 +243,7 @@ func helloImages(t *testing.T) (string, string) {
 	for _, v := range []string{"v1", "v2"} {
 		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /var/task/hello\nLABEL version="+v+"\nENTRYPOINT [\"/var/task/hello\"]\n"), 0o644)
 		ref := repo + ":" + v
-		cloudtest.Docker(t, "build", "-q", "-t", ref, dir)
+		cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", ref, dir)
 		refs = append(refs, ref)
 	}
 	return refs[0], refs[1]
