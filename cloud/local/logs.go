@@ -145,32 +145,153 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 		tail = strconv.Itoa(req.Tail)
 	}
 	if req.Follow {
-		if body, connected := b.openTap(ctx, s); body != nil {
-			defer body.Close()
-			// History up to the moment the tap started sending: the tap
-			// has everything after it.
-			if err := b.readLogs(ctx, s.ID, req.Since, connected, false, tail, fromEngine); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("logs of %s: %w", req.Target, err)
-			}
-			err := followTap(ctx, body, req.Filter, cloud.LogBusy(ctx), toLine, emit)
-			if err != nil && ctx.Err() == nil {
-				return fmt.Errorf("logs of %s: following the log tap: %w", req.Target, err)
-			}
-			return nil // following ends when the caller stops it or the container stops
-		}
+		return b.followFunction(ctx, req, s, tail, toLine, fromEngine, emit)
 	}
-	err = b.readLogs(ctx, s.ID, req.Since, time.Time{}, req.Follow, tail, fromEngine)
-	if err != nil && errors.Is(err, context.Canceled) && req.Follow {
-		return nil // following ends when the caller stops it
-	}
-	if err != nil {
+	if err := b.readLogs(ctx, s.ID, req.Since, time.Time{}, false, tail, fromEngine); err != nil {
 		return fmt.Errorf("logs of %s: %w", req.Target, err)
 	}
 	return nil
 }
+
+// followFunction follows the function, not one container: when the
+// container it follows ends (a redeploy or a rollback replaces it, or it is
+// stopped), the follow says so and waits for the function's next container
+// to run, then follows that one from its start — as a follow of a Lambda or
+// Cloud Run function carries on across deploys. It ends only when ctx does.
+// The engine's start events of the function's containers tell when the
+// next one runs; they are subscribed to before the first container is
+// followed, so no start is missed.
+func (b *Backend) followFunction(ctx context.Context, req cloud.LogRequest, s *container.Summary, tail string, toLine func(time.Time, string, string) cloud.LogLine, fromEngine func(logEntry) bool, emit func(cloud.LogLine)) error {
+	notice := func(msg string) {
+		l := toLine(b.now(), StreamFndeck, msg)
+		l.Notice = true
+		emit(l)
+	}
+	evCtx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	starts := b.c.Events(evCtx, client.EventsListOptions{Filters: make(client.Filters).
+		Add("type", "container").Add("event", "start").Add("label", LabelFunction+"="+req.Target.Function)})
+	since, tap := req.Since, tapFirst
+	for {
+		err := b.followContainer(ctx, req, s, since, tail, tap, toLine, fromEngine, emit)
+		if ctx.Err() != nil {
+			return nil // following ends when the caller stops it
+		}
+		// The engine refuses the logs of a container it is removing
+		// (conflict) or has removed (not found): that is its end too, even
+		// while its listing still says running.
+		going := errors.Is(err, cloud.ErrConflict) || errors.Is(err, cloud.ErrNotFound)
+		if cur, ferr := b.find(ctx, req.Target.Function); !going && ferr == nil && cur != nil && cur.ID == s.ID && cur.State == container.StateRunning {
+			if err != nil {
+				return fmt.Errorf("logs of %s: %w", req.Target, err)
+			}
+			// The stream ended, the container did not (its tap went away,
+			// or it is being killed and its listing lags): follow it
+			// through the engine from now.
+			if tap == tapNone {
+				time.Sleep(100 * time.Millisecond) // not a busy loop while the listing lags
+			}
+			since, tail, tap = b.now(), "", tapNone
+			continue
+		}
+		// Whatever the stream said as its container went (cut, or the
+		// container gone), the container ended.
+		notice(fmt.Sprintf("container %s ended; waiting for the next container of %s (a deploy, a rollback or a start)", shortID(s.ID), req.Target))
+		next, started, err := b.nextContainer(ctx, starts, req.Target.Function, s.ID)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("logs of %s: waiting for its next container: %w", req.Target, err)
+		}
+		notice(fmt.Sprintf("following container %s from its start", shortID(next.ID)))
+		// All of a new container's output; a restarted one's since it started.
+		since, tail, tap = time.Time{}, "", tapWait
+		if next.ID == s.ID {
+			since = started
+		}
+		s = next
+	}
+}
+
+// nextContainer returns the function's container once one runs that is not
+// prev as it was: another container (it may be running already), or prev
+// started again (known from its start event, whose time it returns).
+func (b *Backend) nextContainer(ctx context.Context, starts client.EventsResult, name, prev string) (*container.Summary, time.Time, error) {
+	running := func() (*container.Summary, error) {
+		s, err := b.find(ctx, name)
+		if err != nil || s == nil || s.State != container.StateRunning {
+			return nil, err
+		}
+		return s, nil
+	}
+	if s, err := running(); err != nil || (s != nil && s.ID != prev) {
+		return s, time.Time{}, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, time.Time{}, ctx.Err()
+		case err := <-starts.Err:
+			if err == nil {
+				err = errors.New("the engine's event stream ended")
+			}
+			return nil, time.Time{}, dockerErr("reading the engine's events", err)
+		case m := <-starts.Messages:
+			s, err := running()
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			if s == nil || s.ID != m.Actor.ID {
+				continue // a start that is over already, or not of the container the function has now
+			}
+			started := time.Unix(0, m.TimeNano)
+			if m.TimeNano == 0 {
+				started = time.Unix(m.Time, 0)
+			}
+			return s, started, nil
+		}
+	}
+}
+
+// How followContainer uses a container's log tap.
+const (
+	tapFirst = iota // the tap if it answers, else the engine
+	tapWait         // a container just started: give its tap tapStartWait to listen
+	tapNone         // the engine only
+)
+
+// followContainer reads one container's history as req asks (since, tail;
+// up to the moment the follow connects), then follows it until it ends or
+// ctx does, through its log tap as tap says, else through the engine.
+func (b *Backend) followContainer(ctx context.Context, req cloud.LogRequest, s *container.Summary, since time.Time, tail string, tap int, toLine func(time.Time, string, string) cloud.LogLine, fromEngine func(logEntry) bool, emit func(cloud.LogLine)) error {
+	var body io.ReadCloser
+	var connected time.Time
+	if tap != tapNone {
+		body, connected = b.openTap(ctx, s)
+	}
+	for deadline := time.Now().Add(tapStartWait); body == nil && tap == tapWait && s.Labels[LabelLogPort] != "" && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(50 * time.Millisecond)
+		body, connected = b.openTap(ctx, s)
+	}
+	if body != nil {
+		defer body.Close()
+		// History up to the moment the tap started sending: the tap has
+		// everything after it.
+		if err := b.readLogs(ctx, s.ID, since, connected, false, tail, fromEngine); err != nil {
+			return err
+		}
+		if err := followTap(ctx, body, req.Filter, cloud.LogBusy(ctx), toLine, emit); err != nil {
+			return fmt.Errorf("following the log tap: %w", err)
+		}
+		return nil // the container ended (or ctx did)
+	}
+	return b.readLogs(ctx, s.ID, since, time.Time{}, true, tail, fromEngine)
+}
+
+// tapStartWait is how long a follow waits for a just-started container's
+// log tap before it follows through the engine instead.
+const tapStartWait = 5 * time.Second
 
 // openTap connects to the container's log tap and returns the stream and
 // the time the tap answered; nil when the container has none or it does not

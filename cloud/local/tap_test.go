@@ -159,13 +159,17 @@ func (c *collector) snapshot() []cloud.LogLine {
 	return append([]cloud.LogLine(nil), c.lines...)
 }
 
-func (c *collector) has(msg string) bool {
+func (c *collector) has(msg string) bool { return c.count(msg) > 0 }
+
+// count is how many lines say exactly msg.
+func (c *collector) count(msg string) int {
+	n := 0
 	for _, l := range c.snapshot() {
 		if l.Message == msg {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 type follow struct {
@@ -329,18 +333,36 @@ func TestLogsFollowThroughTheTap(t *testing.T) {
 	if live != 11111 && !slices.ContainsFunc(filtered.col.snapshot(), func(l cloud.LogLine) bool { return l.Stream == StreamFndeck }) {
 		t.Errorf("filtered follow got %d live lines, want 11111", live)
 	}
-	// Redeploying ends the follow (the container it followed is gone).
+	// A redeploy replaces the container: the follow says so and carries on
+	// with the new one, from its start, through its tap.
+	old := cloudtest.Docker(t, "inspect", "-f", "{{.Id}}", ContainerName(name))
 	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image, As: "cloudrun"}, nil); err != nil {
 		t.Fatalf("redeploy: %v", err)
 	}
+	waitLive(t, b, target, f, "redeployed")
+	cur := cloudtest.Docker(t, "inspect", "-f", "{{.Id}}", ContainerName(name))
+	var ended, following bool
+	for _, l := range f.col.snapshot() {
+		if l.Stream != StreamFndeck || !l.Notice {
+			continue
+		}
+		ended = ended || strings.HasPrefix(l.Message, "container "+old[:12]+" ended; waiting for the next container of "+target.String())
+		following = following || strings.HasPrefix(l.Message, "following container "+cur[:12]+" from its start")
+	}
+	if !ended || !following {
+		t.Errorf("no notice of the replacement (ended %v, following %v) in %d lines", ended, following, len(f.col.snapshot()))
+	}
 	select {
 	case err := <-f.done:
-		if err != nil {
-			t.Errorf("follow ended with %v", err)
-		}
+		t.Errorf("the follow ended (%v) with its function redeployed", err)
 		f.done <- nil // for the cleanup
-	case <-time.After(30 * time.Second):
-		t.Error("the follow did not end when its container went away")
+	default:
+	}
+	get(t, b, target, "/print?n=3000&tag=new")
+	for deadline := time.Now().Add(30 * time.Second); !f.col.has("new seq=2999"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the follow did not deliver the new container's lines")
+		}
 	}
 }
 
@@ -358,14 +380,19 @@ func TestLogsFollowFallsBackToTheEngine(t *testing.T) {
 		"--label", LabelPort+"="+strconv.Itoa(port), "--label", LabelNetwork+"="+NetworkHost,
 		"-e", "PORT="+strconv.Itoa(port), image)
 	target := cloud.Address{Provider: cloud.Local, Function: name}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if res, err := b.Invoke(testCtx(t), cloud.InvokeRequest{Target: target, Path: "/"}, nil); err == nil && res.StatusCode == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the old-style container does not answer")
+	id := cloudtest.Docker(t, "inspect", "-f", "{{.Id}}", ContainerName(name))
+	answers := func() {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if res, err := b.Invoke(testCtx(t), cloud.InvokeRequest{Target: target, Path: "/"}, nil); err == nil && res.StatusCode == 200 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the old-style container does not answer")
+			}
 		}
 	}
+	answers()
 	get(t, b, target, "/print?n=5&tag=before")
 	f := startFollow(t, b, cloud.LogRequest{Target: target, Follow: true, Tail: 2})
 	waitLive(t, b, target, f, "x")
@@ -380,6 +407,29 @@ func TestLogsFollowFallsBackToTheEngine(t *testing.T) {
 		t.Errorf("engine follow: received %d dropped %d of 1000", received, dropped)
 	}
 	checkHistory(t, f.col.snapshot(), 2, "before seq=3", "before seq=4")
+
+	// Stopped, the follow waits; started again, it goes on with what the
+	// container writes from then on, not its output from before the stop.
+	cloudtest.Docker(t, "stop", "-t", "1", ContainerName(name))
+	for deadline := time.Now().Add(30 * time.Second); !f.col.has("container " + id[:12] + " ended; waiting for the next container of " + target.String() + " (a deploy, a rollback or a start)"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no notice that the container ended")
+		}
+	}
+	select {
+	case err := <-f.done:
+		t.Fatalf("the follow ended (%v) when its container stopped", err)
+	default:
+	}
+	cloudtest.Docker(t, "start", ContainerName(name))
+	answers()
+	waitLive(t, b, target, f, "restarted")
+	if !f.col.has("following container " + id[:12] + " from its start") {
+		t.Error("no notice that the follow goes on")
+	}
+	if n := f.col.count("after seq=999"); n != 1 {
+		t.Errorf("the restarted container's old output came again: %d copies of the last line", n)
+	}
 }
 
 // While the consumer reports itself full, the follow counts lines instead
