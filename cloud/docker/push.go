@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
@@ -25,6 +26,8 @@ func pushBackoff(n int) time.Duration { return time.Duration(1<<(n-1)) * time.Se
 
 // Push tags opts.Ref as opts.To (when set), applies registries.rewrite to
 // the destination, and pushes it with credentials from the auth provider.
+// A copy (opts.To set) of an image the engine does not hold, named with its
+// registry host, pulls it first, with that registry's credentials.
 // Per-layer progress goes to out.Progress, status lines to out.Line.
 // The result carries the pushed digest and the manifest media type the
 // registry holds.
@@ -57,6 +60,11 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		out.Line(fmt.Sprintf("registries.rewrite: pushing %s to %s instead", reference.FamiliarString(named), targetRef))
 	}
 	if src, err := reference.ParseNormalizedNamed(opts.Ref); err != nil || reference.TagNameOnly(src).String() != target.String() {
+		// A copy works on the engine's copy of the image: pull it first
+		// when the engine does not hold it.
+		if err := e.ensureLocal(ctx, opts.Ref, out); err != nil {
+			return cloud.PushResult{}, err
+		}
 		if _, err := e.cli.ImageTag(ctx, client.ImageTagOptions{Source: opts.Ref, Target: target.String()}); err != nil {
 			return cloud.PushResult{}, e.wrap(ctx, err, fmt.Sprintf("tagging %s as %s", opts.Ref, targetRef))
 		}
@@ -68,20 +76,10 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	if err != nil {
 		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
 	}
-	// The engine (20.10) refuses a push without X-Registry-Auth, so without
-	// credentials an empty config ("{}") is sent, as the docker CLI does.
-	ac := registry.AuthConfig{}
-	if auth != nil {
-		ac = registry.AuthConfig{
-			Username: auth.Username, Password: auth.Password,
-			IdentityToken: auth.IdentityToken, ServerAddress: pushHost,
-		}
-	}
-	b, err := json.Marshal(ac)
+	encoded, err := encodeAuth(auth, pushHost)
 	if err != nil {
-		return cloud.PushResult{}, fmt.Errorf("pushing %s: encoding credentials: %w", targetRef, err)
+		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
 	}
-	encoded := base64.URLEncoding.EncodeToString(b)
 
 	var res cloud.PushResult
 	for attempt := 1; ; attempt++ {
@@ -132,6 +130,124 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	}
 	res.MediaType = info.mediaType
 	return res, nil
+}
+
+// encodeAuth is the X-Registry-Auth value for host. The engine (20.10)
+// refuses a push without one, so without credentials an empty config
+// ("{}") is sent, as the docker CLI does.
+func encodeAuth(auth *cloud.RegistryAuth, host string) (string, error) {
+	ac := registry.AuthConfig{}
+	if auth != nil {
+		ac = registry.AuthConfig{
+			Username: auth.Username, Password: auth.Password,
+			IdentityToken: auth.IdentityToken, ServerAddress: host,
+		}
+	}
+	b, err := json.Marshal(ac)
+	if err != nil {
+		return "", fmt.Errorf("encoding credentials: %w", err)
+	}
+	return base64.URLEncoding.EncodeToString(b), nil
+}
+
+// ensureLocal pulls ref, with the credentials the auth provider has for its
+// registry, when the engine does not hold it and ref spells out its
+// registry host ("ghcr.io/org/app:1", "docker.io/library/nginx:1.27"): a
+// bare "app:1" is taken to be a local image, as a typo of one must not
+// turn into a pull from Docker Hub.
+func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) error {
+	first, _, ok := strings.Cut(ref, "/")
+	if !ok || !(strings.ContainsAny(first, ".:") || first == "localhost") {
+		return nil
+	}
+	_, err := e.cli.ImageInspect(ctx, ref)
+	if err == nil || !cerrdefs.IsNotFound(err) {
+		return nil // held, or a question the tag that follows answers better
+	}
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return fmt.Errorf("pulling: %w", invalid(fmt.Errorf("image %q: %w", ref, err)))
+	}
+	host := reference.Domain(named)
+	auth, hint, err := e.authFor(ctx, host, host)
+	if err != nil {
+		return fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	encoded, err := encodeAuth(auth, host)
+	if err != nil {
+		return fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	out.Line(fmt.Sprintf("the engine does not have %s: pulling it", ref))
+	// The registry's refusals come either as the request's error or in the
+	// stream, depending on the step that met them.
+	pullErr := func(msg string) error {
+		msg = strings.TrimPrefix(msg, "Error response from daemon: ")
+		if classifyPushError(msg).unauthorized {
+			if hint == "" {
+				hint = "docker login " + host
+			}
+			what := "refused the credentials"
+			if auth == nil {
+				what = "requires credentials and none are configured"
+			}
+			return cloud.WithHint(fmt.Errorf("pulling %s: registry %s %s (%s): %w", ref, host, what, msg, cloud.ErrUnauthenticated), hint)
+		}
+		if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") {
+			return fmt.Errorf("pulling %s: %s: %w", ref, msg, cloud.ErrNotFound)
+		}
+		return nil
+	}
+	rc, err := e.cli.ImagePull(ctx, reference.FamiliarString(reference.TagNameOnly(named)), client.ImagePullOptions{RegistryAuth: encoded})
+	if err != nil {
+		if perr := pullErr(err.Error()); perr != nil && ctx.Err() == nil {
+			return perr
+		}
+		return e.wrap(ctx, err, "pulling "+ref)
+	}
+	defer rc.Close()
+	lastStatus := map[string]string{}
+	dec := json.NewDecoder(rc)
+	for {
+		var m streamMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("pulling %s: %w", ref, ctx.Err())
+			}
+			return e.wrap(ctx, err, "reading pull output")
+		}
+		if msg := m.errorText(); msg != "" {
+			if perr := pullErr(msg); perr != nil {
+				return perr
+			}
+			return fmt.Errorf("pulling %s: %s", ref, msg)
+		}
+		relayStatus(&m, lastStatus, out)
+	}
+}
+
+// relayStatus passes a push or pull status message on: per-layer progress
+// to out.Progress and a line per status change, other statuses as lines.
+func relayStatus(m *streamMessage, lastStatus map[string]string, out cloud.Sink) {
+	if m.Status == "" {
+		return
+	}
+	if m.ID == "" {
+		out.Line(m.Status)
+		return
+	}
+	p := cloud.Progress{ID: m.ID, Status: m.Status}
+	if m.Progress != nil {
+		p.Current, p.Total = m.Progress.Current, m.Progress.Total
+	}
+	out.Progress(p)
+	// Progress ticks repeat the status; a line per change is enough.
+	if lastStatus[m.ID] != m.Status {
+		lastStatus[m.ID] = m.Status
+		out.Line(m.ID + ": " + m.Status)
+	}
 }
 
 // applyRewrite maps the reference's registry host through registries.rewrite.
@@ -245,23 +361,7 @@ func (e *Engine) pushOnce(ctx context.Context, target reference.Named, encodedAu
 				res.Digest, res.Size = aux.Digest, aux.Size
 			}
 		}
-		if m.Status == "" {
-			continue
-		}
-		if m.ID != "" {
-			p := cloud.Progress{ID: m.ID, Status: m.Status}
-			if m.Progress != nil {
-				p.Current, p.Total = m.Progress.Current, m.Progress.Total
-			}
-			out.Progress(p)
-			// Progress ticks repeat the status; a line per change is enough.
-			if lastStatus[m.ID] != m.Status {
-				lastStatus[m.ID] = m.Status
-				out.Line(m.ID + ": " + m.Status)
-			}
-			continue
-		}
-		out.Line(m.Status)
+		relayStatus(&m, lastStatus, out)
 	}
 	return res, nil
 }

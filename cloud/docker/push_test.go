@@ -94,6 +94,33 @@ func TestPushPlainRegistry(t *testing.T) {
 		}
 	})
 
+	t.Run("copy of an image the engine does not hold", func(t *testing.T) {
+		// In the registry, not in the engine: the copy pulls it first.
+		remote := reg.Addr + "/fndeck/remote-only:v1"
+		if _, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: remote}, &recSink{}); err != nil {
+			t.Fatalf("seeding the registry: %v", err)
+		}
+		cloudtest.Docker(t, "rmi", remote)
+		to := reg.Addr + "/fndeck/copied:v1"
+		removeImageAtEnd(t, to)
+		removeImageAtEnd(t, remote)
+		sink := &recSink{}
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: remote, To: to}, sink)
+		if err != nil {
+			t.Fatalf("Push: %v\n%s", err, sink.text())
+		}
+		checkPushed(t, res, reg.Addr, "fndeck/copied", "v1", "", "")
+		if !strings.Contains(sink.text(), "the engine does not have "+remote+": pulling it") {
+			t.Fatalf("the pull is not on the sink:\n%s", sink.text())
+		}
+		// Neither in the engine nor in the registry: not found, said as such.
+		_, err = e.Push(ctx, cloud.PushOptions{Ref: reg.Addr + "/fndeck/nowhere:v1", To: reg.Addr + "/fndeck/nowhere-copy:v1"}, &recSink{})
+		t.Logf("nowhere: %v", err)
+		if !errors.Is(err, cloud.ErrNotFound) || !strings.Contains(err.Error(), "fndeck/nowhere:v1") {
+			t.Fatalf("Push of an image that is nowhere = %v, want ErrNotFound naming it", err)
+		}
+	})
+
 	t.Run("missing image", func(t *testing.T) {
 		_, err := e.Push(ctx, cloud.PushOptions{Ref: cloudtest.UniqueName("fndeck-docker-none") + ":x", To: reg.Addr + "/none:x"}, &recSink{})
 		t.Logf("missing image: %v", err)
@@ -153,6 +180,36 @@ func TestPushAuthRegistry(t *testing.T) {
 			t.Fatalf("Push: %v\n%s", err, sink.text())
 		}
 		checkPushed(t, res, reg.Addr, "fndeck/private", "v1", reg.User, reg.Password)
+		if strings.Contains(sink.text(), reg.Password) {
+			t.Fatal("the password reached the sink")
+		}
+	})
+
+	t.Run("copy from a private registry", func(t *testing.T) {
+		dir := writeConfig(t, authJSON(reg.User, reg.Password))
+		e := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: dir}}))
+		remote := reg.Addr + "/fndeck/private-src:v1"
+		if _, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: remote}, &recSink{}); err != nil {
+			t.Fatalf("seeding the registry: %v", err)
+		}
+		cloudtest.Docker(t, "rmi", remote)
+		removeImageAtEnd(t, remote)
+		// Without credentials the pull is refused, with the login to run.
+		anon := newEngine(t, WithAuth(cloud.AuthChain{&DockerConfigAuth{Dir: t.TempDir()}}))
+		_, err := anon.Push(ctx, cloud.PushOptions{Ref: remote, To: reg.Addr + "/fndeck/private-copy:anon"}, &recSink{})
+		t.Logf("anonymous copy: %v (hint %q)", err, cloud.Hint(err))
+		if !errors.Is(err, cloud.ErrUnauthenticated) || cloud.Hint(err) != "docker login "+reg.Addr {
+			t.Fatalf("copy without credentials = %v (hint %q), want ErrUnauthenticated with docker login", err, cloud.Hint(err))
+		}
+		// With them, the pull and the push both authenticate.
+		to := reg.Addr + "/fndeck/private-copy:v1"
+		removeImageAtEnd(t, to)
+		sink := &recSink{}
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: remote, To: to}, sink)
+		if err != nil {
+			t.Fatalf("Push: %v\n%s", err, sink.text())
+		}
+		checkPushed(t, res, reg.Addr, "fndeck/private-copy", "v1", reg.User, reg.Password)
 		if strings.Contains(sink.text(), reg.Password) {
 			t.Fatal("the password reached the sink")
 		}

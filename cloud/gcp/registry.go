@@ -125,8 +125,8 @@ func artifactTarget(t cloud.Address, ref string) string {
 // used as it is. Anything else — a local image, or an image in a registry
 // Cloud Run cannot reach — is pushed through the Pusher to the project's
 // fndeck repository, which is created first only with req.Yes. A remote
-// image is copied by pushing the engine's local copy of it: the Pusher works
-// on local images, so the engine must hold it.
+// image is copied through the engine, which pulls it first when it does
+// not hold it (cloud/docker Engine.Push).
 func (b *Backend) deployableImage(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (string, error) {
 	host, _ := splitRef(req.Image)
 	if host != "" && cloudRunCanPull(host) {
