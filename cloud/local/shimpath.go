@@ -16,9 +16,10 @@ import (
 // DefaultShimPath picks the shim binary mounted into lambda containers:
 // the running fndeck when it is a static Linux ELF for the image's
 // architecture (fndeck's main dispatches "__lambda-shim" to shim.Main),
-// else the linux/amd64 fndeck-shim embedded in package shimbin. Either is
-// copied to <stateDir>/shim/ first: a `go run` binary is deleted when it
-// exits, and a headless deploy's container must outlive it.
+// else the fndeck-shim for that architecture embedded in package shimbin
+// (linux/amd64, linux/arm64). Either is copied to <stateDir>/shim/ first:
+// a `go run` binary is deleted when it exits, and a headless deploy's
+// container must outlive it.
 func DefaultShimPath(stateDir string) func(ctx context.Context, arch string) (string, error) {
 	return func(ctx context.Context, arch string) (string, error) {
 		arch = normalizeArch(arch)
@@ -31,16 +32,14 @@ func DefaultShimPath(stateDir string) func(ctx context.Context, arch string) (st
 				}
 			}
 		}
-		if arch != "amd64" {
-			return "", fmt.Errorf("fndeck carries a linux/amd64 shim only; run a static linux/%s build of fndeck (CGO_ENABLED=0) to deploy linux/%s images locally", arch, arch)
-		}
-		return EmbeddedShimPath(stateDir)
+		return EmbeddedShimPath(stateDir, arch)
 	}
 }
 
-// EmbeddedShimPath writes the embedded linux/amd64 shim to stateDir and returns its path.
-func EmbeddedShimPath(stateDir string) (string, error) {
-	f, err := shimbin.Open()
+// EmbeddedShimPath writes the embedded linux shim for arch to stateDir and
+// returns its path.
+func EmbeddedShimPath(stateDir, arch string) (string, error) {
+	f, err := shimbin.Open(normalizeArch(arch))
 	if err != nil {
 		return "", err
 	}

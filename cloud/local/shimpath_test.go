@@ -46,39 +46,46 @@ func TestIsStaticELF(t *testing.T) {
 
 func TestEmbeddedShim(t *testing.T) {
 	dir := t.TempDir()
-	p, err := EmbeddedShimPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(p)
-	if err != nil || fi.Mode().Perm() != 0o755 || !strings.HasPrefix(filepath.Base(p), "fndeck-shim-") || filepath.Dir(p) != filepath.Join(dir, "shim") {
-		t.Fatalf("embedded shim at %s: %v %v", p, fi.Mode(), err)
-	}
-	if ok, err := isStaticELF(p, "amd64"); !ok {
-		t.Errorf("embedded shim is not a static amd64 ELF: %v", err)
-	}
-	again, err := EmbeddedShimPath(dir)
-	if err != nil || again != p {
-		t.Errorf("second extraction: %s %v, want %s", again, err, p)
-	}
-	// The fallback: arm64 images need a static arm64 fndeck.
 	self, _ := os.Executable()
-	if ok, _ := isStaticELF(self, "arm64"); !ok {
-		if _, err := DefaultShimPath(dir)(context.Background(), "arm64"); err == nil || !strings.Contains(err.Error(), "arm64") {
-			t.Errorf("arm64 without an arm64 shim: %v", err)
+	for _, arch := range shimbin.Arches {
+		p, err := EmbeddedShimPath(dir, arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o755 || !strings.HasPrefix(filepath.Base(p), "fndeck-shim-") || filepath.Dir(p) != filepath.Join(dir, "shim") {
+			t.Fatalf("embedded %s shim at %s: %v %v", arch, p, fi.Mode(), err)
+		}
+		if ok, err := isStaticELF(p, arch); !ok {
+			t.Errorf("embedded %s shim is not a static %s ELF: %v", arch, arch, err)
+		}
+		again, err := EmbeddedShimPath(dir, arch)
+		if err != nil || again != p {
+			t.Errorf("second extraction of %s: %s %v, want %s", arch, again, err, p)
+		}
+		// The running executable when it is a static build for arch, else
+		// the embedded shim.
+		got, err := DefaultShimPath(dir)(context.Background(), arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := isStaticELF(self, arch); ok {
+			if !strings.HasPrefix(filepath.Base(got), "fndeck-") || strings.HasPrefix(filepath.Base(got), "fndeck-shim-") {
+				t.Errorf("static self for %s: got %s", arch, got)
+			}
+		} else if got != p {
+			t.Errorf("%s without a static self: got %s, want the embedded shim %s", arch, got, p)
 		}
 	}
-	// amd64: the running executable when it is static, else the embedded shim.
-	got, err := DefaultShimPath(dir)(context.Background(), "amd64")
-	if err != nil {
-		t.Fatal(err)
+	// Image architectures are spelled several ways.
+	if p, err := EmbeddedShimPath(dir, "aarch64"); err != nil {
+		t.Errorf("aarch64: %v", err)
+	} else if ok, _ := isStaticELF(p, "arm64"); !ok {
+		t.Errorf("aarch64 gave %s, not the arm64 shim", p)
 	}
-	if ok, _ := isStaticELF(self, "amd64"); ok {
-		if !strings.HasPrefix(filepath.Base(got), "fndeck-") || strings.HasPrefix(filepath.Base(got), "fndeck-shim-") {
-			t.Errorf("static self: got %s", got)
-		}
-	} else if got != p {
-		t.Errorf("dynamic self: got %s, want the embedded shim %s", got, p)
+	// An architecture no shim is carried for says what to do instead.
+	if _, err := DefaultShimPath(dir)(context.Background(), "riscv64"); err == nil || !strings.Contains(err.Error(), "linux/riscv64") || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Errorf("riscv64: %v", err)
 	}
 }
 
@@ -88,27 +95,30 @@ func TestEmbeddedShimIsCurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the shim")
 	}
-	out := filepath.Join(t.TempDir(), "shim")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./shim/cmd/fndeck-shim")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	built, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := shimbin.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	var emb bytes.Buffer
-	if _, err := emb.ReadFrom(rc); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(built, emb.Bytes()) {
-		t.Errorf("cloud/local/shimbin/fndeck-shim-linux-amd64 is stale (or built by another Go version): run go generate ./cloud/local/shimbin")
+	for _, arch := range shimbin.Arches {
+		out := filepath.Join(t.TempDir(), "shim")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./shim/cmd/fndeck-shim")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", arch, err, b)
+		}
+		built, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := shimbin.Open(arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var emb bytes.Buffer
+		_, err = emb.ReadFrom(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(built, emb.Bytes()) {
+			t.Errorf("cloud/local/shimbin/fndeck-shim-linux-%s is stale (or built by another Go version): run go generate ./cloud/local/shimbin", arch)
+		}
 	}
 }
 
@@ -117,7 +127,7 @@ func TestEmbeddedShimServes(t *testing.T) {
 	c := newClient(t)
 	image := buildImage(t, "./testdata/hello", "hello", `CMD ["/hello"]`)
 	state := t.TempDir()
-	b := newBackend(t, c, func(context.Context, string) (string, error) { return EmbeddedShimPath(state) })
+	b := newBackend(t, c, func(context.Context, string) (string, error) { return EmbeddedShimPath(state, "amd64") })
 	ctx := testCtx(t)
 	name := cloudtest.UniqueName("embedded")
 	removeOnCleanup(t, name)
