@@ -89,14 +89,7 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		}
 		var pe *pushError
 		if errors.As(err, &pe) && pe.unauthorized {
-			if hint == "" {
-				hint = "docker login " + pushHost
-			}
-			what := "refused the credentials"
-			if auth == nil {
-				what = "requires credentials and none are configured"
-			}
-			return cloud.PushResult{}, cloud.WithHint(fmt.Errorf("pushing %s: registry %s %s (%s): %w", targetRef, pushHost, what, pe.msg, cloud.ErrUnauthenticated), hint)
+			return cloud.PushResult{}, refused("pushing "+targetRef, pushHost, auth, hint, pe.msg)
 		}
 		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) {
 			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
@@ -183,14 +176,7 @@ func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) er
 	pullErr := func(msg string) error {
 		msg = strings.TrimPrefix(msg, "Error response from daemon: ")
 		if classifyPushError(msg).unauthorized {
-			if hint == "" {
-				hint = "docker login " + host
-			}
-			what := "refused the credentials"
-			if auth == nil {
-				what = "requires credentials and none are configured"
-			}
-			return cloud.WithHint(fmt.Errorf("pulling %s: registry %s %s (%s): %w", ref, host, what, msg, cloud.ErrUnauthenticated), hint)
+			return refused("pulling "+ref, host, auth, hint, msg)
 		}
 		if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") {
 			return fmt.Errorf("pulling %s: %s: %w", ref, msg, cloud.ErrNotFound)
@@ -226,6 +212,20 @@ func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) er
 		}
 		relayStatus(&m, lastStatus, out)
 	}
+}
+
+// refused explains a registry's refusal of what (a push or a pull) as
+// cloud.ErrUnauthenticated: whether credentials were sent, the registry's
+// words, and what to run (hint, else docker login HOST).
+func refused(what, host string, auth *cloud.RegistryAuth, hint, msg string) error {
+	if hint == "" {
+		hint = "docker login " + host
+	}
+	why := "refused the credentials"
+	if auth == nil {
+		why = "requires credentials and none are configured"
+	}
+	return cloud.WithHint(fmt.Errorf("%s: registry %s %s (%s): %w", what, host, why, msg, cloud.ErrUnauthenticated), hint)
 }
 
 // relayStatus passes a push or pull status message on: per-layer progress
