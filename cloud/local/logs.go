@@ -145,7 +145,8 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 		tail = strconv.Itoa(req.Tail)
 	}
 	if req.Follow {
-		return b.followFunction(ctx, req, s, tail, toLine, fromEngine, emit)
+		f := &functionFollow{b: b, req: req, toLine: toLine, fromEngine: fromEngine, emit: emit}
+		return f.run(ctx, s, tail)
 	}
 	if err := b.readLogs(ctx, s.ID, req.Since, time.Time{}, false, tail, fromEngine); err != nil {
 		return fmt.Errorf("logs of %s: %w", req.Target, err)
@@ -153,7 +154,18 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	return nil
 }
 
-// followFunction follows the function, not one container: when the
+// functionFollow is one follow of a function's logs: its request and where
+// its lines go (toLine builds them, fromEngine takes the engine's entries,
+// emit hands them on).
+type functionFollow struct {
+	b          *Backend
+	req        cloud.LogRequest
+	toLine     func(time.Time, string, string) cloud.LogLine
+	fromEngine func(logEntry) bool
+	emit       func(cloud.LogLine)
+}
+
+// run follows the function, not one container: when the
 // container it follows ends (a redeploy or a rollback replaces it, or it is
 // stopped), the follow says so and waits for the function's next container
 // to run, then follows that one from its start — as a follow of a Lambda or
@@ -161,11 +173,12 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 // The engine's start events of the function's containers tell when the
 // next one runs; they are subscribed to before the first container is
 // followed, so no start is missed.
-func (b *Backend) followFunction(ctx context.Context, req cloud.LogRequest, s *container.Summary, tail string, toLine func(time.Time, string, string) cloud.LogLine, fromEngine func(logEntry) bool, emit func(cloud.LogLine)) error {
+func (f *functionFollow) run(ctx context.Context, s *container.Summary, tail string) error {
+	b, req := f.b, f.req
 	notice := func(msg string) {
-		l := toLine(b.now(), StreamFndeck, msg)
+		l := f.toLine(b.now(), StreamFndeck, msg)
 		l.Notice = true
-		emit(l)
+		f.emit(l)
 	}
 	evCtx, stopEvents := context.WithCancel(ctx)
 	defer stopEvents()
@@ -173,7 +186,7 @@ func (b *Backend) followFunction(ctx context.Context, req cloud.LogRequest, s *c
 		Add("type", "container").Add("event", "start").Add("label", LabelFunction+"="+req.Target.Function)})
 	since, tap := req.Since, tapFirst
 	for {
-		err := b.followContainer(ctx, req, s, since, tail, tap, toLine, fromEngine, emit)
+		err := f.container(ctx, s, since, tail, tap)
 		if ctx.Err() != nil {
 			return nil // following ends when the caller stops it
 		}
@@ -254,17 +267,18 @@ func (b *Backend) nextContainer(ctx context.Context, starts client.EventsResult,
 	}
 }
 
-// How followContainer uses a container's log tap.
+// How functionFollow.container uses a container's log tap.
 const (
 	tapFirst = iota // the tap if it answers, else the engine
 	tapWait         // a container just started: give its tap tapStartWait to listen
 	tapNone         // the engine only
 )
 
-// followContainer reads one container's history as req asks (since, tail;
-// up to the moment the follow connects), then follows it until it ends or
-// ctx does, through its log tap as tap says, else through the engine.
-func (b *Backend) followContainer(ctx context.Context, req cloud.LogRequest, s *container.Summary, since time.Time, tail string, tap int, toLine func(time.Time, string, string) cloud.LogLine, fromEngine func(logEntry) bool, emit func(cloud.LogLine)) error {
+// container reads one container's history (since, tail; up to the moment
+// the follow connects), then follows it until it ends or ctx does, through
+// its log tap as tap says, else through the engine.
+func (f *functionFollow) container(ctx context.Context, s *container.Summary, since time.Time, tail string, tap int) error {
+	b := f.b
 	var body io.ReadCloser
 	var connected time.Time
 	if tap != tapNone {
@@ -278,15 +292,15 @@ func (b *Backend) followContainer(ctx context.Context, req cloud.LogRequest, s *
 		defer body.Close()
 		// History up to the moment the tap started sending: the tap has
 		// everything after it.
-		if err := b.readLogs(ctx, s.ID, since, connected, false, tail, fromEngine); err != nil {
+		if err := b.readLogs(ctx, s.ID, since, connected, false, tail, f.fromEngine); err != nil {
 			return err
 		}
-		if err := followTap(ctx, body, req.Filter, cloud.LogBusy(ctx), toLine, emit); err != nil {
+		if err := followTap(ctx, body, f.req.Filter, cloud.LogBusy(ctx), f.toLine, f.emit); err != nil {
 			return fmt.Errorf("following the log tap: %w", err)
 		}
 		return nil // the container ended (or ctx did)
 	}
-	return b.readLogs(ctx, s.ID, since, time.Time{}, true, tail, fromEngine)
+	return b.readLogs(ctx, s.ID, since, time.Time{}, true, tail, f.fromEngine)
 }
 
 // tapStartWait is how long a follow waits for a just-started container's
