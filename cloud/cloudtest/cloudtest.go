@@ -254,3 +254,19 @@ func waitHTTP(t testing.TB, url string, logs func() string) {
 	}
 	t.Fatalf("%s did not answer within 60s; output:\n%s", url, logs())
 }
+
+// WriteAckedLines writes "line 1".."line n" to w, flushing each, and writes
+// the next only once ack has a value (or gives up after 30 s): a client
+// that buffers the body anywhere on the way never acks, so a test of
+// streaming with it cannot pass by accident.
+func WriteAckedLines(w http.ResponseWriter, n int, ack <-chan struct{}) {
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(w, "line %d\n", i)
+		w.(http.Flusher).Flush()
+		select {
+		case <-ack:
+		case <-time.After(30 * time.Second):
+			return
+		}
+	}
+}

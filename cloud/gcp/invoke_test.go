@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 )
 
@@ -56,17 +56,7 @@ func TestInvokeStreamsChunkedResponse(t *testing.T) {
 		gotBody.Store(string(body))
 		w.Header().Set("Content-Type", "text/plain")
 		w.Header().Set("X-Cloud-Trace-Context", "trace-1")
-		for i := 1; i <= 3; i++ {
-			fmt.Fprintf(w, "line %d\n", i)
-			w.(http.Flusher).Flush()
-			// The next line is written only after the client saw this one:
-			// a client that buffered the body would never ack.
-			select {
-			case <-ack:
-			case <-time.After(30 * time.Second):
-				return
-			}
-		}
+		cloudtest.WriteAckedLines(w, 3, ack)
 	}))
 	defer app.Close()
 

@@ -214,17 +214,7 @@ func TestGCPThroughHelper(t *testing.T) {
 	l := gcpfake.StartLogging(t)
 	ack := make(chan struct{})
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for i := 1; i <= 3; i++ {
-			fmt.Fprintf(w, "line %d\n", i)
-			w.(http.Flusher).Flush()
-			// The next line waits until the caller saw this one: chunks
-			// that were buffered anywhere on the way would never be acked.
-			select {
-			case <-ack:
-			case <-time.After(30 * time.Second):
-				return
-			}
-		}
+		cloudtest.WriteAckedLines(w, 3, ack)
 	}))
 	defer app.Close()
 	for _, r := range []string{"europe-west1", "us-central1"} {
