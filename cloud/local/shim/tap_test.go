@@ -326,16 +326,26 @@ func TestTapNeverBlocksTheApp(t *testing.T) {
 	t.Logf("app rate, no subscriber: %s lines/s; one stalled subscriber: %s lines/s", none, stalled)
 }
 
-func TestTapSubscriberDisconnectIsCleanedUp(t *testing.T) {
+// subscribedTap serves a tap without a token and subscribes to it once;
+// the server and the tap close when the test ends.
+func subscribedTap(t *testing.T) (*Tap, *httptest.Server, *http.Response) {
+	t.Helper()
 	tap := NewTap("")
 	srv := httptest.NewServer(tap)
-	defer srv.Close()
-	defer tap.Close()
+	t.Cleanup(func() {
+		tap.Close() // ends the subscribers' streams, so the server can close
+		srv.Close()
+	})
 	resp, err := http.Get(srv.URL + TapPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "one subscriber", func() bool { return tap.Subscribers() == 1 })
+	return tap, srv, resp
+}
+
+func TestTapSubscriberDisconnectIsCleanedUp(t *testing.T) {
+	tap, srv, resp := subscribedTap(t)
 	tap.Publish(KindStdout, time.Unix(0, 1234), []byte("a\nb\n"))
 	tr := NewTapReader(resp.Body, 4096)
 	for _, want := range []string{"a", "b"} {
@@ -353,16 +363,8 @@ func TestTapSubscriberDisconnectIsCleanedUp(t *testing.T) {
 }
 
 func TestTapSplitsLongLines(t *testing.T) {
-	tap := NewTap("")
-	srv := httptest.NewServer(tap)
-	defer srv.Close()
-	defer tap.Close()
-	resp, err := http.Get(srv.URL + TapPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tap, _, resp := subscribedTap(t)
 	defer resp.Body.Close()
-	waitFor(t, "one subscriber", func() bool { return tap.Subscribers() == 1 })
 	long := strings.Repeat("x", maxLine+10)
 	tap.Publish(KindStderr, time.Now(), []byte(long+"\n"))
 	tr := NewTapReader(resp.Body, 1<<20)
