@@ -535,7 +535,8 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, p.keys.Dangling):
 		p.showAll = !p.showAll
 		p.setImages(p.images)
-		return p.status(map[bool]string{true: "showing dangling images", false: "hiding dangling images"}[p.showAll])
+		// The dangling rows now on screen were never inspected.
+		return tea.Batch(p.inspectVisible(), p.status(map[bool]string{true: "showing dangling images", false: "hiding dangling images"}[p.showAll]))
 	case key.Matches(msg, p.keys.Sort):
 		p.sortMode = (p.sortMode + 1) % len(sortModes)
 		m := sortModes[p.sortMode]

@@ -308,6 +308,23 @@ func TestDanglingToggleAndSort(t *testing.T) {
 	}
 }
 
+// Dangling rows shown by the toggle get their os/arch like the others:
+// they were not on screen when the list was inspected.
+func TestDanglingToggleInspectsTheNewRows(t *testing.T) {
+	p := newPane(t, sample(), 120, 10)
+	drive(t, p, p.Init())
+	drive(t, p, func() tea.Msg { return press("a") })
+	for _, l := range strings.Split(ansi.Strip(p.View()), "\n") {
+		if strings.Contains(l, "<none>:<none>") {
+			if !strings.Contains(l, "linux/amd64") {
+				t.Fatalf("the dangling row has no platform after the toggle: %q", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("no dangling row after a:\n%s", p.View())
+}
+
 func TestLazyInspectOnlyVisibleRows(t *testing.T) {
 	var imgs []cloud.Image
 	for i := range 300 {
