@@ -139,7 +139,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	gcpB := remote.New(cloud.GCP, helper)
 	auth.Chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
 
-	localB, err := local.New(local.Options{Client: engine.Client(), Network: cfg.Local.Network, StateDir: stateDir})
+	localB, err := local.New(local.Options{Client: engine.Client(), Network: cfg.Local.Network, StateDir: stateDir, Pull: engine.Pull})
 	if err != nil {
 		return nil, cli.UsageError(fmt.Errorf("local target: %w", err))
 	}

@@ -149,13 +149,33 @@ func encodeAuth(auth *cloud.RegistryAuth, host string) (string, error) {
 // bare "app:1" is taken to be a local image, as a typo of one must not
 // turn into a pull from Docker Hub.
 func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) error {
-	first, _, ok := strings.Cut(ref, "/")
-	if !ok || !(strings.ContainsAny(first, ".:") || first == "localhost") {
+	if !NamesRegistry(ref) {
 		return nil
 	}
 	_, err := e.cli.ImageInspect(ctx, ref)
 	if err == nil || !cerrdefs.IsNotFound(err) {
 		return nil // held, or a question the tag that follows answers better
+	}
+	out.Line(fmt.Sprintf("the engine does not have %s: pulling it", ref))
+	return e.Pull(ctx, ref, out)
+}
+
+// NamesRegistry reports whether ref spells out a registry host (a first
+// path part with a dot, a colon or "localhost"): only such a reference is
+// pulled when the engine lacks it. A bare "myapp:dev" that is missing is a
+// typo or an unbuilt image, not something to fetch from Docker Hub.
+func NamesRegistry(ref string) bool {
+	host, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
+}
+
+// Pull fetches ref into the engine with the credentials the auth provider
+// has for its registry, relaying per-layer progress to out.Progress and a
+// line per status change. A refusal is cloud.ErrUnauthenticated with what
+// to log in to; an image the registry does not have, cloud.ErrNotFound.
+func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
+	if out == nil {
+		out = cloud.DiscardSink{}
 	}
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
@@ -170,7 +190,6 @@ func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) er
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
-	out.Line(fmt.Sprintf("the engine does not have %s: pulling it", ref))
 	// The registry's refusals come either as the request's error or in the
 	// stream, depending on the step that met them.
 	pullErr := func(msg string) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local/shim"
 )
 
@@ -90,7 +91,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 		st.timeoutS = map[string]int{ModeLambda: defaultLambdaTimeoutS, ModeCloudRun: defaultCloudRunTimeoutS}[st.mode]
 	}
 	img, err := b.c.ImageInspect(ctx, image)
-	if errdefs.IsNotFound(err) && looksPullable(image) {
+	if errdefs.IsNotFound(err) && docker.NamesRegistry(image) {
 		// A registry reference that is not here yet: pull it, as the platform would.
 		if perr := b.pull(ctx, image, out); perr != nil {
 			return cloud.DeployResult{}, fmt.Errorf("deploying %s: %w", target, perr)
@@ -210,44 +211,13 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	return res, nil
 }
 
-// looksPullable reports whether ref names a registry (a host part with a
-// dot, a colon or "localhost" before the first slash): a bare "myapp:dev"
-// that is missing locally is a typo or an unbuilt image, not something to
-// fetch from Docker Hub behind the user's back.
-func looksPullable(ref string) bool {
-	host, _, ok := strings.Cut(ref, "/")
-	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
-}
-
-// pull fetches ref, reporting progress on out.
+// pull fetches ref through Options.Pull, saying so on out.
 func (b *Backend) pull(ctx context.Context, ref string, out cloud.Sink) error {
-	opts := client.ImagePullOptions{}
-	if b.pullAuth != nil {
-		auth, err := b.pullAuth(ctx, ref)
-		if err != nil {
-			return fmt.Errorf("registry credentials for %s: %w", ref, err)
-		}
-		opts.RegistryAuth = auth
+	if b.pullFn == nil {
+		return fmt.Errorf("%s is not in the engine, and this fndeck cannot pull: %w", ref, cloud.ErrNotFound)
 	}
 	out.Line("pulling " + ref)
-	resp, err := b.c.ImagePull(ctx, ref, opts)
-	if err != nil {
-		return dockerErr("pulling "+ref, err)
-	}
-	for m, err := range resp.JSONMessages(ctx) {
-		if err != nil {
-			return fmt.Errorf("pulling %s: %w", ref, err)
-		}
-		if m.Error != nil {
-			return fmt.Errorf("pulling %s: %s", ref, m.Error.Message)
-		}
-		if m.Progress != nil && m.ID != "" {
-			out.Progress(cloud.Progress{ID: m.ID, Status: m.Status, Current: m.Progress.Current, Total: m.Progress.Total})
-		} else if m.Status != "" {
-			out.Line(strings.TrimSpace(m.ID + " " + m.Status))
-		}
-	}
-	return nil
+	return b.pullFn(ctx, ref, out)
 }
 
 // containerSpec is everything a function's container is made from.

@@ -76,9 +76,10 @@ type Options struct {
 	Region string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// PullAuth, when set, returns the base64 X-Registry-Auth value for
-	// pulling ref (a registry reference not present locally); nil pulls anonymously.
-	PullAuth func(ctx context.Context, ref string) (string, error)
+	// Pull fetches a registry reference the engine does not have (main
+	// passes docker.Engine.Pull, which brings the registry's credentials);
+	// nil: such a reference is not deployed.
+	Pull func(ctx context.Context, ref string, out cloud.Sink) error
 	// ReadyTimeout bounds the wait for a started container to answer (default 60 s).
 	ReadyTimeout time.Duration
 }
@@ -91,7 +92,7 @@ type Backend struct {
 	region       string
 	now          func() time.Time
 	readyTimeout time.Duration
-	pullAuth     func(ctx context.Context, ref string) (string, error)
+	pullFn       func(ctx context.Context, ref string, out cloud.Sink) error
 	http         *http.Client
 }
 
@@ -138,7 +139,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	return &Backend{
 		c: opts.Client, network: opts.Network, shimPath: opts.ShimPath, region: opts.Region,
-		now: opts.Now, readyTimeout: opts.ReadyTimeout, pullAuth: opts.PullAuth,
+		now: opts.Now, readyTimeout: opts.ReadyTimeout, pullFn: opts.Pull,
 		// No overall timeout: a streamed Cloud Run response may be long; ctx bounds it.
 		http: &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 4}},
 	}, nil

@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/cloud/docker"
 )
 
 // TestImageShapes deploys the layouts Lambda accepts besides a plain
@@ -79,7 +81,20 @@ func TestDeployPullsRegistryImage(t *testing.T) {
 	cloudtest.Docker(t, "rmi", remote)
 	t.Cleanup(func() { _ = execCommand("docker", "rmi", "-f", remote) })
 
-	b := newBackend(t, c, shimFromSource(t))
+	// The pull is the engine's (docker.Engine.Pull), as main wires it.
+	ep, err := docker.Resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := docker.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	b, err := New(Options{Client: c, Network: NetworkHost, ShimPath: shimFromSource(t), StateDir: t.TempDir(), ReadyTimeout: 30 * time.Second, Pull: eng.Pull})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := testCtx(t)
 	name := cloudtest.UniqueName("pulled")
 	removeOnCleanup(t, name)
