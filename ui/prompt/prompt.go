@@ -18,6 +18,11 @@ type Model struct {
 	input textinput.Model
 	theme common.Theme
 	done  bool
+	// suggested: the value is still the request's own, untouched. The first
+	// character typed (or pasted) replaces it, as a selected default does in
+	// a dialog: typing a path over "." must not give "./path". Any other key
+	// (enter keeps it, arrows and backspace edit it) ends that.
+	suggested bool
 }
 
 // New shows req.
@@ -27,7 +32,7 @@ func New(req common.PromptRequestMsg, theme common.Theme) *Model {
 	in.SetValue(req.Value)
 	in.CursorEnd()
 	in.Focus()
-	return &Model{req: req, input: in, theme: theme}
+	return &Model{req: req, input: in, theme: theme, suggested: req.Value != ""}
 }
 
 // Done reports whether the prompt was submitted or cancelled.
@@ -50,6 +55,14 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.done = true
 			return nil
 		}
+		if m.suggested && k.Text != "" && k.Mod&^tea.ModShift == 0 {
+			m.input.SetValue("")
+		}
+		m.suggested = false
+	}
+	if _, ok := msg.(tea.PasteMsg); ok && m.suggested {
+		m.input.SetValue("")
+		m.suggested = false
 	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
@@ -68,6 +81,9 @@ func (m *Model) View(width int) string {
 	}
 	b.WriteString(m.input.View())
 	b.WriteString("\n")
+	if m.suggested {
+		b.WriteString(m.theme.Muted.Render("typing replaces the suggestion; ←/→ or backspace edit it") + "\n")
+	}
 	for _, h := range m.req.Help {
 		b.WriteString(m.theme.Muted.Render(sanitize.Line(h)) + "\n")
 	}

@@ -72,3 +72,47 @@ func TestViewShowsEverythingSanitized(t *testing.T) {
 		}
 	}
 }
+
+// A suggested value is replaced by what is typed or pasted first, kept by
+// enter, and edited once a key that edits comes first.
+func TestTypingReplacesTheSuggestion(t *testing.T) {
+	submit := func(value string, keys func(m *Model)) string {
+		var got string
+		m := New(common.PromptRequestMsg{Label: "Build context", Value: value,
+			OnSubmit: func(v string) tea.Cmd { got = v; return nil }}, common.NewTheme(true, true))
+		keys(m)
+		press(m, "enter")
+		return got
+	}
+	typed := func(s string) func(m *Model) {
+		return func(m *Model) {
+			for _, r := range s {
+				press(m, string(r))
+			}
+		}
+	}
+	if got := submit(".", typed("/tmp/ctx")); got != "/tmp/ctx" {
+		t.Errorf("typed over the suggestion: %q, want /tmp/ctx", got)
+	}
+	if got := submit(".", func(*Model) {}); got != "." {
+		t.Errorf("enter on the suggestion: %q, want .", got)
+	}
+	if got := submit(".", func(m *Model) { m.Update(tea.PasteMsg{Content: "/srv/app"}) }); got != "/srv/app" {
+		t.Errorf("pasted over the suggestion: %q, want /srv/app", got)
+	}
+	if got := submit("app:v", func(m *Model) {
+		m.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+		m.Update(tea.KeyPressMsg{Code: tea.KeyRight})
+		typed("1")(m)
+	}); got != "app:v1" {
+		t.Errorf("moved, then typed: %q, want app:v1", got)
+	}
+	m := New(common.PromptRequestMsg{Value: "."}, common.NewTheme(true, true))
+	if !strings.Contains(ansi.Strip(m.View(80)), "typing replaces the suggestion") {
+		t.Error("the prompt does not say typing replaces the suggestion")
+	}
+	press(m, "x")
+	if strings.Contains(ansi.Strip(m.View(80)), "typing replaces the suggestion") {
+		t.Error("the note stays after the suggestion was replaced")
+	}
+}
