@@ -84,6 +84,9 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 
 func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string, st settings, out cloud.Sink) (cloud.DeployResult, error) {
 	name := target.Function
+	if err := b.checkBridge(ctx); err != nil {
+		return cloud.DeployResult{}, fmt.Errorf("deploying %s: %w", target, err)
+	}
 	if st.memoryMB == 0 {
 		st.memoryMB = map[string]int{ModeLambda: defaultLambdaMemoryMB, ModeCloudRun: defaultCloudRunMemoryMB}[st.mode]
 	}
@@ -209,6 +212,22 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	}
 	out.Line(fmt.Sprintf("%s is ready at http://127.0.0.1:%d", target, port))
 	return res, nil
+}
+
+// checkBridge fails at once, with what to do, when the function would be
+// published through the engine's bridge network and the engine has none
+// (dockerd --bridge=none): the container would start but its port could
+// never answer, and the deploy would only fail after the ready timeout.
+func (b *Backend) checkBridge(ctx context.Context) error {
+	if b.network != NetworkBridge {
+		return nil
+	}
+	_, err := b.c.NetworkInspect(ctx, "bridge", client.NetworkInspectOptions{})
+	if errdefs.IsNotFound(err) {
+		return cloud.WithHint(fmt.Errorf("the Docker engine has no bridge network (dockerd --bridge=none), so a function's published port cannot reach it: %w", cloud.ErrInvalid),
+			"use the host network: local.network: host in the config, or FNDECK_LOCAL_NETWORK=host")
+	}
+	return nil // anything else is the create's to report
 }
 
 // pull fetches ref through Options.Pull, saying so on out.

@@ -427,3 +427,32 @@ func TestDeployRefusesBadInput(t *testing.T) {
 		t.Error("network overlay accepted")
 	}
 }
+
+// A bridge-network deploy on an engine without a bridge network fails
+// before creating anything, with what to do; where the engine has one,
+// the check lets the deploy through.
+func TestBridgeDeployOnAnEngineWithoutABridge(t *testing.T) {
+	c := newClient(t)
+	b, err := New(Options{Client: c, Network: NetworkBridge, ShimPath: shimFromSource(t), StateDir: t.TempDir(), ReadyTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, inspectErr := c.NetworkInspect(testCtx(t), "bridge", client.NetworkInspectOptions{})
+	if inspectErr == nil {
+		if err := b.checkBridge(testCtx(t)); err != nil {
+			t.Fatalf("the engine has a bridge network, yet: %v", err)
+		}
+		return
+	}
+	image := buildImage(t, "./testdata/hello", "hello", `ENTRYPOINT ["/hello"]`)
+	name := cloudtest.UniqueName("nobridge")
+	removeOnCleanup(t, name)
+	_, err = b.Deploy(testCtx(t), cloud.DeployRequest{Target: cloud.Address{Provider: cloud.Local, Function: name}, Image: image}, nil)
+	if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "no bridge network") || !strings.Contains(cloud.Hint(err), "FNDECK_LOCAL_NETWORK=host") {
+		t.Fatalf("deploy = %v (hint %q), want the missing bridge explained", err, cloud.Hint(err))
+	}
+	// Failing before the create is what makes it immediate: nothing was made.
+	if out := cloudtest.Docker(t, "ps", "-aq", "--filter", "label="+LabelFunction+"="+name); out != "" {
+		t.Errorf("a container was made: %s", out)
+	}
+}
