@@ -213,6 +213,9 @@ func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ct
 			out.Line("cancelled")
 		case err != nil:
 			out.Line("error: " + err.Error())
+			if h := cloud.Hint(err); h != "" {
+				out.Line("hint: " + h) // what to do, as the CLI prints it
+			}
 		}
 		return err
 	})

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -359,5 +360,39 @@ func TestTasksSurviveRetry(t *testing.T) {
 	lines := r.run(t, n-1, ctx)
 	if !slices.Contains(lines, `response: {"a":1}`) {
 		t.Errorf("the retried invoke's result is not in its output: %q", lines)
+	}
+}
+
+// syncRunner runs each task at once and keeps its output lines.
+type syncRunner struct {
+	recRunner
+	out lineSink
+}
+
+func (r *syncRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+	_ = run(context.Background(), &r.out)
+	return "1"
+}
+
+// A failed task ends its output with the error and, when the error says
+// what to do, that too: the output pane is where a TUI user reads it.
+func TestFailedTaskOutputEndsWithTheHint(t *testing.T) {
+	r := &syncRunner{}
+	f := New(Deps{
+		Ctx:      context.Background(),
+		Runner:   r,
+		Backends: func(p cloud.Provider) any { return &localBackend{} },
+		Deploy: func(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+			return cloud.DeployResult{}, cloud.WithHint(errors.New("deploying local:fn: no bridge network"), "set local.network: host")
+		},
+	})
+	confirm, ok := find[common.ConfirmRequestMsg](drain(t, f, f.Handle(common.DeployRequestMsg{Image: "new:v2", Target: "local:fn"})))
+	if !ok {
+		t.Fatal("no confirmation asked")
+	}
+	drain(t, f, confirm.Yes)
+	want := []string{"error: deploying local:fn: no bridge network", "hint: set local.network: host"}
+	if got := r.out.lines; len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
+		t.Fatalf("task output ends %q, want %q", got, want)
 	}
 }
