@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // TestDeployLocalImageThroughTheEngine deploys a local image: the backend

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // A busybox image built from a context with .dockerignore: the ignored

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // writeContext stores a docker context the way the docker CLI does.

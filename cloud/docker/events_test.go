@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // waitEvent reads events until one matches or 30 s pass.

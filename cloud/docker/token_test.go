@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // tokenGate puts distribution's bearer token flow in front of a real

@@ -11,7 +11,7 @@ import (
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 func benchEntries(b *testing.B, n int) []*loggingpb.LogEntry {

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 // lineSink records output lines.

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 // fakeTokenEndpoint answers the OAuth refresh exchange of authorized_user

@@ -16,9 +16,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/docker"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 // startTokenRegistry starts docker-registry on 127.0.0.1 whose only user is

@@ -18,7 +18,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // newClient returns a Docker client for the engine the tests use.

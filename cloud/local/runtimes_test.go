@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // TestImageShapes deploys the layouts Lambda accepts besides a plain

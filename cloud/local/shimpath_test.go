@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/local/shimbin"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 func TestIsStaticELF(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // supervisedImage is testdata/supervised with a WORKDIR, USER, ENV and an

@@ -10,9 +10,9 @@ import (
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 	"github.com/fndeck/fndeck/cloud/remote"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 // BenchmarkLogStream measures log lines through the pipe: the helper emits

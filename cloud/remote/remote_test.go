@@ -23,11 +23,11 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/aws"
-	"github.com/fndeck/fndeck/cloud/cloudtest"
 	"github.com/fndeck/fndeck/cloud/gcp"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
 	"github.com/fndeck/fndeck/cloud/remote"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 var (

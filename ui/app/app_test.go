@@ -12,7 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/fake"
+	"github.com/fndeck/fndeck/internal/testsupport/fake"
 	"github.com/fndeck/fndeck/ui/common"
 )
 

@@ -10,7 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/fake"
+	"github.com/fndeck/fndeck/internal/testsupport/fake"
 	"github.com/fndeck/fndeck/ui/common"
 )
 

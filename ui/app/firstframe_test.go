@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/fake"
+	"github.com/fndeck/fndeck/internal/testsupport/fake"
 )
 
 func TestFirstFrameBytesIsTheViewInTheAltScreen(t *testing.T) {

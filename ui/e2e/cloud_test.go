@@ -35,8 +35,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/fndeck/fndeck/cloud/cloudtest"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 // The end-to-end proof of the cloud inventories (issues 5 and 6): the real

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // `fndeck images --json` lists exactly what `docker images` lists.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 var (

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // helloImage builds the aws-lambda-go handler of cloud/local/testdata/hello

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fndeck/fndeck/cloud/cloudtest"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // The TUI workflows (build, push, deploy, invoke, logs, rollback, remove)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/gcp"
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/output"
 	"google.golang.org/protobuf/types/known/timestamppb"
