@@ -196,23 +196,27 @@ func New(opts Options) *Pane {
 		Keep:   func(n node) bool { return n.kind != kindFunction && n.kind != kindMessage },
 		Parent: func(n node) string { return n.parent },
 		Span:   func(n node) bool { return n.kind != kindFunction },
-		Style: func(n node) (lipgloss.Style, bool) {
-			switch {
-			case n.isErr:
-				return p.theme.Error, true
-			case n.kind == kindMessage || n.kind == kindFold || n.kind == kindEmpty:
-				return p.theme.Muted, true
-			case n.kind != kindFunction:
-				return p.theme.Accent, true
-			}
-			return lipgloss.Style{}, false
-		},
+		Style: p.rowStyle,
 		Empty: "no functions",
 	})
 	p.tbl.Keys.Remap(opts.Keys)
 	p.applyTheme(opts.Theme)
 	p.rebuild()
 	return p
+}
+
+// rowStyle colours a whole row: errors red, messages and what holds no
+// function (fold lines, empty regions) dim, group headers in the accent.
+func (p *Pane) rowStyle(n node) (lipgloss.Style, bool) {
+	switch {
+	case n.isErr:
+		return p.theme.Error, true
+	case n.kind == kindMessage || n.kind == kindFold || n.kind == kindEmpty:
+		return p.theme.Muted, true
+	case n.kind != kindFunction:
+		return p.theme.Accent, true
+	}
+	return lipgloss.Style{}, false
 }
 
 func (p *Pane) applyTheme(t common.Theme) {
@@ -496,9 +500,9 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		if p.tbl.Filter() == "" {
 			return nil
 		}
-		wasFn := p.onFunction()
+		before, wasFn := p.tbl.Filter(), p.onFunction()
 		p.tbl.ClearFilter()
-		p.filterChanged("x", wasFn)
+		p.filterChanged(before, wasFn)
 		return p.describeVisible()
 	case key.Matches(msg, p.keys.Refresh):
 		p.described = map[string]bool{}
