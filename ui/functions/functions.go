@@ -196,8 +196,8 @@ func New(opts Options) *Pane {
 		Keep:   func(n node) bool { return n.kind != kindFunction && n.kind != kindMessage },
 		Parent: func(n node) string { return n.parent },
 		Span:   func(n node) bool { return n.kind != kindFunction },
-		Style: p.rowStyle,
-		Empty: "no functions",
+		Style:  p.rowStyle,
+		Empty:  "no functions",
 	})
 	p.tbl.Keys.Remap(opts.Keys)
 	p.applyTheme(opts.Theme)
