@@ -428,3 +428,32 @@ func TestTreeFilterShowsOnlyGroupsHoldingAMatch(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFilterTreeKeystroke10k is the substring filter over a tree:
+// 3 providers × 3 scopes × 42 regions, 10,000 leaves among them; a
+// matching leaf marks its ancestors.
+func BenchmarkFilterTreeKeystroke10k(b *testing.B) {
+	var rows []treeItem
+	leaves := 0
+	for p := range 3 {
+		pid := fmt.Sprintf("g%d", p)
+		rows = append(rows, treeItem{pid, "", "provider"})
+		for s := range 3 {
+			sid := fmt.Sprintf("%s/%d", pid, s)
+			rows = append(rows, treeItem{sid, pid, "scope"})
+			for r := range 42 {
+				rid := fmt.Sprintf("%s/%d", sid, r)
+				rows = append(rows, treeItem{rid, sid, "region"})
+				for ; leaves < 10000*(p*3*42+s*42+r+1)/(3*3*42); leaves++ {
+					rows = append(rows, treeItem{fmt.Sprintf("l%d", leaves), rid, fmt.Sprintf("team%d/service-%d", leaves%37, leaves)})
+				}
+			}
+		}
+	}
+	tb := newTree(rows, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		tb.SetFilter("")
+		tb.SetFilter("team3")
+	}
+}
