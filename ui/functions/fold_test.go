@@ -135,7 +135,11 @@ func TestCountsStayRight(t *testing.T) {
 				}
 				continue
 			}
-			if row.count != n || !strings.Contains(row.label, fmt.Sprintf("%d", n)) {
+			shows := fmt.Sprintf("(%d)", n)
+			if row.kind == kindFold {
+				shows = fmt.Sprintf("%d region", n)
+			}
+			if row.count != n || !strings.Contains(row.label, shows) {
 				t.Errorf("%s: %s counts %d (%q), want %d", when, id, row.count, row.label, n)
 			}
 		}
