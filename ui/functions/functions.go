@@ -3,6 +3,13 @@
 // source loads on its own and shows its own error and hint inline; keys
 // for invoke/logs/deploy/rollback/remove are bound only when the selected
 // function's backend supports them (k9s style).
+//
+// Regions that answered with no function fold into one dim line per
+// account/project ("39 regions without services"), which enter or space
+// opens and closes; a region that failed never folds, so its error and hint
+// stay on screen. While a filter is set the tree shows only the groups that
+// hold a match, every one of them open, and no fold line; clearing the
+// filter brings back the folds as they were.
 package functions
 
 import (
@@ -93,6 +100,8 @@ const (
 	kindRegion
 	kindFunction
 	kindMessage
+	kindFold  // "N regions without services": folds a scope's empty regions
+	kindEmpty // an empty region shown under its opened fold line
 )
 
 // node is one tree row.
@@ -105,6 +114,7 @@ type node struct {
 	lister int // index into listers, -1 when none
 	isErr  bool
 	count  int
+	parent string // the ID of the row above it in the tree ("" for a provider)
 }
 
 type groupState struct {
@@ -130,6 +140,7 @@ type Pane struct {
 	listers   []listerState
 	groups    map[cloud.Group]*groupState
 	collapsed map[string]bool
+	openFolds map[string]bool // fold line ID → its empty regions are shown
 	described map[string]bool
 	gen       int
 	cancel    context.CancelFunc
@@ -151,7 +162,7 @@ func New(opts Options) *Pane {
 		opts.Unconfigured = DefaultUnconfigured
 	}
 	p := &Pane{opts: opts, keys: defaultKeys(), groups: map[cloud.Group]*groupState{},
-		collapsed: map[string]bool{}, described: map[string]bool{}, listers: make([]listerState, len(opts.Listers))}
+		collapsed: map[string]bool{}, openFolds: map[string]bool{}, described: map[string]bool{}, listers: make([]listerState, len(opts.Listers))}
 	ptrs := p.keys.ptrs()
 	for i, n := range actionNames {
 		if ks, ok := opts.Keys["functions."+n]; ok && len(ks) > 0 {
@@ -174,31 +185,38 @@ func New(opts Options) *Pane {
 		ID:      func(n node) string { return n.id },
 		Version: p.nodeVersion,
 		Cells:   p.cells,
+		// The filter finds functions (by name, address, image or account):
+		// groups show while they hold a match, messages never match.
 		FilterText: func(n node) string {
 			if n.kind == kindFunction {
-				return n.fn.Name + " " + n.fn.Address + " " + n.fn.ImageURI
+				return n.fn.Name + " " + n.fn.Address + " " + n.fn.ImageURI + " " + n.fn.Account
 			}
-			return n.label
+			return ""
 		},
-		Keep: func(n node) bool { return n.kind != kindFunction },
-		Span: func(n node) bool { return n.kind != kindFunction },
-		Style: func(n node) (lipgloss.Style, bool) {
-			switch {
-			case n.isErr:
-				return p.theme.Error, true
-			case n.kind == kindMessage:
-				return p.theme.Muted, true
-			case n.kind != kindFunction:
-				return p.theme.Accent, true
-			}
-			return lipgloss.Style{}, false
-		},
-		Empty: "no functions",
+		Keep:   func(n node) bool { return n.kind != kindFunction && n.kind != kindMessage },
+		Parent: func(n node) string { return n.parent },
+		Span:   func(n node) bool { return n.kind != kindFunction },
+		Style:  p.rowStyle,
+		Empty:  "no functions",
 	})
 	p.tbl.Keys.Remap(opts.Keys)
 	p.applyTheme(opts.Theme)
 	p.rebuild()
 	return p
+}
+
+// rowStyle colours a whole row: errors red, messages and what holds no
+// function (fold lines, empty regions) dim, group headers in the accent.
+func (p *Pane) rowStyle(n node) (lipgloss.Style, bool) {
+	switch {
+	case n.isErr:
+		return p.theme.Error, true
+	case n.kind == kindMessage || n.kind == kindFold || n.kind == kindEmpty:
+		return p.theme.Muted, true
+	case n.kind != kindFunction:
+		return p.theme.Accent, true
+	}
+	return lipgloss.Style{}, false
 }
 
 func (p *Pane) applyTheme(t common.Theme) {
@@ -467,10 +485,10 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if p.tbl.Filtering() {
-		before := p.tbl.Filter()
+		before, wasFn := p.tbl.Filter(), p.onFunction()
 		p.tbl.HandleKey(msg)
 		if p.tbl.Filter() != before || !p.tbl.Filtering() {
-			p.selectFunction()
+			p.filterChanged(before, wasFn)
 		}
 		return p.describeVisible()
 	}
@@ -482,8 +500,9 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		if p.tbl.Filter() == "" {
 			return nil
 		}
+		before, wasFn := p.tbl.Filter(), p.onFunction()
 		p.tbl.ClearFilter()
-		p.selectFunction()
+		p.filterChanged(before, wasFn)
 		return p.describeVisible()
 	case key.Matches(msg, p.keys.Refresh):
 		p.described = map[string]bool{}
@@ -495,11 +514,24 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if n.kind != kindFunction {
-		if key.Matches(msg, p.keys.Detail, p.keys.Toggle) && n.kind != kindMessage {
-			p.collapsed[n.id] = !p.collapsed[n.id]
+		if key.Matches(msg, p.keys.Detail, p.keys.Toggle) {
+			switch n.kind {
+			case kindMessage, kindEmpty:
+				return nil // nothing under it to fold
+			case kindFold:
+				p.openFolds[n.id] = !p.openFolds[n.id]
+			default:
+				if p.tbl.Filter() != "" {
+					// The filtered tree is all open; a fold set now
+					// would only show once the filter is gone.
+					return msgCmd(common.StatusMsg{Text: "groups stay open while filtering (esc clears the filter)"})
+				}
+				p.collapsed[n.id] = !p.collapsed[n.id]
+			}
 			p.rebuild()
 			return p.describeVisible()
 		}
+		// i, l, d, R, x … act on a function: on a group row they do nothing.
 		if p.tbl.HandleKey(msg) {
 			return p.describeVisible()
 		}
@@ -543,12 +575,34 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// selectFunction runs after the filter changed: group headers always pass
-// the filter (Keep), so the table's cursor lands on the provider row at the
-// top and the function keys would need a few j presses first. It moves the
-// cursor to the first visible function unless it already rests on one (the
-// table keeps a function that still matches); with no function visible the
-// cursor stays where the table put it.
+// onFunction reports whether the cursor rests on a function row.
+func (p *Pane) onFunction() bool {
+	n, ok := p.tbl.Selected()
+	return ok && n.kind == kindFunction
+}
+
+// filterChanged runs after the filter text changed from before or its
+// prompt closed. Setting a filter opens the whole tree (and hides the fold
+// lines); clearing it brings back the folds and collapsed groups as they
+// were: either way the rows are rebuilt. Then, while a filter is set or when
+// the cursor was not on a function, the cursor moves to a function (see
+// selectFunction); a function the cursor was on when the filter was cleared
+// keeps it, or, hidden again in a folded group, hands it to that group.
+func (p *Pane) filterChanged(before string, wasFn bool) {
+	if (before == "") != (p.tbl.Filter() == "") {
+		p.rebuild()
+	}
+	if p.tbl.Filter() != "" || !wasFn {
+		p.selectFunction()
+	}
+}
+
+// selectFunction runs after the filter changed: the groups above a match
+// pass the filter too, so the table's cursor may land on the provider row
+// at the top and the function keys would need a few j presses first. It
+// moves the cursor to the first visible function unless it already rests
+// on one (the table keeps a function that still matches); with no function
+// visible the cursor stays where the table put it.
 func (p *Pane) selectFunction() {
 	if n, ok := p.tbl.Selected(); ok && n.kind == kindFunction {
 		return
@@ -634,8 +688,26 @@ func (p *Pane) describeVisible() tea.Cmd {
 	}
 }
 
-// rebuild flattens sources and groups into the tree rows.
+// rebuild flattens sources and groups into the tree rows. With no filter
+// set, collapsed groups hide what is under them and each scope's regions
+// that answered empty fold into one line; with a filter set every group is
+// open and empty regions are left out (they can hold no match).
 func (p *Pane) rebuild() {
+	filtering := p.tbl.Filter() != ""
+	// The cursor's row and the rows above it, to fall back on when a
+	// refresh or a fold takes the row away.
+	prev, hadPrev := p.tbl.Selected()
+	var above []string
+	for id := prev.parent; hadPrev && id != "" && len(above) < 8; {
+		above = append(above, id)
+		n, ok := p.tbl.Item(id)
+		if !ok {
+			break
+		}
+		id = n.parent
+	}
+	var folded map[string]string // empty region ID → its fold line ID
+
 	var rows []node
 	providers := []cloud.Provider{cloud.Local, cloud.AWS, cloud.GCP}
 	byProv := map[cloud.Provider][]int{}
@@ -654,12 +726,14 @@ func (p *Pane) rebuild() {
 		return cmp.Or(strings.Compare(a.res.Group.Scope, b.res.Group.Scope), strings.Compare(a.res.Group.Region, b.res.Group.Region))
 	})
 	spin := spinnerFrames[p.frame%len(spinnerFrames)]
+	collapsed := func(id string) bool { return !filtering && p.collapsed[id] }
 	for _, pr := range providers {
 		idx := byProv[pr]
 		if len(idx) == 0 {
 			if hint, ok := p.opts.Unconfigured[pr]; ok {
-				rows = append(rows, node{kind: kindProvider, id: "p:" + string(pr), label: providerLabel(pr), lister: -1})
-				rows = append(rows, node{kind: kindMessage, id: "m:" + string(pr), depth: 1, label: hint, lister: -1})
+				pid := "p:" + string(pr)
+				rows = append(rows, node{kind: kindProvider, id: pid, label: providerLabel(pr), lister: -1})
+				rows = append(rows, node{kind: kindMessage, id: "m:" + string(pr), depth: 1, label: hint, lister: -1, parent: pid})
 			}
 			continue
 		}
@@ -682,72 +756,133 @@ func (p *Pane) rebuild() {
 				total += len(g.res.Functions)
 			}
 		}
-		label := providerLabel(pr) + fmt.Sprintf(" (%d)", total)
-		if p.collapsed[pid] {
-			label = "▸ " + label
-		} else {
-			label = "▾ " + label
-		}
+		label := arrow(collapsed(pid)) + providerLabel(pr) + fmt.Sprintf(" (%d)", total)
 		if loading {
 			label += " " + spin + " loading…"
 		}
 		rows = append(rows, node{kind: kindProvider, id: pid, label: label, lister: idx[0], count: total})
-		if p.collapsed[pid] {
+		if collapsed(pid) {
 			continue
 		}
 		for _, err := range listErrs {
-			rows = append(rows, errorRows(pid, 1, err, cloud.Hint(err), -1)...)
+			rows = append(rows, errorRows(pid, pid, 1, err, cloud.Hint(err), -1)...)
 		}
 		if len(mine) == 0 && loading {
-			rows = append(rows, node{kind: kindMessage, id: pid + "/loading", depth: 1, label: spin + " loading…", lister: -1})
+			rows = append(rows, node{kind: kindMessage, id: pid + "/loading", depth: 1, label: spin + " loading…", lister: -1, parent: pid})
 		}
-		lastScope := ""
-		scopeCollapsed := false
-		for _, g := range mine {
-			gr := g.res.Group
-			sid := pid + "/" + gr.Scope
-			if gr.Scope != lastScope {
-				lastScope = gr.Scope
-				scopeCollapsed = p.collapsed[sid]
-				n := 0
-				for _, o := range mine {
-					if o.res.Group.Scope == gr.Scope {
-						n += len(o.res.Functions)
-					}
-				}
-				rows = append(rows, node{kind: kindScope, id: sid, depth: 1, label: arrow(scopeCollapsed) + gr.Scope + fmt.Sprintf(" (%d)", n), lister: g.lister, count: n})
+		for len(mine) > 0 {
+			scope := mine[0].res.Group.Scope
+			end := 1
+			for end < len(mine) && mine[end].res.Group.Scope == scope {
+				end++
 			}
-			if scopeCollapsed {
+			inScope := mine[:end]
+			mine = mine[end:]
+			sid := pid + "/" + scope
+			n := 0
+			for _, g := range inScope {
+				n += len(g.res.Functions)
+			}
+			rows = append(rows, node{kind: kindScope, id: sid, depth: 1, label: arrow(collapsed(sid)) + scope + fmt.Sprintf(" (%d)", n),
+				lister: inScope[0].lister, count: n, parent: pid})
+			if collapsed(sid) {
 				continue
 			}
-			depth := 2
-			rid := sid + "/" + gr.Region
-			if gr.Region != "" {
-				rl := arrow(p.collapsed[rid]) + gr.Region + fmt.Sprintf(" (%d)", len(g.res.Functions))
-				if g.res.Err != nil {
-					rl += " ✗"
-				}
-				rows = append(rows, node{kind: kindRegion, id: rid, depth: 2, label: rl, lister: g.lister, isErr: g.res.Err != nil, count: len(g.res.Functions)})
-				if p.collapsed[rid] {
+			var empty []*groupState
+			for _, g := range inScope {
+				if g.res.Group.Region != "" && len(g.res.Functions) == 0 && g.res.Err == nil {
+					empty = append(empty, g)
 					continue
 				}
-				depth = 3
+				rows = p.groupRows(rows, g, sid, collapsed)
 			}
-			if g.res.Err != nil {
-				hint := g.res.Hint
-				if hint == "" {
-					hint = cloud.Hint(g.res.Err)
+			if len(empty) == 0 || filtering {
+				continue
+			}
+			fid := sid + "/" + foldSuffix
+			open := p.openFolds[fid]
+			rows = append(rows, node{kind: kindFold, id: fid, depth: 2, label: arrow(!open) + foldLabel(pr, len(empty)),
+				lister: empty[0].lister, count: len(empty), parent: sid})
+			for _, g := range empty {
+				rid := sid + "/" + g.res.Group.Region
+				if !open {
+					if folded == nil {
+						folded = map[string]string{}
+					}
+					folded[rid] = fid
+					continue
 				}
-				rows = append(rows, errorRows(rid, depth, g.res.Err, hint, g.lister)...)
-			}
-			fns := slices.Clone(g.res.Functions)
-			slices.SortFunc(fns, func(a, b cloud.Function) int { return strings.Compare(a.Name, b.Name) })
-			for _, f := range fns {
-				rows = append(rows, node{kind: kindFunction, id: f.Address, depth: depth, fn: f, lister: g.lister})
+				rows = append(rows, node{kind: kindEmpty, id: rid, depth: 3, label: g.res.Group.Region + " (0)", lister: g.lister, parent: fid})
 			}
 		}
 	}
 	p.tbl.SetRows(rows)
+	if hadPrev && p.tbl.SelectedID() != prev.id {
+		p.reselect(prev.id, above, folded)
+	}
+}
+
+// foldSuffix ends a fold line's ID; no region name holds a "~".
+const foldSuffix = "~empty"
+
+// foldLabel names what a scope's fold line holds: "39 regions without
+// services" (Cloud Run's word) or "16 regions without functions".
+func foldLabel(pr cloud.Provider, n int) string {
+	what := "functions"
+	if pr == cloud.GCP {
+		what = "services"
+	}
+	if n == 1 {
+		return "1 region without " + what
+	}
+	return fmt.Sprintf("%d regions without %s", n, what)
+}
+
+// groupRows appends one group's rows under its scope sid: its region header
+// (when it has a region), its error and hint, its functions by name.
+func (p *Pane) groupRows(rows []node, g *groupState, sid string, collapsed func(string) bool) []node {
+	gr := g.res.Group
+	depth, parent := 2, sid
+	rid := sid + "/" + gr.Region
+	if gr.Region != "" {
+		rl := arrow(collapsed(rid)) + gr.Region + fmt.Sprintf(" (%d)", len(g.res.Functions))
+		if g.res.Err != nil {
+			rl += " ✗"
+		}
+		rows = append(rows, node{kind: kindRegion, id: rid, depth: 2, label: rl, lister: g.lister, isErr: g.res.Err != nil, count: len(g.res.Functions), parent: sid})
+		if collapsed(rid) {
+			return rows
+		}
+		depth, parent = 3, rid
+	}
+	if g.res.Err != nil {
+		hint := g.res.Hint
+		if hint == "" {
+			hint = cloud.Hint(g.res.Err)
+		}
+		rows = append(rows, errorRows(rid, parent, depth, g.res.Err, hint, g.lister)...)
+	}
+	fns := slices.Clone(g.res.Functions)
+	slices.SortFunc(fns, func(a, b cloud.Function) int { return strings.Compare(a.Name, b.Name) })
+	for _, f := range fns {
+		rows = append(rows, node{kind: kindFunction, id: f.Address, depth: depth, fn: f, lister: g.lister, parent: parent})
+	}
+	return rows
+}
+
+// reselect puts the cursor back near the row id that the last rebuild took
+// away (a region that folded, a function removed or collapsed away): on the
+// fold line now holding it or its region, else on the nearest row above it
+// in the tree that is still shown. The table alone would jump to the top.
+func (p *Pane) reselect(id string, above []string, folded map[string]string) {
+	for _, x := range append([]string{id}, above...) {
+		if f, ok := folded[x]; ok && p.tbl.Select(f) {
+			return
+		}
+		if x != id && p.tbl.Select(x) {
+			return
+		}
+	}
 }
 
 func arrow(collapsed bool) string {
@@ -757,10 +892,12 @@ func arrow(collapsed bool) string {
 	return "▾ "
 }
 
-func errorRows(parent string, depth int, err error, hint string, lister int) []node {
-	rows := []node{{kind: kindMessage, id: parent + "/err", depth: depth, label: "error: " + err.Error(), isErr: true, lister: lister}}
+// errorRows are an error and its hint, with IDs under idBase, shown under
+// the row parent.
+func errorRows(idBase, parent string, depth int, err error, hint string, lister int) []node {
+	rows := []node{{kind: kindMessage, id: idBase + "/err", depth: depth, label: "error: " + err.Error(), isErr: true, lister: lister, parent: parent}}
 	if hint != "" {
-		rows = append(rows, node{kind: kindMessage, id: parent + "/hint", depth: depth, label: "hint: " + hint, lister: lister})
+		rows = append(rows, node{kind: kindMessage, id: idBase + "/hint", depth: depth, label: "hint: " + hint, lister: lister, parent: parent})
 	}
 	return rows
 }

@@ -353,8 +353,14 @@ func TestFilterKeepsMatchingFunctionSelected(t *testing.T) {
 		t.Fatalf("filtering by region selected %q", got)
 	}
 
-	// Clearing from a group row lands on the first function of the full tree.
-	p.tbl.Select("p:aws")
+	// Clearing from a group row lands on the first function of the full
+	// tree. (Only the groups holding a match show while filtering.)
+	if p.tbl.Select("p:aws") {
+		t.Fatal("AWS holds no match for europe-west1 but shows")
+	}
+	if !p.tbl.Select("p:gcp") {
+		t.Fatal("Cloud Run holds the match but does not show")
+	}
 	typeKeys(t, p, "esc")
 	if got := p.tbl.SelectedID(); got != "local:echo" {
 		t.Fatalf("after clearing from a group row selected %q", got)

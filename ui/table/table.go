@@ -43,6 +43,11 @@ type Options[T any] struct {
 	FilterText func(T) string
 	// Keep, when set, keeps rows the filter would drop (tree group headers).
 	Keep func(T) bool
+	// Parent, when set, names a row's parent row ("" for a root) and makes
+	// the filter a tree filter: a Keep row then never matches by its own
+	// text and shows only while some row under it (by Parent links) matches,
+	// so a filtered tree holds the matches and the path down to them.
+	Parent func(T) string
 	// Compare orders rows by a column; nil disables sorting (rows keep the
 	// order given to SetRows).
 	Compare func(a, b T, col int) int
@@ -66,6 +71,7 @@ type row[T any] struct {
 	gen      int
 	seq      int // position in SetRows order, for a stable unsorted order
 	selected bool
+	shown    int // == table.mark when a tree filter shows the row
 }
 
 // KeyMap holds the table's navigation bindings.
@@ -128,6 +134,7 @@ type Table[T any] struct {
 	selected  sgr
 	selDim    sgr
 	matchBase []*row[T] // rows the last filter ran over, for incremental narrowing
+	mark      int       // bumps on every tree filter run (see row.shown)
 }
 
 // New builds an empty table.
@@ -311,6 +318,16 @@ func (t *Table[T]) Select(id string) bool {
 	return false
 }
 
+// Item returns the row with id, visible or not.
+func (t *Table[T]) Item(id string) (T, bool) {
+	r, ok := t.byID[id]
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return r.item, true
+}
+
 // VisibleItems returns the rows inside the drawn window (for lazy loading).
 func (t *Table[T]) VisibleItems() []T {
 	lo, hi := t.window()
@@ -363,26 +380,63 @@ func (t *Table[T]) refilter(narrowing bool) {
 		base := t.rows
 		if narrowing && t.matchBase != nil {
 			// Typing one more character can only narrow (substring and
-			// fuzzy alike): scan the last matches only.
+			// fuzzy alike): scan the last matches only. A tree filter's
+			// last view holds every ancestor of every row that can still
+			// match, so it narrows the same way.
 			base = t.view
 		}
-		if t.opts.Fuzzy {
-			t.view = t.fuzzyFilter(base)
-			t.matchBase = t.rows
-			t.finishFilter(keepID)
-			return
-		}
 		needle := strings.ToLower(t.filter)
-		out := make([]*row[T], 0, len(base))
-		for _, r := range base {
-			if strings.Contains(r.filter, needle) || (t.opts.Keep != nil && t.opts.Keep(r.item)) {
-				out = append(out, r)
+		switch {
+		case t.opts.Parent != nil:
+			t.view = t.treeFilter(base, needle)
+		case t.opts.Fuzzy:
+			t.view = t.fuzzyFilter(base, needle)
+		default:
+			out := make([]*row[T], 0, len(base))
+			for _, r := range base {
+				if strings.Contains(r.filter, needle) || (t.opts.Keep != nil && t.opts.Keep(r.item)) {
+					out = append(out, r)
+				}
 			}
+			t.view = out
 		}
-		t.view = out
 		t.matchBase = t.rows
 	}
 	t.finishFilter(keepID)
+}
+
+// treeFilter keeps the rows of base that match (Keep rows excepted) and the
+// ancestors of each, in base's order. Marking stops at an ancestor already
+// marked, so each row is marked once per run.
+func (t *Table[T]) treeFilter(base []*row[T], needle string) []*row[T] {
+	t.mark++
+	n := 0
+	for _, r := range base {
+		if t.opts.Keep != nil && t.opts.Keep(r.item) {
+			continue
+		}
+		if t.opts.Fuzzy && !subsequence(r.filter, needle) || !t.opts.Fuzzy && !strings.Contains(r.filter, needle) {
+			continue
+		}
+		r.shown = t.mark
+		n++
+		for id := t.opts.Parent(r.item); id != ""; {
+			p, ok := t.byID[id]
+			if !ok || p.shown == t.mark {
+				break
+			}
+			p.shown = t.mark
+			n++
+			id = t.opts.Parent(p.item)
+		}
+	}
+	out := make([]*row[T], 0, n)
+	for _, r := range base {
+		if r.shown == t.mark {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (t *Table[T]) finishFilter(keepID string) {
@@ -404,8 +458,7 @@ func (t *Table[T]) finishFilter(keepID string) {
 // subsequence scan per row, with no allocation but the result, keeps a
 // keystroke on 10,000 rows well inside its 2 ms budget (a scoring matcher
 // took 1.7-2.1 ms).
-func (t *Table[T]) fuzzyFilter(base []*row[T]) []*row[T] {
-	needle := strings.ToLower(t.filter)
+func (t *Table[T]) fuzzyFilter(base []*row[T], needle string) []*row[T] {
 	out := make([]*row[T], 0, len(base))
 	for _, r := range base {
 		if subsequence(r.filter, needle) || (t.opts.Keep != nil && t.opts.Keep(r.item)) {

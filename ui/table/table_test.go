@@ -375,3 +375,85 @@ func BenchmarkFilterFuzzyKeystroke10k(b *testing.B) {
 		tb.SetFilter("tm3svc")
 	}
 }
+
+// treeItem is a row of a two-level tree: a group (parent "") or a leaf.
+type treeItem struct{ id, parent, name string }
+
+func newTree(rows []treeItem, fuzzy bool) *Table[treeItem] {
+	tb := New(Options[treeItem]{
+		Columns: []Column{{Title: "NAME", Flex: 1}},
+		ID:      func(i treeItem) string { return i.id },
+		Cells:   func(i treeItem) []string { return []string{i.name} },
+		Keep:    func(i treeItem) bool { return strings.HasPrefix(i.id, "g") },
+		Parent:  func(i treeItem) string { return i.parent },
+		Fuzzy:   fuzzy,
+	})
+	tb.SetSize(40, 20)
+	tb.SetRows(rows)
+	return tb
+}
+
+func ids[T any](tb *Table[T], id func(T) string) string {
+	var out []string
+	for _, it := range tb.Items() {
+		out = append(out, id(it))
+	}
+	return strings.Join(out, ",")
+}
+
+// With Parent, a filter shows the matching leaves and the groups above
+// them only; a group whose own name matches but holds no match stays out.
+func TestTreeFilterShowsOnlyGroupsHoldingAMatch(t *testing.T) {
+	rows := []treeItem{
+		{"g1", "", "eu (checkout)"}, {"g1a", "g1", "eu-west1"}, {"l1", "g1a", "checkout"}, {"l2", "g1a", "api"},
+		{"g2", "", "us"}, {"g2a", "g2", "us-east1"}, {"l3", "g2a", "worker"},
+		{"g3", "", "asia"}, {"g3a", "g3", "asia-east1"},
+	}
+	id := func(i treeItem) string { return i.id }
+	for _, fuzzy := range []bool{false, true} {
+		tb := newTree(rows, fuzzy)
+		for _, tc := range []struct{ filter, want string }{
+			{"check", "g1,g1a,l1"},
+			{"checkout", "g1,g1a,l1"}, // narrowing from the last view
+			{"r", "g2,g2a,l3"},        // a wider filter after a narrower one
+
+			{"asia", ""}, // the group's own name does not count
+			{"euw", ""},
+			{"", "g1,g1a,l1,l2,g2,g2a,l3,g3,g3a"},
+		} {
+			tb.SetFilter(tc.filter)
+			if got := ids(tb, id); got != tc.want {
+				t.Errorf("fuzzy=%v filter %q shows %q, want %q", fuzzy, tc.filter, got, tc.want)
+			}
+		}
+	}
+}
+
+// BenchmarkFilterTreeKeystroke10k is the substring filter over a tree:
+// 3 providers × 3 scopes × 42 regions, 10,000 leaves among them; a
+// matching leaf marks its ancestors.
+func BenchmarkFilterTreeKeystroke10k(b *testing.B) {
+	var rows []treeItem
+	leaves := 0
+	for p := range 3 {
+		pid := fmt.Sprintf("g%d", p)
+		rows = append(rows, treeItem{pid, "", "provider"})
+		for s := range 3 {
+			sid := fmt.Sprintf("%s/%d", pid, s)
+			rows = append(rows, treeItem{sid, pid, "scope"})
+			for r := range 42 {
+				rid := fmt.Sprintf("%s/%d", sid, r)
+				rows = append(rows, treeItem{rid, sid, "region"})
+				for ; leaves < 10000*(p*3*42+s*42+r+1)/(3*3*42); leaves++ {
+					rows = append(rows, treeItem{fmt.Sprintf("l%d", leaves), rid, fmt.Sprintf("team%d/service-%d", leaves%37, leaves)})
+				}
+			}
+		}
+	}
+	tb := newTree(rows, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		tb.SetFilter("")
+		tb.SetFilter("team3")
+	}
+}
