@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
+	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 )
 
 // treeRegions are the Cloud Run locations each of the three projects lists;

@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/cloud/fake"
+	"github.com/fndeck/fndeck/internal/testsupport/fake"
 	"github.com/fndeck/fndeck/ui/common"
 )
 
