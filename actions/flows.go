@@ -36,6 +36,12 @@ func (f Flows) Deploy(ctx context.Context, d cloud.Deployer, req cloud.DeployReq
 	if res.Target == "" {
 		res.Target = req.Target.String()
 	}
+	if res.ImageRef == "" {
+		res.ImageRef = req.Image
+	}
+	if res.NoOp {
+		return res, nil // nothing changed: not a rollback point
+	}
 	if err := f.History.Record(ctx, req.Target, res); err != nil {
 		out.Line("warning: the deploy succeeded but recording it for rollback failed: " + err.Error())
 	}
@@ -61,8 +67,12 @@ func (f Flows) Rollback(ctx context.Context, rb cloud.RollBacker, target cloud.A
 	}
 	res, err := rb.Rollback(ctx, target, prev, out)
 	if err != nil {
+		if errors.Is(err, cloud.ErrNothingToDo) && cloud.Hint(err) == "" {
+			err = cloud.WithHint(err, "the history's previous entry already serves; deploy the image you want instead")
+		}
 		return res, err
 	}
+	out.Line(fmt.Sprintf("%s served %s before; it now serves %s", target, describeServing(res.OldImage, res.OldRevision), describeServing(res.NewImage, res.Revision)))
 	if err := f.History.MarkRolledBack(ctx, target); err != nil {
 		return res, fmt.Errorf("rolled back %s, but recording it failed: %w", target, err)
 	}
@@ -73,4 +83,18 @@ func (f Flows) Rollback(ctx context.Context, rb cloud.RollBacker, target cloud.A
 // TUI's confirmation; ok=false when there is nothing to roll back to.
 func (f Flows) PreviewRollback(ctx context.Context, target cloud.Address) (cloud.DeployResult, bool, error) {
 	return f.History.Previous(ctx, target)
+}
+
+// describeServing names what serves: the image and, when known, the
+// provider's revision.
+func describeServing(image, revision string) string {
+	switch {
+	case image == "" && revision == "":
+		return "(unknown)"
+	case revision == "" || revision == image:
+		return image
+	case image == "":
+		return "revision " + revision
+	}
+	return image + " (revision " + revision + ")"
 }
