@@ -169,7 +169,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	}
 
 	history := actions.NewHistory(stateDir, nil)
-	flows := actions.Flows{StateDir: stateDir, History: history}
+	flows := actions.Flows{StateDir: stateDir, History: history, Inspect: engine.Inspect}
 	invokes := actions.NewInvokeStore(stateDir, nil)
 	sess := &cli.Session{
 		Images:    engine,

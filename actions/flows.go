@@ -14,6 +14,29 @@ import (
 type Flows struct {
 	StateDir string
 	History  *History
+	// Inspect, when set, inspects a local image (the engine's image
+	// inspect); a deploy of a local image runs doctor's checks on it first
+	// and stops, before any push, on an error.
+	Inspect func(ctx context.Context, ref string) (cloud.ImageDetail, error)
+}
+
+// precheck runs doctor on a local image before it is deployed. An image the
+// engine does not hold is a registry reference: its checks are the registry's.
+func (f Flows) precheck(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) error {
+	if f.Inspect == nil {
+		return nil
+	}
+	img, err := f.Inspect(ctx, req.Image)
+	if err != nil {
+		return nil // not a local image (or no engine): the backend reports it
+	}
+	checks := Doctor(img, DoctorTargetFor(ctx, d, req))
+	for _, c := range checks {
+		if c.Level == LevelWarning {
+			out.Line("doctor: warning: " + c.Message)
+		}
+	}
+	return DoctorError(req.Image, req.Target.String(), checks)
 }
 
 // Deploy deploys req.Image to req.Target with d, holding the target's lock,
@@ -26,6 +49,9 @@ func (f Flows) Deploy(ctx context.Context, d cloud.Deployer, req cloud.DeployReq
 		return cloud.DeployResult{}, err // LockTargetWait's error names the target
 	}
 	defer unlock()
+	if err := f.precheck(ctx, d, req, out); err != nil {
+		return cloud.DeployResult{}, err
+	}
 	res, err := d.Deploy(ctx, req, out)
 	if err != nil {
 		if errors.Is(err, cloud.ErrNeedsConfirmation) && cloud.Hint(err) == "" {
