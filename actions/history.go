@@ -186,7 +186,11 @@ func previousOf(hf *historyFile) (cloud.DeployResult, bool) {
 		if first.OldImage == "" && first.OldRevision == "" {
 			return cloud.DeployResult{}, false
 		}
-		return cloud.DeployResult{Target: first.Target, NewImage: first.OldImage, ImageDigest: digestOf(first.OldImage),
+		d := first.OldImageDigest
+		if d == "" {
+			d = digestOf(first.OldImage)
+		}
+		return cloud.DeployResult{Target: first.Target, NewImage: first.OldImage, ImageDigest: d,
 			Revision: first.OldRevision, Settings: first.OldSettings}, true
 	}
 	return cloud.DeployResult{}, false

@@ -337,8 +337,12 @@ type DeploySettings struct {
 type DeployResult struct {
 	Target   string `json:"target"`
 	OldImage string `json:"old_image,omitempty"`
+	// OldImageDigest is the digest (local: image ID) of what served
+	// before, when known: a rollback past the first deploy restores it.
+	OldImageDigest string `json:"old_image_digest,omitempty"`
 	// NewImage is what the platform now runs: a digest reference
-	// (repo@sha256:…) when one is known, or the local image ID.
+	// (repo@sha256:…) when one is known (local: the reference given, with
+	// the image ID in ImageDigest).
 	NewImage string `json:"new_image"`
 	// ImageRef is the reference the user gave; ImageDigest the digest (or
 	// local image ID) it resolved to and that now serves.
