@@ -2,11 +2,11 @@ package local
 
 import (
 	"context"
-	"maps"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
 	"regexp"
