@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"regexp"
+	"slices"
 	"strings"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -609,4 +609,3 @@ func functionARN(region, acct, name string) string {
 
 // SourceTag is the Lambda tag naming the reference a function was deployed from.
 const SourceTag = "fndeck:source"
-
