@@ -129,3 +129,34 @@ func TestDeployStopsOnDoctorErrorBeforeTheBackend(t *testing.T) {
 		t.Fatalf("deploy of an arm64 image to cloud run: %v, backend called %d times", err, d.calls)
 	}
 }
+
+func TestHistorySkipsNoOpAndCarriesDigestAndSettings(t *testing.T) {
+	ctx := context.Background()
+	h := NewHistory(t.TempDir(), nil)
+	target, _ := cloud.ParseAddress("local:fn")
+	first := cloud.DeployResult{NewImage: "app:latest", ImageDigest: "sha256:bbb", OldImage: "app:latest", OldImageDigest: "sha256:aaa",
+		OldSettings: &cloud.DeploySettings{Env: map[string]string{"A": "0"}}, Settings: &cloud.DeploySettings{Env: map[string]string{"A": "1"}}}
+	if err := h.Record(ctx, target, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Record(ctx, target, cloud.DeployResult{NewImage: "app:latest", NoOp: true}); err != nil {
+		t.Fatal(err)
+	}
+	es, cur, err := h.Entries(ctx, target)
+	if err != nil || len(es) != 1 || cur != 0 {
+		t.Fatalf("after a deploy and a no-op: %d entries, current %d, %v", len(es), cur, err)
+	}
+	// Before the first entry: what served before fndeck, by digest, with its settings.
+	prev, ok, err := h.Previous(ctx, target)
+	if err != nil || !ok || prev.ImageDigest != "sha256:aaa" || prev.Settings == nil || prev.Settings.Env["A"] != "0" {
+		t.Errorf("Previous = %+v %v %v", prev, ok, err)
+	}
+}
+
+func TestDeployResultRedactedHidesEnvValues(t *testing.T) {
+	r := cloud.DeployResult{Settings: &cloud.DeploySettings{Env: map[string]string{"TOKEN": "s3cret"}}}
+	red := r.Redacted()
+	if red.Settings.Env["TOKEN"] == "s3cret" || r.Settings.Env["TOKEN"] != "s3cret" {
+		t.Errorf("Redacted: %v (original %v)", red.Settings.Env, r.Settings.Env)
+	}
+}

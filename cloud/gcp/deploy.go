@@ -76,6 +76,10 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 		res.OldImage = containerImage(existing)
 		res.OldRevision = servingRevision(existing)
 		res.OldSettings = settingsOf(existing.GetTemplate())
+		res.OldImageDigest = existing.GetTemplate().GetAnnotations()[AnnotationDigest]
+		if res.OldImageDigest == "" {
+			_, res.OldImageDigest, _ = strings.Cut(res.OldImage, "@")
+		}
 		upd := proto.Clone(existing).(*runpb.Service)
 		applyRequest(upd, req, image)
 		annotate(upd.Template, req.Image, digest)
@@ -260,6 +264,8 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 			res.ImageDigest = d
 		}
 	}
+	res.Settings = settingsOf(&runpb.RevisionTemplate{Containers: rev.GetContainers(), Timeout: rev.GetTimeout()})
+	res.OldSettings = settingsOf(existing.GetTemplate())
 	if servesOnly(existing, to.Revision) {
 		return res, fmt.Errorf("rolling back %s: it already serves revision %s (%s): %w", target, to.Revision, res.NewImage, cloud.ErrNothingToDo)
 	}

@@ -15,6 +15,7 @@ import (
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/api/iterator"
 
+	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/cloudtest"
 )
@@ -242,5 +243,40 @@ func TestFakeTrafficNamesOnlyExistingRevisions(t *testing.T) {
 	}
 	if f.RevisionCount() != 3 {
 		t.Errorf("%d revisions", f.RevisionCount())
+	}
+}
+
+// TestFlowsNoOpIsNotARollbackPoint runs the shared deploy/rollback flows over
+// the fake: a no-op deploy records nothing, and a rollback onto what serves
+// fails saying so.
+func TestFlowsNoOpIsNotARollbackPoint(t *testing.T) {
+	_, b, target := deployFixture(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	fl := actions.Flows{StateDir: dir, History: actions.NewHistory(dir, nil)}
+	img := "gcr.io/acme-web/api@sha256:" + strings.Repeat("c", 64)
+	for range 2 {
+		if _, err := fl.Deploy(ctx, b, cloud.DeployRequest{Target: target, Image: img}, cloud.DiscardSink{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, _, err := fl.History.Entries(ctx, target)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("history after a deploy and a no-op: %d entries (%v)", len(es), err)
+	}
+	out := &lineSink{}
+	if _, err := fl.Rollback(ctx, b, target, out); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if !strings.Contains(out.text(), "served "+img+" (revision api-00002-abc) before; it now serves") {
+		t.Errorf("rollback output:\n%s", out.text())
+	}
+	// The same image again sends the traffic back to api-00002 (a rollback
+	// had pinned it); rolling back onto the serving revision is refused.
+	if _, err := fl.Deploy(ctx, b, cloud.DeployRequest{Target: target, Image: img}, cloud.DiscardSink{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Rollback(ctx, target, cloud.DeployResult{Revision: "api-00002-abc"}, nil); !errors.Is(err, cloud.ErrNothingToDo) {
+		t.Errorf("rollback onto the serving revision = %v", err)
 	}
 }
