@@ -91,6 +91,10 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 			res.NoOp, res.Revision, res.OldRevision = true, latest, latest
 			res.Settings = res.OldSettings
 			out.Line(fmt.Sprintf("already serving %s (revision %s): nothing to deploy", image, latest))
+			if digest == "" {
+				// Without a digest fndeck cannot tell whether the tag moved.
+				out.Line("note: " + image + " was not resolved to a digest; if the tag moved since, deploy it by digest (REPO@sha256:…)")
+			}
 			return res, nil
 		}
 		if unchanged {

@@ -473,7 +473,10 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 			Yes: f.later(func() tea.Cmd {
 				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Deploy(ctx, dep, req, out)
-					if err == nil {
+					switch {
+					case err == nil && res.NoOp:
+						out.Line(fmt.Sprintf("%s already serves %s: nothing deployed", req.Target, res.NewImage))
+					case err == nil:
 						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, orDash(res.OldImage), res.NewImage))
 					}
 					return err
