@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fndeck/fndeck/cloud"
 )
@@ -114,6 +115,9 @@ func (f Flows) PreviewRollback(ctx context.Context, target cloud.Address) (cloud
 // describeServing names what serves: the image and, when known, the
 // provider's revision.
 func describeServing(image, revision string) string {
+	if len(revision) == 64 && strings.Trim(revision, "0123456789abcdef") == "" {
+		revision = revision[:12] // a container ID
+	}
 	switch {
 	case image == "" && revision == "":
 		return "(unknown)"
