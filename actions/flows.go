@@ -24,6 +24,19 @@ type Flows struct {
 // precheck runs doctor on a local image before it is deployed. An image the
 // engine does not hold is a registry reference: its checks are the registry's.
 func (f Flows) precheck(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) error {
+	checks := f.Check(ctx, d, req)
+	for _, c := range checks {
+		if c.Level == LevelWarning {
+			out.Line("doctor: warning: " + c.Message)
+		}
+	}
+	return DoctorError(req.Image, req.Target.String(), checks)
+}
+
+// Check runs doctor's checks for deploying req.Image to req.Target with
+// backend; nil when the image is not a local one (its checks are the
+// registry's) or no engine is wired.
+func (f Flows) Check(ctx context.Context, backend any, req cloud.DeployRequest) []Check {
 	if f.Inspect == nil {
 		return nil
 	}
@@ -31,13 +44,16 @@ func (f Flows) precheck(ctx context.Context, d cloud.Deployer, req cloud.DeployR
 	if err != nil {
 		return nil // not a local image (or no engine): the backend reports it
 	}
-	checks := Doctor(img, DoctorTargetFor(ctx, d, req))
-	for _, c := range checks {
-		if c.Level == LevelWarning {
-			out.Line("doctor: warning: " + c.Message)
-		}
+	return Doctor(img, DoctorTargetFor(ctx, backend, req))
+}
+
+// CheckLines is Check as lines for a confirmation: "LEVEL  message".
+func (f Flows) CheckLines(ctx context.Context, backend any, req cloud.DeployRequest) []string {
+	var out []string
+	for _, c := range f.Check(ctx, backend, req) {
+		out = append(out, fmt.Sprintf("%-7s %s", c.Level, c.Message))
 	}
-	return DoctorError(req.Image, req.Target.String(), checks)
+	return out
 }
 
 // Deploy deploys req.Image to req.Target with d, holding the target's lock,

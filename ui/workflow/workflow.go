@@ -65,6 +65,9 @@ type Deps struct {
 	Backends func(p cloud.Provider) any
 	Deploy   func(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error)
 	Rollback func(ctx context.Context, rb cloud.RollBacker, target cloud.Address, out cloud.Sink) (cloud.DeployResult, error)
+	// Doctor, when set, returns doctor's checks of req's image against its
+	// target as lines, for the deploy confirmation (none: nothing to show).
+	Doctor func(ctx context.Context, req cloud.DeployRequest) []string
 	// PreviewRollback says what a rollback would restore.
 	PreviewRollback func(ctx context.Context, target cloud.Address) (cloud.DeployResult, bool, error)
 	Builds          []BuildTarget
@@ -467,6 +470,11 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 			head = append(head, "", "A registry repository is created if the target's registry has none.")
 		}
 		body = append(head, body...)
+		if f.d.Doctor != nil {
+			if lines := f.d.Doctor(ctx, req); len(lines) > 0 {
+				body = append(append(body, "", "checks:"), lines...)
+			}
+		}
 		return common.ConfirmRequestMsg{
 			Title: "Deploy to " + req.Target.String() + "?",
 			Body:  body,
