@@ -169,7 +169,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	}
 
 	history := actions.NewHistory(stateDir, nil)
-	flows := actions.Flows{StateDir: stateDir, History: history}
+	flows := actions.Flows{StateDir: stateDir, History: history, Inspect: engine.Inspect}
 	invokes := actions.NewInvokeStore(stateDir, nil)
 	sess := &cli.Session{
 		Images:    engine,
@@ -421,6 +421,10 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		}
 	}
 	var model *app.Model
+	// The deploy confirmation shows doctor's checks of a local image.
+	doctorLines := func(ctx context.Context, req cloud.DeployRequest) []string {
+		return d.flows.CheckLines(ctx, backends(req.Target.Provider), req)
+	}
 	flow := workflow.New(workflow.Deps{
 		Ctx:             ctx,
 		Theme:           theme,
@@ -431,6 +435,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Deploy:          d.flows.Deploy,
 		Rollback:        d.flows.Rollback,
 		PreviewRollback: d.flows.PreviewRollback,
+		Doctor:          doctorLines,
 		Builds:          projectBuilds(d.project),
 		Targets:         projectDeployTargets(d.project),
 		Payloads:        projectPayloads(d.project),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
@@ -129,10 +130,26 @@ func writeFileAtomic(p string, b []byte) error {
 	return nil
 }
 
+// digestOf returns the digest of a pinned reference (repo@sha256:…) or a
+// bare digest / image ID, "" for a tag.
+func digestOf(ref string) string {
+	if _, d, ok := strings.Cut(ref, "@"); ok {
+		return d
+	}
+	if strings.HasPrefix(ref, "sha256:") {
+		return ref
+	}
+	return ""
+}
+
 // Record appends a successful deploy. Call it for deploys only: a rollback
-// calls MarkRolledBack. Entries a rollback stepped back over are dropped
+// calls MarkRolledBack. A no-op deploy (r.NoOp) is not a rollback point and
+// is not recorded. Entries a rollback stepped back over are dropped
 // first, so Previous after a deploy is what served just before it.
 func (h *History) Record(ctx context.Context, target cloud.Address, r cloud.DeployResult) error {
+	if r.NoOp {
+		return nil
+	}
 	if r.Target == "" {
 		r.Target = target.Key()
 	}
@@ -169,7 +186,12 @@ func previousOf(hf *historyFile) (cloud.DeployResult, bool) {
 		if first.OldImage == "" && first.OldRevision == "" {
 			return cloud.DeployResult{}, false
 		}
-		return cloud.DeployResult{Target: first.Target, NewImage: first.OldImage, Revision: first.OldRevision}, true
+		d := first.OldImageDigest
+		if d == "" {
+			d = digestOf(first.OldImage)
+		}
+		return cloud.DeployResult{Target: first.Target, NewImage: first.OldImage, ImageDigest: d,
+			Revision: first.OldRevision, Settings: first.OldSettings}, true
 	}
 	return cloud.DeployResult{}, false
 }

@@ -320,16 +320,94 @@ type DeployRequest struct {
 	As       string // local: lambda | cloudrun
 }
 
+// DeploySettings are the settings a deploy changes besides the image, as
+// they stand after it (or before it, in DeployResult.OldSettings), so a
+// rollback restores them with the image. Env holds values: it is kept in
+// the 0600 history file and must be cleared (Redacted) before printing.
+type DeploySettings struct {
+	Env      map[string]string `json:"env,omitempty"`
+	MemoryMB int               `json:"memory_mb,omitempty"`
+	TimeoutS int               `json:"timeout_s,omitempty"`
+	Arch     string            `json:"arch,omitempty"`
+	Port     int               `json:"port,omitempty"`
+	Mode     string            `json:"mode,omitempty"` // local: lambda | cloudrun
+}
+
 // DeployResult records what a deploy changed, for history and rollback.
 type DeployResult struct {
 	Target   string `json:"target"`
 	OldImage string `json:"old_image,omitempty"`
+	// OldImageDigest is the digest (local: image ID) of what served
+	// before, when known: a rollback past the first deploy restores it.
+	OldImageDigest string `json:"old_image_digest,omitempty"`
+	// NewImage is what the platform now runs: a digest reference
+	// (repo@sha256:…) when one is known (local: the reference given, with
+	// the image ID in ImageDigest).
 	NewImage string `json:"new_image"`
+	// ImageRef is the reference the user gave; ImageDigest the digest (or
+	// local image ID) it resolved to and that now serves.
+	ImageRef    string `json:"image_ref,omitempty"`
+	ImageDigest string `json:"image_digest,omitempty"`
 	// Revision is the provider's identity of what now serves: Lambda version,
 	// Cloud Run revision, local container ID.
 	Revision    string `json:"revision,omitempty"`
 	OldRevision string `json:"old_revision,omitempty"`
 	Created     bool   `json:"created,omitempty"`
+	// NoOp is set when nothing had to change (the target already served this
+	// image with these settings): such a deploy is not a rollback point.
+	NoOp bool `json:"no_op,omitempty"`
+	// Settings are the settings serving after the deploy; OldSettings those
+	// serving before it (nil when unknown). Rollback restores them.
+	Settings    *DeploySettings `json:"settings,omitempty"`
+	OldSettings *DeploySettings `json:"old_settings,omitempty"`
+}
+
+// Redacted returns a copy fit for printing: environment values are
+// replaced by "…" (they may be secrets), names are kept.
+func (r DeployResult) Redacted() DeployResult {
+	r.Settings, r.OldSettings = r.Settings.redacted(), r.OldSettings.redacted()
+	return r
+}
+
+func (s *DeploySettings) redacted() *DeploySettings {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if len(s.Env) > 0 {
+		c.Env = make(map[string]string, len(s.Env))
+		for k := range s.Env {
+			c.Env[k] = "…"
+		}
+	}
+	return &c
+}
+
+// ErrNothingToDo wraps the error of a rollback that would change nothing
+// (the target already serves what it would restore).
+var ErrNothingToDo = errors.New("nothing to do")
+
+// ResolvedImage is what a registry reference resolves to for one platform.
+type ResolvedImage struct {
+	// Digest is the manifest digest the platform will run (sha256:…): the
+	// platform's child when the reference names an index.
+	Digest    string
+	MediaType string
+	// Repository is the reference without tag or digest (HOST/REPO), so
+	// Repository+"@"+Digest pins the image.
+	Repository string
+}
+
+// Pinned returns Repository@Digest.
+func (r ResolvedImage) Pinned() string { return r.Repository + "@" + r.Digest }
+
+// DigestResolver resolves a registry reference (tag or digest) to the
+// manifest digest a platform ("linux/amd64", "linux/arm64"; "" = any
+// single-platform manifest) will run. The go-containerregistry backed
+// registry package implements it; backends take one in their Options and
+// deploy as given (without a digest) when none is set.
+type DigestResolver interface {
+	Resolve(ctx context.Context, ref string, platform string) (ResolvedImage, error)
 }
 
 // Deployer deploys images to targets.

@@ -47,6 +47,10 @@ type Options struct {
 	// ImageInspector reports a local image's detail (existence, architecture);
 	// nil means every deploy image is treated as a registry reference.
 	ImageInspector func(ctx context.Context, ref string) (cloud.ImageDetail, error)
+	// Resolver resolves a tag in the target's ECR to the manifest digest of
+	// the function's platform before a deploy, so the function (and its
+	// rollback) is pinned by digest. Nil: a reference is deployed as given.
+	Resolver cloud.DigestResolver
 	// Rewrite is registries.rewrite (registry host → host to use instead),
 	// applied when a remote image is copied to ECR.
 	Rewrite map[string]string
@@ -169,6 +173,8 @@ type lambdaAPI interface {
 	lambda.GetFunctionConfigurationAPIClient
 	ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, opts ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
 	UpdateFunctionCode(ctx context.Context, in *lambda.UpdateFunctionCodeInput, opts ...func(*lambda.Options)) (*lambda.UpdateFunctionCodeOutput, error)
+	UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
+	TagResource(ctx context.Context, in *lambda.TagResourceInput, opts ...func(*lambda.Options)) (*lambda.TagResourceOutput, error)
 	CreateFunction(ctx context.Context, in *lambda.CreateFunctionInput, opts ...func(*lambda.Options)) (*lambda.CreateFunctionOutput, error)
 	GetAlias(ctx context.Context, in *lambda.GetAliasInput, opts ...func(*lambda.Options)) (*lambda.GetAliasOutput, error)
 	UpdateAlias(ctx context.Context, in *lambda.UpdateAliasInput, opts ...func(*lambda.Options)) (*lambda.UpdateAliasOutput, error)

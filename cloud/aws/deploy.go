@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -67,9 +69,9 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 		if c != nil && len(c.Architectures) > 0 {
 			arch = string(c.Architectures[0])
 		}
-		if cur.Code != nil {
-			res.OldImage = sdkaws.ToString(cur.Code.ImageUri)
-		}
+		res.OldImage = servingImage(cur.Code)
+		res.OldImageDigest = digestOf(res.OldImage)
+		res.OldSettings = settingsOf(c)
 	case req.Create:
 		if t.Qualifier != "" {
 			return res, fmt.Errorf("creating %s: create the function without a qualifier first: %w", t, cloud.ErrInvalid)
@@ -90,16 +92,32 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if err != nil {
 		return res, err
 	}
-	res.NewImage = image
+	if image, err = b.pin(ctx, image, arch, out); err != nil {
+		return res, fmt.Errorf("deploying to %s: %w", t, err)
+	}
+	res.NewImage, res.ImageRef, res.ImageDigest = image, req.Image, digestOf(image)
 
 	if req.Create {
-		return b.create(ctx, rc, profile, req, image, arch, res, out)
+		res, err = b.create(ctx, rc, profile, req, image, arch, res, out)
+		if err == nil {
+			res.Settings = &cloud.DeploySettings{Env: req.Env, MemoryMB: req.MemoryMB, TimeoutS: req.TimeoutS, Arch: arch}
+			b.tagSource(ctx, rc, functionARN(t.Region, acct, t.Function), t, req.Image, out)
+		}
+		return res, err
 	}
 	// An update still in progress (someone else's deploy, a config change)
 	// would make ours fail with ResourceConflictException: let it finish.
 	if c := cur.Configuration; c != nil && (c.LastUpdateStatus == types.LastUpdateStatusInProgress || c.State == types.StatePending) {
 		out.Line(fmt.Sprintf("%s is still being updated; waiting for that to finish first", t))
 		if err := b.waitUpdated(ctx, rc, profile, t, out); err != nil {
+			return res, err
+		}
+	}
+	// The configuration first: a version published with the code takes
+	// the configuration $LATEST has at that moment.
+	want := withRequest(res.OldSettings, req, arch)
+	if !configEqual(want, res.OldSettings) {
+		if err := b.updateConfig(ctx, rc, profile, t, want, out); err != nil {
 			return res, err
 		}
 	}
@@ -121,6 +139,14 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 		return res, err
 	}
 	res.Revision = sdkaws.ToString(upd.Version)
+	res.Settings = want
+	if res.ImageDigest == "" {
+		// Deployed by tag: what Lambda resolved it to is the digest to keep.
+		if got, err := b.getFunctionRaw(ctx, rc, nil, t.Function, ""); err == nil {
+			res.ImageDigest = digestOf(servingImage(got.Code))
+		}
+	}
+	b.tagSource(ctx, rc, sdkaws.ToString(upd.FunctionArn), t, req.Image, out)
 	if t.Qualifier != "" {
 		old, err := b.moveAlias(ctx, rc, profile, t, res.Revision, out)
 		if err != nil {
@@ -391,22 +417,195 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	if cur.Configuration != nil && cur.Configuration.PackageType != types.PackageTypeImage {
 		return res, fmt.Errorf("rolling back %s: it is a %s function: %w", target, packageTypeOf(cur.Configuration), cloud.ErrInvalid)
 	}
-	if cur.Code != nil {
-		res.OldImage = sdkaws.ToString(cur.Code.ImageUri)
+	res.OldImage = servingImage(cur.Code)
+	res.OldImageDigest = digestOf(res.OldImage)
+	res.ImageRef, res.ImageDigest = to.ImageRef, digestOf(to.NewImage)
+	curSettings := settingsOf(cur.Configuration)
+	res.OldSettings = curSettings
+	want := to.Settings
+	sameImage := res.OldImage == to.NewImage || (res.OldImageDigest != "" && res.OldImageDigest == res.ImageDigest)
+	sameConfig := want == nil || (configEqual(want, curSettings) && (want.Arch == "" || want.Arch == curSettings.Arch))
+	if sameImage && sameConfig {
+		return res, fmt.Errorf("rolling back %s: it already serves %s with those settings: %w", target, to.NewImage, cloud.ErrNothingToDo)
 	}
-	out.Line(fmt.Sprintf("rolling back %s: %s → %s", target, orNone(res.OldImage), to.NewImage))
-	var upd *lambda.UpdateFunctionCodeOutput
-	err = b.call(ctx, nil, func() error {
-		var e error
-		upd, e = rc.lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: &target.Function, ImageUri: &to.NewImage})
+	if !sameImage || (want != nil && want.Arch != "" && want.Arch != curSettings.Arch) {
+		in := &lambda.UpdateFunctionCodeInput{FunctionName: &target.Function, ImageUri: &to.NewImage}
+		if want != nil && want.Arch != "" && want.Arch != curSettings.Arch {
+			in.Architectures = []types.Architecture{types.Architecture(want.Arch)}
+		}
+		out.Line(fmt.Sprintf("rolling back %s: %s → %s", target, orNone(res.OldImage), to.NewImage))
+		var upd *lambda.UpdateFunctionCodeOutput
+		err = b.call(ctx, nil, func() error {
+			var e error
+			upd, e = rc.lambda.UpdateFunctionCode(ctx, in)
+			return e
+		})
+		if err != nil {
+			return res, errorf(profile, "rolling back %s: %w", target, err)
+		}
+		if err := b.waitUpdated(ctx, rc, profile, target, out); err != nil {
+			return res, err
+		}
+		res.Revision = sdkaws.ToString(upd.Version)
+	}
+	res.Settings = curSettings
+	if want != nil && !configEqual(want, curSettings) {
+		if err := b.updateConfig(ctx, rc, profile, target, want, out); err != nil {
+			return res, err
+		}
+		res.Settings = want
+	}
+	return res, nil
+}
+
+// servingImage is what a function runs, pinned when Lambda says: the digest
+// reference in ImageUri when it holds one, else ResolvedImageUri (the digest
+// Lambda resolved the tag to), else ImageUri as it is.
+func servingImage(code *types.FunctionCodeLocation) string {
+	if code == nil {
+		return ""
+	}
+	uri := sdkaws.ToString(code.ImageUri)
+	if strings.Contains(uri, "@sha256:") {
+		return uri
+	}
+	if r := sdkaws.ToString(code.ResolvedImageUri); strings.Contains(r, "@sha256:") {
+		return r
+	}
+	return uri
+}
+
+// digestOf is the digest of a pinned reference, "" for a tag.
+func digestOf(ref string) string {
+	if _, d, ok := strings.Cut(ref, "@"); ok {
+		return d
+	}
+	return ""
+}
+
+// settingsOf reads the settings deploy changes from a function's configuration.
+func settingsOf(c *types.FunctionConfiguration) *cloud.DeploySettings {
+	if c == nil {
+		return nil
+	}
+	st := &cloud.DeploySettings{MemoryMB: int(sdkaws.ToInt32(c.MemorySize)), TimeoutS: int(sdkaws.ToInt32(c.Timeout))}
+	if len(c.Architectures) > 0 {
+		st.Arch = string(c.Architectures[0])
+	}
+	if c.Environment != nil && len(c.Environment.Variables) > 0 {
+		st.Env = maps.Clone(c.Environment.Variables)
+	}
+	return st
+}
+
+// withRequest is old with a deploy's --env (merged over the function's own
+// variables, as Cloud Run does), --memory, --timeout and architecture.
+func withRequest(old *cloud.DeploySettings, req cloud.DeployRequest, arch string) *cloud.DeploySettings {
+	st := &cloud.DeploySettings{}
+	if old != nil {
+		*st = *old
+		st.Env = maps.Clone(old.Env)
+	}
+	for k, v := range req.Env {
+		if st.Env == nil {
+			st.Env = map[string]string{}
+		}
+		st.Env[k] = v
+	}
+	if req.MemoryMB > 0 {
+		st.MemoryMB = req.MemoryMB
+	}
+	if req.TimeoutS > 0 {
+		st.TimeoutS = req.TimeoutS
+	}
+	st.Arch = arch
+	return st
+}
+
+// configEqual compares what UpdateFunctionConfiguration sets (env, memory,
+// timeout); a nil side is unknown and equal to anything.
+func configEqual(a, b *cloud.DeploySettings) bool {
+	if a == nil || b == nil {
+		return true
+	}
+	return a.MemoryMB == b.MemoryMB && a.TimeoutS == b.TimeoutS && maps.Equal(a.Env, b.Env)
+}
+
+// updateConfig sets the function's env (replacing it), memory and timeout
+// to st and waits until the update is done.
+func (b *Backend) updateConfig(ctx context.Context, rc *regionClients, profile string, t cloud.Address, st *cloud.DeploySettings, out cloud.Sink) error {
+	in := &lambda.UpdateFunctionConfigurationInput{FunctionName: &t.Function,
+		Environment: &types.Environment{Variables: st.Env}}
+	if in.Environment.Variables == nil {
+		in.Environment.Variables = map[string]string{}
+	}
+	if st.MemoryMB > 0 {
+		in.MemorySize = sdkaws.Int32(int32(st.MemoryMB))
+	}
+	if st.TimeoutS > 0 {
+		in.Timeout = sdkaws.Int32(int32(st.TimeoutS))
+	}
+	names := slices.Sorted(maps.Keys(st.Env))
+	out.Line(fmt.Sprintf("setting %s's configuration: %d MB, %d s, environment %s", t, st.MemoryMB, st.TimeoutS, orNone(strings.Join(names, ","))))
+	err := b.call(ctx, nil, func() error {
+		_, e := rc.lambda.UpdateFunctionConfiguration(ctx, in)
 		return e
 	})
 	if err != nil {
-		return res, errorf(profile, "rolling back %s: %w", target, err)
+		return errorf(profile, "updating the configuration of %s: %w", t, err)
 	}
-	if err := b.waitUpdated(ctx, rc, profile, target, out); err != nil {
-		return res, err
-	}
-	res.Revision = sdkaws.ToString(upd.Version)
-	return res, nil
+	return b.waitUpdated(ctx, rc, profile, t, out)
 }
+
+// pin resolves a tag to the digest of the manifest for the function's
+// architecture (Options.Resolver) and returns repo@digest; a reference
+// already pinned, or any reference without a resolver, is returned as is.
+func (b *Backend) pin(ctx context.Context, image, arch string, out cloud.Sink) (string, error) {
+	if digestOf(image) != "" || b.opts.Resolver == nil {
+		return image, nil
+	}
+	r, err := b.opts.Resolver.Resolve(ctx, image, "linux/"+dockerArch(arch))
+	if err != nil {
+		return "", fmt.Errorf("resolving %s to a digest: %w", image, err)
+	}
+	out.Line(fmt.Sprintf("%s is %s for linux/%s", image, r.Digest, dockerArch(arch)))
+	return r.Pinned(), nil
+}
+
+// tagSource records the reference the user gave as the function's
+// fndeck:source tag, for teammates, the console and CI. A failure is told,
+// not fatal: the deploy itself succeeded.
+func (b *Backend) tagSource(ctx context.Context, rc *regionClients, arn string, t cloud.Address, source string, out cloud.Sink) {
+	if arn == "" {
+		return
+	}
+	if i := strings.Index(arn, ":function:"); i >= 0 {
+		// Tags belong to the function, not to a version or alias ARN.
+		rest := arn[i+len(":function:"):]
+		if name, _, ok := strings.Cut(rest, ":"); ok {
+			arn = arn[:i+len(":function:")] + name
+		}
+	}
+	err := b.call(ctx, nil, func() error {
+		_, e := rc.lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: &arn, Tags: map[string]string{SourceTag: source}})
+		return e
+	})
+	if err != nil {
+		out.Line(fmt.Sprintf("warning: could not tag %s with %s=%s: %v", t, SourceTag, source, err))
+	}
+}
+
+// functionARN builds a function's ARN in the region's partition.
+func functionARN(region, acct, name string) string {
+	partition := "aws"
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		partition = "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		partition = "aws-us-gov"
+	}
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, region, acct, name)
+}
+
+// SourceTag is the Lambda tag naming the reference a function was deployed from.
+const SourceTag = "fndeck:source"

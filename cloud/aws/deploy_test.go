@@ -52,7 +52,9 @@ func TestDeployUpdatesImageWaitsAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy: %v\n%s", err, out)
 	}
-	if res.OldImage != ecrRef("api:v1") || res.NewImage != ecrRef("api:v2") || res.Target != "lambda:us-east-1/api" {
+	// What served is recorded by digest (ResolvedImageUri: ImageUri held a tag).
+	if res.OldImage != fakeResolved(ecrRef("api:v1")) || res.NewImage != ecrRef("api:v2") || res.Target != "lambda:us-east-1/api" ||
+		res.ImageRef != ecrRef("api:v2") || res.ImageDigest != digestOf(fakeResolved(ecrRef("api:v2"))) {
 		t.Errorf("result = %+v", res)
 	}
 	// Checked through the SDK afterwards: GetFunction's Code.ImageUri.
@@ -73,11 +75,11 @@ func TestDeployUpdatesImageWaitsAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if rb.OldImage != ecrRef("api:v2") || rb.NewImage != ecrRef("api:v1") {
+	if rb.OldImage != fakeResolved(ecrRef("api:v2")) || rb.NewImage != res.OldImage {
 		t.Errorf("rollback result = %+v", rb)
 	}
 	got, _ = b.Describe(testCtx(t), addr("lambda:us-east-1/api"))
-	if got.ImageURI != ecrRef("api:v1") {
+	if got.ImageURI != res.OldImage {
 		t.Errorf("after rollback image = %s", got.ImageURI)
 	}
 }

@@ -9,7 +9,9 @@ package aws
 // with AWS_ENDPOINT_URL=http://127.0.0.1:PORT.
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -404,7 +406,7 @@ func (f *fakeAWS) lambda(w http.ResponseWriter, r *http.Request, acct, region st
 		code := map[string]any{"RepositoryType": "ECR"}
 		if fn.PackageType == "Image" {
 			code["ImageUri"] = fn.ImageURI
-			code["ResolvedImageUri"] = strings.SplitN(fn.ImageURI, ":", 2)[0] + "@sha256:" + strings.Repeat("ab", 32)
+			code["ResolvedImageUri"] = fakeResolved(fn.ImageURI)
 		} else {
 			code = map[string]any{"RepositoryType": "S3", "Location": "https://example.invalid/code.zip"}
 		}
@@ -669,4 +671,19 @@ func (f *fakeAWS) ecr(w http.ResponseWriter, acct, region, op string, body []byt
 	default:
 		f.apiErr(w, 400, "UnknownOperationException", "unknown ecr operation "+op)
 	}
+}
+
+// fakeResolved is the ResolvedImageUri Lambda reports for an ImageUri: the
+// reference itself when pinned, else repo@ a digest that differs per tag,
+// as a real registry's would.
+func fakeResolved(uri string) string {
+	if strings.Contains(uri, "@") {
+		return uri
+	}
+	repo := uri
+	if i := strings.LastIndex(uri, ":"); i > strings.LastIndex(uri, "/") {
+		repo = uri[:i]
+	}
+	sum := sha256.Sum256([]byte(uri))
+	return repo + "@sha256:" + hex.EncodeToString(sum[:])
 }

@@ -48,14 +48,20 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if err != nil {
 		return cloud.DeployResult{}, err
 	}
-	res := cloud.DeployResult{Target: t.String(), NewImage: image}
+	image, digest, err := b.pin(ctx, image, out)
+	if err != nil {
+		return cloud.DeployResult{}, fmt.Errorf("deploying to %s: %w", t, err)
+	}
+	res := cloud.DeployResult{Target: t.String(), NewImage: image, ImageRef: req.Image, ImageDigest: digest}
 	var svc *runpb.Service
 	if existing == nil {
 		out.Line(fmt.Sprintf("creating cloud run service %s with %s", t, image))
+		tpl := newTemplate(req, image)
+		annotate(tpl, req.Image, digest)
 		op, err := services.CreateService(ctx, &runpb.CreateServiceRequest{
 			Parent:    "projects/" + t.Project + "/locations/" + t.Region,
 			ServiceId: t.Function,
-			Service:   &runpb.Service{Template: newTemplate(req, image)},
+			Service:   &runpb.Service{Template: tpl},
 		})
 		if err != nil {
 			return res, classify(err, "creating cloud run service "+t.String(), t.Project, runAPI)
@@ -69,18 +75,51 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	} else {
 		res.OldImage = containerImage(existing)
 		res.OldRevision = servingRevision(existing)
+		res.OldSettings = settingsOf(existing.GetTemplate())
+		res.OldImageDigest = existing.GetTemplate().GetAnnotations()[AnnotationDigest]
+		if res.OldImageDigest == "" {
+			_, res.OldImageDigest, _ = strings.Cut(res.OldImage, "@")
+		}
 		upd := proto.Clone(existing).(*runpb.Service)
 		applyRequest(upd, req, image)
-		if !trafficIsLatest(upd.GetTraffic()) {
+		annotate(upd.Template, req.Image, digest)
+		unchanged := sameTemplate(existing.GetTemplate(), upd.GetTemplate())
+		pinned := !trafficIsLatest(upd.GetTraffic())
+		latest := lastSegment(existing.GetLatestReadyRevision())
+		if unchanged && !pinned && latest != "" && latestIsReady(existing) {
+			// Cloud Run would create no revision: say what serves, wait for nothing.
+			res.NoOp, res.Revision, res.OldRevision = true, latest, latest
+			res.Settings = res.OldSettings
+			out.Line(fmt.Sprintf("already serving %s (revision %s): nothing to deploy", image, latest))
+			if digest == "" {
+				// Without a digest fndeck cannot tell whether the tag moved.
+				out.Line("note: " + image + " was not resolved to a digest; if the tag moved since, deploy it by digest (REPO@sha256:…)")
+			}
+			return res, nil
+		}
+		if unchanged {
+			// Keep the template byte for byte (its source annotation too),
+			// so that only the traffic changes and no revision is made.
+			upd.Template = proto.Clone(existing.GetTemplate()).(*runpb.RevisionTemplate)
+		}
+		if pinned {
 			out.Line(fmt.Sprintf("traffic was pinned (serving %s); sending 100%% to the latest revision", res.OldRevision))
 			upd.Traffic = latestTraffic(upd.GetTraffic())
 		}
-		out.Line(fmt.Sprintf("updating %s: %s → %s", t, res.OldImage, image))
+		if unchanged {
+			out.Line(fmt.Sprintf("%s already runs %s in revision %s; only the traffic changes", t, image, latest))
+		} else {
+			out.Line(fmt.Sprintf("updating %s: %s → %s", t, res.OldImage, image))
+		}
 		op, err := services.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: upd})
 		if err != nil {
 			return res, classify(err, "updating cloud run service "+t.String(), t.Project, runAPI)
 		}
-		out.Line("waiting for the new revision to become ready")
+		if unchanged {
+			out.Line("waiting for the traffic change")
+		} else {
+			out.Line("waiting for the new revision to become ready")
+		}
 		svc, err = op.Wait(ctx)
 		if err != nil {
 			return res, classify(err, "deploying "+image+" to "+t.String(), t.Project, runAPI)
@@ -90,8 +129,104 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 		return res, fmt.Errorf("deploying %s to %s: %w", image, t, err)
 	}
 	res.Revision = lastSegment(svc.GetLatestReadyRevision())
+	res.Settings = settingsOf(svc.GetTemplate())
 	out.Line(fmt.Sprintf("revision %s is ready and serving at %s", res.Revision, svc.GetUri()))
 	return res, nil
+}
+
+// Annotations fndeck puts on the revision templates it deploys, so anyone
+// (a teammate's fndeck, the console, CI) can see what a revision came from:
+// a v2 Revision has no digest field.
+const (
+	AnnotationSource = "fndeck.dev/source"
+	AnnotationDigest = "fndeck.dev/digest"
+)
+
+// pin resolves image to its linux/amd64 manifest digest (Options.Resolver)
+// and returns the reference to deploy (repo@digest) and the digest. An image
+// already pinned by digest is kept; without a resolver a tag is deployed as
+// given, with no digest known.
+func (b *Backend) pin(ctx context.Context, image string, out cloud.Sink) (string, string, error) {
+	if _, d, ok := strings.Cut(image, "@"); ok {
+		return image, d, nil
+	}
+	if b.opts.Resolver == nil {
+		return image, "", nil
+	}
+	r, err := b.opts.Resolver.Resolve(ctx, image, "linux/amd64")
+	if err != nil {
+		return "", "", fmt.Errorf("resolving %s to a digest: %w", image, err)
+	}
+	out.Line(fmt.Sprintf("%s is %s", image, r.Digest))
+	return r.Pinned(), r.Digest, nil
+}
+
+// annotate records the reference the user gave and its digest on tpl.
+func annotate(tpl *runpb.RevisionTemplate, source, digest string) {
+	if tpl.Annotations == nil {
+		tpl.Annotations = map[string]string{}
+	}
+	tpl.Annotations[AnnotationSource] = source
+	if digest != "" {
+		tpl.Annotations[AnnotationDigest] = digest
+	} else {
+		delete(tpl.Annotations, AnnotationDigest)
+	}
+}
+
+// sameTemplate reports whether deploying next over cur would leave Cloud Run
+// nothing to do: the templates are equal, ignoring the explicit revision name
+// applyRequest clears and — when the image and digest are the same — the
+// source annotation (app:1 and app@sha256:… of the same digest are one image).
+func sameTemplate(cur, next *runpb.RevisionTemplate) bool {
+	a := proto.Clone(cur).(*runpb.RevisionTemplate)
+	bt := proto.Clone(next).(*runpb.RevisionTemplate)
+	a.Revision, bt.Revision = "", ""
+	if a.Annotations[AnnotationDigest] != "" && a.Annotations[AnnotationDigest] == bt.Annotations[AnnotationDigest] {
+		delete(a.Annotations, AnnotationSource)
+		delete(bt.Annotations, AnnotationSource)
+	}
+	if len(a.Annotations) == 0 {
+		a.Annotations = nil
+	}
+	if len(bt.Annotations) == 0 {
+		bt.Annotations = nil
+	}
+	return proto.Equal(a, bt)
+}
+
+// latestIsReady reports whether the latest created revision is the latest
+// ready one (a failed last revision is worth deploying over again).
+func latestIsReady(s *runpb.Service) bool {
+	return s.GetLatestCreatedRevision() == "" || s.GetLatestCreatedRevision() == s.GetLatestReadyRevision()
+}
+
+// settingsOf reads the settings fndeck deploys from a template.
+func settingsOf(tpl *runpb.RevisionTemplate) *cloud.DeploySettings {
+	cs := tpl.GetContainers()
+	if len(cs) == 0 {
+		return nil
+	}
+	c := cs[0]
+	st := &cloud.DeploySettings{}
+	if ps := c.GetPorts(); len(ps) > 0 {
+		st.Port = int(ps[0].GetContainerPort())
+	}
+	if m := c.GetResources().GetLimits()["memory"]; strings.HasSuffix(m, "Mi") {
+		fmt.Sscanf(strings.TrimSuffix(m, "Mi"), "%d", &st.MemoryMB)
+	}
+	if d := tpl.GetTimeout(); d != nil {
+		st.TimeoutS = int(d.AsDuration().Seconds())
+	}
+	for _, e := range c.GetEnv() {
+		if v, ok := e.GetValues().(*runpb.EnvVar_Value); ok {
+			if st.Env == nil {
+				st.Env = map[string]string{}
+			}
+			st.Env[e.GetName()] = v.Value
+		}
+	}
+	return st
 }
 
 // Rollback routes 100 % of the traffic to to.Revision, the revision that
@@ -127,6 +262,17 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	if cs := rev.GetContainers(); len(cs) > 0 {
 		res.NewImage = cs[0].GetImage()
 	}
+	res.ImageRef, res.ImageDigest = rev.GetAnnotations()[AnnotationSource], rev.GetAnnotations()[AnnotationDigest]
+	if res.ImageDigest == "" {
+		if _, d, ok := strings.Cut(res.NewImage, "@"); ok {
+			res.ImageDigest = d
+		}
+	}
+	res.Settings = settingsOf(&runpb.RevisionTemplate{Containers: rev.GetContainers(), Timeout: rev.GetTimeout()})
+	res.OldSettings = settingsOf(existing.GetTemplate())
+	if servesOnly(existing, to.Revision) {
+		return res, fmt.Errorf("rolling back %s: it already serves revision %s (%s): %w", target, to.Revision, res.NewImage, cloud.ErrNothingToDo)
+	}
 	upd := proto.Clone(existing).(*runpb.Service)
 	traffic := []*runpb.TrafficTarget{{
 		Type:     runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
@@ -147,6 +293,29 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	}
 	out.Line(fmt.Sprintf("%s now serves revision %s", target, to.Revision))
 	return res, nil
+}
+
+// servesOnly reports whether all of s's traffic goes to revision rev
+// (pinned to it, or following the latest revision while rev is the latest
+// ready one).
+func servesOnly(s *runpb.Service, rev string) bool {
+	ts := s.GetTrafficStatuses()
+	if len(ts) == 0 {
+		return lastSegment(s.GetLatestReadyRevision()) == rev
+	}
+	for _, t := range ts {
+		if t.GetPercent() == 0 {
+			continue
+		}
+		name := lastSegment(t.GetRevision())
+		if t.GetType() == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST {
+			name = lastSegment(s.GetLatestReadyRevision())
+		}
+		if name != rev || t.GetPercent() != 100 {
+			return false
+		}
+	}
+	return true
 }
 
 // newTemplate is the revision template of a service created by --create.

@@ -53,7 +53,11 @@ func TestDeployUpdatesImageAndWaits(t *testing.T) {
 		t.Errorf("UpdateService requests = %v, want one with image %s", ups, img)
 	}
 	want := cloud.DeployResult{Target: target.String(), OldImage: "europe-west1-docker.pkg.dev/acme-web/app/api:v1",
-		NewImage: img, Revision: "api-00002-abc", OldRevision: "api-00001-abc"}
+		NewImage: img, ImageRef: img, Revision: "api-00002-abc", OldRevision: "api-00001-abc"}
+	if res.Settings == nil || res.OldSettings == nil {
+		t.Errorf("result carries no settings: %+v", res)
+	}
+	res.Settings, res.OldSettings = nil, nil
 	if res != want {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	TokenSource oauth2.TokenSource
 	// ListConcurrency limits parallel ListServices calls per List; default 8.
 	ListConcurrency int
+	// Resolver resolves a tag to the linux/amd64 manifest digest before a
+	// deploy, so a moved tag makes a new revision. Nil: images are deployed
+	// as given (a tag stays a tag).
+	Resolver cloud.DigestResolver
 }
 
 // Backend talks to Cloud Run and Cloud Logging. Clients are created on first

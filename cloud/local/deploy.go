@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -79,10 +80,13 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 			return cloud.DeployResult{}, fmt.Errorf("deploying %s: --env name %q is not a valid variable name: %w", req.Target, k, cloud.ErrInvalid)
 		}
 	}
-	return b.deploy(ctx, req.Target, req.Image, st, out)
+	return b.deploy(ctx, req.Target, req.Image, req.Image, st, out)
 }
 
-func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string, st settings, out cloud.Sink) (cloud.DeployResult, error) {
+// deploy runs image (a reference or an image ID) as target's container;
+// ref is the reference to show and record (the user's, or on a rollback the
+// one the restored ID was deployed as).
+func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref string, st settings, out cloud.Sink) (cloud.DeployResult, error) {
 	name := target.Function
 	if err := b.checkBridge(ctx); err != nil {
 		return cloud.DeployResult{}, fmt.Errorf("deploying %s: %w", target, err)
@@ -112,9 +116,12 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	if err != nil {
 		return cloud.DeployResult{}, err
 	}
-	res := cloud.DeployResult{Target: target.String(), NewImage: image, Created: old == nil}
+	res := cloud.DeployResult{Target: target.String(), NewImage: ref, ImageRef: ref, ImageDigest: img.ID, Created: old == nil}
 	if old != nil {
-		res.OldImage, res.OldRevision = old.Labels[LabelImage], old.ID
+		res.OldImage, res.OldRevision, res.OldImageDigest = old.Labels[LabelImage], old.ID, old.ImageID
+		if ost, err := b.settingsOf(ctx, old); err == nil {
+			res.OldSettings = ost.public()
+		}
 	}
 
 	// Keep the function's port across redeploys (scripts and
@@ -144,12 +151,14 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	labels := map[string]string{
 		LabelFunction: name,
 		LabelMode:     st.mode,
-		LabelImage:    image,
+		LabelImage:    ref,
 		LabelMemory:   strconv.Itoa(st.memoryMB),
 		LabelTimeout:  strconv.Itoa(st.timeoutS),
 		LabelPort:     strconv.Itoa(port),
 		LabelNetwork:  b.network,
 		LabelDeployed: b.now().UTC().Format(time.RFC3339Nano),
+		LabelSource:   ref,
+		LabelDigest:   img.ID,
 	}
 	if res.OldImage != "" {
 		labels[LabelPreviousImage] = res.OldImage
@@ -181,7 +190,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	cfg, host := buildContainer(sp)
 
 	tmpName := fmt.Sprintf("%s-new-%s", ContainerName(name), randomSuffix())
-	out.Line(fmt.Sprintf("creating %s from %s (%s, %d MB, %d s timeout, %s network)", ContainerName(name), image, st.mode, st.memoryMB, st.timeoutS, b.network))
+	out.Line(fmt.Sprintf("creating %s from %s (%s, %d MB, %d s timeout, %s network)", ContainerName(name), ref, st.mode, st.memoryMB, st.timeoutS, b.network))
 	created, err := b.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host, Name: tmpName, Image: image})
 	if err != nil {
 		return res, dockerErr("deploying "+target.String()+": creating the container", err)
@@ -211,7 +220,57 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 		return res, fmt.Errorf("deploying %s: %w", target, err)
 	}
 	out.Line(fmt.Sprintf("%s is ready at http://127.0.0.1:%d", target, port))
+	if st.mode == ModeCloudRun {
+		st.appPort, _ = strconv.Atoi(labels[LabelAppPort])
+	}
+	res.Settings = st.public()
 	return res, nil
+}
+
+// public is the settings in the provider-neutral shape kept in the history.
+func (st settings) public() *cloud.DeploySettings {
+	ds := &cloud.DeploySettings{Mode: st.mode, MemoryMB: st.memoryMB, TimeoutS: st.timeoutS, Port: st.appPort}
+	if len(st.env) > 0 {
+		ds.Env = maps.Clone(st.env)
+	}
+	return ds
+}
+
+// settingsFrom is the inverse of public.
+func settingsFrom(ds *cloud.DeploySettings) settings {
+	st := settings{mode: ds.Mode, memoryMB: ds.MemoryMB, timeoutS: ds.TimeoutS, appPort: ds.Port, env: maps.Clone(ds.Env)}
+	if st.mode != ModeCloudRun {
+		st.mode = ModeLambda
+	}
+	return st
+}
+
+// settingsOf reads a function container's settings back from its labels
+// and environment (values of the variables the deploy set, by name).
+func (b *Backend) settingsOf(ctx context.Context, s *container.Summary) (settings, error) {
+	ins, err := b.c.ContainerInspect(ctx, s.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return settings{}, err
+	}
+	st := settings{mode: s.Labels[LabelMode], env: map[string]string{}}
+	st.memoryMB, _ = strconv.Atoi(s.Labels[LabelMemory])
+	st.timeoutS, _ = strconv.Atoi(s.Labels[LabelTimeout])
+	st.appPort, _ = strconv.Atoi(s.Labels[LabelAppPort])
+	if st.mode != ModeCloudRun {
+		st.mode = ModeLambda
+	}
+	if names := s.Labels[LabelEnvNames]; names != "" && ins.Container.Config != nil {
+		want := map[string]bool{}
+		for _, n := range strings.Split(names, ",") {
+			want[n] = true
+		}
+		for _, kv := range ins.Container.Config.Env {
+			if k, v, ok := strings.Cut(kv, "="); ok && want[k] {
+				st.env[k] = v
+			}
+		}
+	}
+	return st, nil
 }
 
 // checkBridge fails at once, with what to do, when the function would be
@@ -428,8 +487,10 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// Rollback redeploys the image that served before (to.OldImage, else the
-// container's previous-image label) with the same settings.
+// Rollback redeploys what served before the deploy being undone: to's
+// image by ID (to.ImageDigest; the reference only when no ID is recorded)
+// with to's settings (env, memory, timeout, port). It refuses, with
+// cloud.ErrNothingToDo, when the container already runs exactly that.
 func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
 	if out == nil {
 		out = cloud.DiscardSink{}
@@ -438,35 +499,50 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	if err != nil {
 		return cloud.DeployResult{}, err
 	}
-	image := to.OldImage
+	image := to.ImageDigest
+	if image == "" {
+		image = to.NewImage
+	}
 	if image == "" {
 		image = s.Labels[LabelPreviousImage]
 	}
 	if image == "" {
 		return cloud.DeployResult{}, fmt.Errorf("rolling back %s: no previous image is recorded: %w", target, cloud.ErrNotFound)
 	}
-	ins, err := b.c.ContainerInspect(ctx, s.ID, client.ContainerInspectOptions{})
+	cur, err := b.settingsOf(ctx, s)
 	if err != nil {
 		return cloud.DeployResult{}, dockerErr("rolling back "+target.String(), err)
 	}
-	st := settings{mode: s.Labels[LabelMode], env: map[string]string{}}
-	st.memoryMB, _ = strconv.Atoi(s.Labels[LabelMemory])
-	st.timeoutS, _ = strconv.Atoi(s.Labels[LabelTimeout])
-	st.appPort, _ = strconv.Atoi(s.Labels[LabelAppPort])
-	if st.mode != ModeCloudRun {
-		st.mode = ModeLambda
+	st := cur
+	if to.Settings != nil {
+		st = settingsFrom(to.Settings)
 	}
-	if names := s.Labels[LabelEnvNames]; names != "" && ins.Container.Config != nil {
-		want := map[string]bool{}
-		for _, n := range strings.Split(names, ",") {
-			want[n] = true
-		}
-		for _, kv := range ins.Container.Config.Env {
-			if k, v, ok := strings.Cut(kv, "="); ok && want[k] {
-				st.env[k] = v
-			}
-		}
+	img, err := b.c.ImageInspect(ctx, image)
+	if errdefs.IsNotFound(err) {
+		return cloud.DeployResult{}, cloud.WithHint(fmt.Errorf("rolling back %s: the image that served before (%s, %s) is no longer in the engine: %w", target, to.NewImage, shortID(image), cloud.ErrNotFound),
+			"deploy an image instead")
 	}
-	out.Line(fmt.Sprintf("rolling %s back: %s → %s", target, s.Labels[LabelImage], image))
-	return b.deploy(ctx, target, image, st, out)
+	if err != nil {
+		return cloud.DeployResult{}, dockerErr(fmt.Sprintf("rolling back %s: the image that served before (%s)", target, image), err)
+	}
+	if img.ID == s.ImageID && sameSettings(cur, st) {
+		return cloud.DeployResult{Target: target.String(), NewImage: s.Labels[LabelImage], ImageDigest: img.ID, Revision: s.ID},
+			fmt.Errorf("rolling back %s: it already serves %s (%s) with those settings: %w", target, s.Labels[LabelImage], shortID(img.ID), cloud.ErrNothingToDo)
+	}
+	ref := to.NewImage
+	if ref == "" {
+		ref = image
+	}
+	out.Line(fmt.Sprintf("rolling %s back: %s (%s) → %s (%s)", target, s.Labels[LabelImage], shortID(s.ImageID), ref, shortID(img.ID)))
+	run := img.ID
+	if r, err := b.c.ImageInspect(ctx, ref); err == nil && r.ID == img.ID {
+		run = ref // the tag still names that image: the container shows it
+	}
+	return b.deploy(ctx, target, run, ref, st, out)
+}
+
+// sameSettings compares what a deploy sets (mode, memory, timeout, port, env).
+func sameSettings(a, b settings) bool {
+	return a.mode == b.mode && a.memoryMB == b.memoryMB && a.timeoutS == b.timeoutS &&
+		a.appPort == b.appPort && maps.Equal(a.env, b.env)
 }

@@ -42,6 +42,11 @@ const (
 	LabelNetwork       = "fndeck.network"
 	LabelEnvNames      = "fndeck.env-names" // names only: values may be secrets
 	LabelDeployed      = "fndeck.deployed"
+	// LabelSource and LabelDigest say where a function's image came from,
+	// for anyone looking at the container: the reference given and the
+	// image ID it resolved to (what a rollback restores).
+	LabelSource = "fndeck.dev/source"
+	LabelDigest = "fndeck.dev/digest"
 )
 
 // Modes of a local function.

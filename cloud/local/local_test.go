@@ -229,21 +229,25 @@ func TestLambdaDeployInvokeLogs(t *testing.T) {
 	}
 
 	step("redeploy and rollback")
-	// Rollback needs a previous image; redeploy with a second tag and roll back.
+	// Rollback restores the entry before the deploy being undone: redeploy
+	// with a second tag and another env, then roll back to the first deploy.
 	image2 := strings.TrimSuffix(image, ":v1") + ":v2"
 	cloudtest.Docker(t, "tag", image, image2)
 	t.Cleanup(func() { _ = execCommand("docker", "rmi", image2) })
-	res2, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image2, As: "lambda", TimeoutS: 2, Env: map[string]string{"GREETING_STYLE": "plain"}}, nil)
-	if err != nil || res2.OldImage != image || res2.Created {
-		t.Fatalf("redeploy: %v %+v", err, res2)
+	res2, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: image2, As: "lambda", TimeoutS: 2, Env: map[string]string{"GREETING_STYLE": "loud"}}, nil)
+	if err != nil || res2.OldImage != image || res2.Created || res2.OldSettings == nil || res2.OldSettings.Env["GREETING_STYLE"] != "plain" {
+		t.Fatalf("redeploy: %v %+v (old settings %+v)", err, res2, res2.OldSettings)
 	}
-	rb, err := b.Rollback(ctx, target, res2, nil)
+	rb, err := b.Rollback(ctx, target, res, nil)
 	if err != nil || rb.NewImage != image || rb.OldImage != image2 {
 		t.Fatalf("rollback: %v %+v", err, rb)
 	}
 	env := cloudtest.Docker(t, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", ContainerName(name))
 	if !strings.Contains(env, "GREETING_STYLE=plain") {
-		t.Errorf("rollback lost the env: %s", env)
+		t.Errorf("rollback did not restore the first deploy's env: %s", env)
+	}
+	if _, err := b.Rollback(ctx, target, res, nil); !errors.Is(err, cloud.ErrNothingToDo) {
+		t.Errorf("a second rollback to what serves = %v, want ErrNothingToDo", err)
 	}
 	r4, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Payload: []byte(`{"name":"back"}`)}, nil)
 	if err != nil || string(r4.Response) != `{"greeting":"hello back"}` {

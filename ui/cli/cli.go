@@ -209,6 +209,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.versionCmd(), a.imagesCmd(), a.functionsCmd(), a.buildCmd(), a.pushCmd(),
 		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(),
 	)
+	root.AddCommand(a.doctorCmd())
 	return root
 }
 

@@ -511,9 +511,11 @@ func (a *app) deployCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"type": "result", "task": ev, "result": res})
+				return (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"type": "result", "task": ev, "result": res.Redacted()})
 			}
-			if res.OldImage != "" && res.OldImage != res.NewImage {
+			if res.NoOp {
+				fmt.Fprintf(a.deps.Stdout, "%s already serves %s: nothing deployed\n", t.Address, s(res.NewImage))
+			} else if res.OldImage != "" && res.OldImage != res.NewImage {
 				fmt.Fprintf(a.deps.Stdout, "deployed %s: %s → %s\n", t.Address, s(res.OldImage), s(res.NewImage))
 			} else {
 				fmt.Fprintf(a.deps.Stdout, "deployed %s: %s\n", t.Address, s(res.NewImage))
@@ -624,7 +626,7 @@ func (a *app) rollbackCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"type": "result", "task": ev, "result": res})
+				return (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"type": "result", "task": ev, "result": res.Redacted()})
 			}
 			fmt.Fprintf(a.deps.Stdout, "rolled back %s: %s → %s\n", t.Address, s(orDash(res.OldImage)), s(res.NewImage))
 			return nil

@@ -65,6 +65,9 @@ type Deps struct {
 	Backends func(p cloud.Provider) any
 	Deploy   func(ctx context.Context, d cloud.Deployer, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error)
 	Rollback func(ctx context.Context, rb cloud.RollBacker, target cloud.Address, out cloud.Sink) (cloud.DeployResult, error)
+	// Doctor, when set, returns doctor's checks of req's image against its
+	// target as lines, for the deploy confirmation (none: nothing to show).
+	Doctor func(ctx context.Context, req cloud.DeployRequest) []string
 	// PreviewRollback says what a rollback would restore.
 	PreviewRollback func(ctx context.Context, target cloud.Address) (cloud.DeployResult, bool, error)
 	Builds          []BuildTarget
@@ -467,13 +470,21 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 			head = append(head, "", "A registry repository is created if the target's registry has none.")
 		}
 		body = append(head, body...)
+		if f.d.Doctor != nil {
+			if lines := f.d.Doctor(ctx, req); len(lines) > 0 {
+				body = append(append(body, "", "checks:"), lines...)
+			}
+		}
 		return common.ConfirmRequestMsg{
 			Title: "Deploy to " + req.Target.String() + "?",
 			Body:  body,
 			Yes: f.later(func() tea.Cmd {
 				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Deploy(ctx, dep, req, out)
-					if err == nil {
+					switch {
+					case err == nil && res.NoOp:
+						out.Line(fmt.Sprintf("%s already serves %s: nothing deployed", req.Target, res.NewImage))
+					case err == nil:
 						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, orDash(res.OldImage), res.NewImage))
 					}
 					return err

@@ -396,3 +396,24 @@ func TestFailedTaskOutputEndsWithTheHint(t *testing.T) {
 		t.Fatalf("task output ends %q, want %q", got, want)
 	}
 }
+
+// The deploy confirmation shows doctor's checks when there are some.
+func TestDeployConfirmationShowsChecks(t *testing.T) {
+	r, be := &recRunner{}, &localBackend{}
+	f := newFlow(r, be)
+	var asked []string
+	f.d.Doctor = func(_ context.Context, req cloud.DeployRequest) []string {
+		asked = append(asked, req.Image+" "+req.Target.String())
+		return []string{"error   image platform is linux/arm64 but Cloud Run runs linux/amd64 only"}
+	}
+	confirm, ok := find[common.ConfirmRequestMsg](drain(t, f, f.Handle(common.DeployRequestMsg{Image: "new:v2", Target: "local:fn"})))
+	if !ok {
+		t.Fatal("no confirmation asked")
+	}
+	if !slices.Contains(confirm.Body, "checks:") || !slices.Contains(confirm.Body, "error   image platform is linux/arm64 but Cloud Run runs linux/amd64 only") {
+		t.Errorf("confirmation body lacks the checks: %q", confirm.Body)
+	}
+	if len(asked) != 1 || asked[0] != "new:v2 local:fn" {
+		t.Errorf("doctor asked %q", asked)
+	}
+}

@@ -225,6 +225,7 @@ var kinds = []struct {
 	{"invalid", cloud.ErrInvalid},
 	{"conflict", cloud.ErrConflict},
 	{"needs_confirmation", cloud.ErrNeedsConfirmation},
+	{"nothing_to_do", cloud.ErrNothingToDo},
 	{"canceled", context.Canceled},
 	{"deadline", context.DeadlineExceeded},
 }

@@ -26,7 +26,7 @@ func roundTrip(t *testing.T, err error) error {
 
 func TestEveryKindSurvivesThePipe(t *testing.T) {
 	all := []error{cloud.ErrNotFound, cloud.ErrUnauthenticated, cloud.ErrPermission, cloud.ErrThrottled, cloud.ErrUnreachable,
-		cloud.ErrInvalid, cloud.ErrConflict, cloud.ErrNeedsConfirmation, context.Canceled, context.DeadlineExceeded}
+		cloud.ErrInvalid, cloud.ErrConflict, cloud.ErrNeedsConfirmation, cloud.ErrNothingToDo, context.Canceled, context.DeadlineExceeded}
 	for _, k := range all {
 		orig := fmt.Errorf("listing functions in us-east-1: %w", k)
 		got := roundTrip(t, orig)

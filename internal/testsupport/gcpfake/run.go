@@ -6,9 +6,13 @@
 //
 // The fakes behave like the real APIs where fndeck depends on them: the
 // locations/- wildcard is refused, lists page, mutations return long-running
-// operations carrying the Service, a revision that fails to start leaves the
-// previous one serving with a failed terminal condition, and log filters are
-// applied to the entries they hold. Tests seed and inspect them through
+// operations carrying the Service, an update creates a revision only when the
+// template changes (an identical template leaves the latest ready revision
+// as it is), traffic may name only existing ready revisions, revisions carry
+// their template's containers and annotations (GetRevision, ListRevisions),
+// a revision that fails to start leaves the previous one serving with a
+// failed terminal condition, and log filters are applied to the entries they
+// hold. Tests seed and inspect them through
 // methods that are safe to call while a client is using the server.
 package gcpfake
 
@@ -287,7 +291,11 @@ func (f *CloudRun) newRevisionLocked(s *runpb.Service) {
 	f.nextRev[s.Name]++
 	short := fmt.Sprintf("%s-%05d-abc", s.Name[strings.LastIndex(s.Name, "/")+1:], f.nextRev[s.Name])
 	full := s.Name + "/revisions/" + short
-	rev := &runpb.Revision{Name: full, Service: s.Name, Containers: proto.Clone(s.Template).(*runpb.RevisionTemplate).Containers}
+	tpl := proto.Clone(s.Template).(*runpb.RevisionTemplate)
+	// A revision carries its template's containers (their image as given:
+	// the v2 Revision has no digest field) and annotations.
+	rev := &runpb.Revision{Name: full, Service: s.Name, Containers: tpl.Containers, Annotations: tpl.Annotations,
+		Timeout: tpl.Timeout, CreateTime: timestamppb.Now()}
 	s.LatestCreatedRevision = full
 	s.UpdateTime = timestamppb.Now()
 	if msg := f.failMessage(s.Template.Containers[0].Image); msg != "" {
@@ -501,6 +509,53 @@ func (r *revisions) GetRevision(_ context.Context, req *runpb.GetRevisionRequest
 		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetName())
 	}
 	return proto.Clone(rev).(*runpb.Revision), nil
+}
+
+var reService = regexp.MustCompile(`^projects/([^/]+)/locations/([^/]+)/services/([^/]+)$`)
+
+// ListRevisions lists a service's revisions, newest first, in pages; "-" as
+// the service (all services of a location) is served too, as the API does.
+func (r *revisions) ListRevisions(_ context.Context, req *runpb.ListRevisionsRequest) (*runpb.ListRevisionsResponse, error) {
+	m := reService.FindStringSubmatch(req.GetParent())
+	if m == nil || m[2] == "-" {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid parent %q", req.GetParent())
+	}
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	if m[3] != "-" {
+		if _, ok := r.f.services[req.GetParent()]; !ok {
+			return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetParent())
+		}
+	}
+	prefix := req.GetParent() + "/revisions/"
+	if m[3] == "-" {
+		prefix = strings.TrimSuffix(req.GetParent(), "-")
+	}
+	var names []string
+	for n := range r.f.revisions {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	// Revision names end in a zero-padded generation: newest first.
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
+	start, err := pageStart(req.GetPageToken(), len(names))
+	if err != nil {
+		return nil, err
+	}
+	size := r.f.pageSize
+	if ps := int(req.GetPageSize()); ps > 0 && ps < size {
+		size = ps
+	}
+	end := min(start+size, len(names))
+	resp := &runpb.ListRevisionsResponse{}
+	for _, n := range names[start:end] {
+		resp.Revisions = append(resp.Revisions, proto.Clone(r.f.revisions[n]).(*runpb.Revision))
+	}
+	if end < len(names) {
+		resp.NextPageToken = strconv.Itoa(end)
+	}
+	return resp, nil
 }
 
 type locations struct {
