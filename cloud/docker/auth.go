@@ -61,6 +61,13 @@ type LoginHinter interface {
 	LoginHint(host string) string
 }
 
+// AuthName implements cloud.AuthNamer.
+func (a *DockerConfigAuth) AuthName() string { return "docker config" }
+
+// AuthProviders implements cloud.AuthLister, so cloud.TryAuth walks the
+// chain provider by provider.
+func (a *AuthRef) AuthProviders() []cloud.AuthProvider { return a.Chain }
+
 // LoginHint tells the user how to store credentials for host.
 func (a *DockerConfigAuth) LoginHint(host string) string {
 	if isDockerHub(host) {
