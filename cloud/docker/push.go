@@ -16,6 +16,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
+	fnregistry "github.com/fndeck/fndeck/cloud/registry"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 // pushAttempts bounds retries of transient push failures (429, 5xx, resets).
@@ -72,24 +74,50 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	}
 
 	pushHost := reference.Domain(target)
-	auth, hint, err := e.authFor(ctx, pushHost, origHost)
+	// Each provider's credentials in turn (cloud.TryAuth): the engine's
+	// refusal of one provider's hands the push on to the next.
+	var res cloud.PushResult
+	err = cloud.TryAuth(ctx, e.auth, []string{pushHost, origHost}, func(auth *cloud.RegistryAuth, by cloud.AuthProvider) error {
+		var perr error
+		res, perr = e.pushWith(ctx, target, targetRef, pushHost, auth, by, out)
+		return perr
+	})
 	if err != nil {
-		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
+		return cloud.PushResult{}, err
 	}
+	res.Ref = targetRef
+	// The registry says which manifest it holds (the engine reports the
+	// digest, not the media type), through the same fall-through chain.
+	rc := fnregistry.New(fnregistry.Options{Auth: e.auth, Rewrite: e.rewrite, Transport: e.transport})
+	info, err := rc.Resolve(ctx, named.String())
+	if err != nil {
+		return res, fmt.Errorf("pushed %s (digest %s) but reading its manifest from the registry failed: %w", targetRef, res.Digest, err)
+	}
+	if res.Digest != "" && info.Digest != "" && info.Digest != res.Digest {
+		out.Line(fmt.Sprintf("warning: the engine reported digest %s but the registry holds %s", res.Digest, info.Digest))
+	}
+	if res.Digest == "" {
+		res.Digest = info.Digest
+	}
+	res.MediaType = info.MediaType
+	return res, nil
+}
+
+// pushWith pushes target with one provider's credentials (auth nil: none),
+// retrying transient failures; a refusal is cloud.ErrUnauthenticated.
+func (e *Engine) pushWith(ctx context.Context, target reference.Named, targetRef, pushHost string, auth *cloud.RegistryAuth, by cloud.AuthProvider, out cloud.Sink) (cloud.PushResult, error) {
 	encoded, err := encodeAuth(auth, pushHost)
 	if err != nil {
 		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
 	}
-
-	var res cloud.PushResult
 	for attempt := 1; ; attempt++ {
-		res, err = e.pushOnce(ctx, target, encoded, out)
+		res, err := e.pushOnce(ctx, target, encoded, out)
 		if err == nil {
-			break
+			return res, nil
 		}
 		var pe *pushError
 		if errors.As(err, &pe) && pe.unauthorized {
-			return cloud.PushResult{}, refused("pushing "+targetRef, pushHost, auth, hint, pe.msg)
+			return cloud.PushResult{}, refused("pushing "+targetRef, pushHost, auth, hintOf(by, pushHost), providerName(by), pe.msg)
 		}
 		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) {
 			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
@@ -110,19 +138,21 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		case <-t.C:
 		}
 	}
-	res.Ref = targetRef
-	info, err := e.manifestInfo(ctx, target, auth)
-	if err != nil {
-		return res, fmt.Errorf("pushed %s (digest %s) but reading its manifest from the registry failed: %w", targetRef, res.Digest, err)
+}
+
+// hintOf is by's LoginHint for host ("" without one).
+func hintOf(by cloud.AuthProvider, host string) string {
+	if lh, ok := by.(LoginHinter); ok {
+		return lh.LoginHint(host)
 	}
-	if res.Digest != "" && info.digest != "" && info.digest != res.Digest {
-		out.Line(fmt.Sprintf("warning: the engine reported digest %s but the registry holds %s", res.Digest, info.digest))
+	return ""
+}
+
+func providerName(by cloud.AuthProvider) string {
+	if by == nil {
+		return ""
 	}
-	if res.Digest == "" {
-		res.Digest = info.digest
-	}
-	res.MediaType = info.mediaType
-	return res, nil
+	return cloud.AuthProviderName(by)
 }
 
 // encodeAuth is the X-Registry-Auth value for host. The engine (20.10)
@@ -164,10 +194,7 @@ func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) er
 // path part with a dot, a colon or "localhost"): only such a reference is
 // pulled when the engine lacks it. A bare "myapp:dev" that is missing is a
 // typo or an unbuilt image, not something to fetch from Docker Hub.
-func NamesRegistry(ref string) bool {
-	host, _, ok := strings.Cut(ref, "/")
-	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
-}
+func NamesRegistry(ref string) bool { return reghost.NamesRegistry(ref) }
 
 // Pull fetches ref into the engine with the credentials the auth provider
 // has for its registry, relaying per-layer progress to out.Progress and a
@@ -182,10 +209,13 @@ func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
 		return fmt.Errorf("pulling: %w", invalid(fmt.Errorf("image %q: %w", ref, err)))
 	}
 	host := reference.Domain(named)
-	auth, hint, err := e.authFor(ctx, host, host)
-	if err != nil {
-		return fmt.Errorf("pulling %s: %w", ref, err)
-	}
+	return cloud.TryAuth(ctx, e.auth, []string{host}, func(auth *cloud.RegistryAuth, by cloud.AuthProvider) error {
+		return e.pullWith(ctx, ref, named, host, auth, by, out)
+	})
+}
+
+// pullWith pulls with one provider's credentials (auth nil: none).
+func (e *Engine) pullWith(ctx context.Context, ref string, named reference.Named, host string, auth *cloud.RegistryAuth, by cloud.AuthProvider, out cloud.Sink) error {
 	encoded, err := encodeAuth(auth, host)
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
@@ -195,7 +225,7 @@ func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
 	pullErr := func(msg string) error {
 		msg = strings.TrimPrefix(msg, "Error response from daemon: ")
 		if classifyPushError(msg).unauthorized {
-			return refused("pulling "+ref, host, auth, hint, msg)
+			return refused("pulling "+ref, host, auth, hintOf(by, host), providerName(by), msg)
 		}
 		if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") {
 			return fmt.Errorf("pulling %s: %s: %w", ref, msg, cloud.ErrNotFound)
@@ -236,11 +266,14 @@ func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
 // refused explains a registry's refusal of what (a push or a pull) as
 // cloud.ErrUnauthenticated: whether credentials were sent, the registry's
 // words, and what to run (hint, else docker login HOST).
-func refused(what, host string, auth *cloud.RegistryAuth, hint, msg string) error {
+func refused(what, host string, auth *cloud.RegistryAuth, hint, from, msg string) error {
 	if hint == "" {
 		hint = "docker login " + host
 	}
 	why := "refused the credentials"
+	if from != "" {
+		why += " from " + from
+	}
 	if auth == nil {
 		why = "requires credentials and none are configured"
 	}
@@ -285,50 +318,6 @@ func (e *Engine) applyRewrite(named reference.Named) (reference.Named, bool, err
 		return nil, false, invalid(fmt.Errorf("registries.rewrite %s → %s gives an invalid reference %q: %w", host, to, s, err))
 	}
 	return r, true, nil
-}
-
-// authFor asks the provider for the host pushed to, then for the host the
-// user named (a rewritten ECR host keeps its ECR credentials). It also
-// returns what to run when the registry refuses them: the claiming
-// provider's hint (LoginHinter), or "" for the caller's default.
-func (e *Engine) authFor(ctx context.Context, pushHost, origHost string) (*cloud.RegistryAuth, string, error) {
-	if e.auth == nil {
-		return nil, "", nil
-	}
-	hosts := []string{pushHost}
-	if origHost != pushHost {
-		hosts = append(hosts, origHost)
-	}
-	for _, h := range hosts {
-		a, ok, by, err := resolveAuth(ctx, e.auth, h)
-		if err != nil {
-			return nil, "", fmt.Errorf("credentials for %s: %w", h, err)
-		}
-		if ok {
-			hint := ""
-			if lh, isHinter := by.(LoginHinter); isHinter {
-				hint = lh.LoginHint(h)
-			}
-			return &a, hint, nil
-		}
-	}
-	return nil, "", nil
-}
-
-// resolveAuth is AuthChain.AuthFor that also says which provider answered,
-// walking nested chains, so its hint can be used without asking again.
-func resolveAuth(ctx context.Context, p cloud.AuthProvider, host string) (cloud.RegistryAuth, bool, cloud.AuthProvider, error) {
-	if chain, ok := p.(cloud.AuthChain); ok {
-		for _, q := range chain {
-			a, ok, by, err := resolveAuth(ctx, q, host)
-			if err != nil || ok {
-				return a, ok, by, err
-			}
-		}
-		return cloud.RegistryAuth{}, false, nil, nil
-	}
-	a, ok, err := p.AuthFor(ctx, host)
-	return a, ok, p, err
 }
 
 // pushError is a failure the push stream reported, classified.
