@@ -320,6 +320,7 @@ func TryAuth(ctx context.Context, p AuthProvider, hosts []string, try func(a *Re
 			return false, nil
 		}
 		if !ok {
+			tried = append(tried, AuthProviderName(p)+": has none for "+host)
 			return false, nil
 		}
 		err = try(&a, p)
@@ -341,7 +342,7 @@ func TryAuth(ctx context.Context, p AuthProvider, hosts []string, try func(a *Re
 		}
 	}
 	err := try(nil, nil)
-	if err == nil || !AuthRefused(err) || len(tried) == 0 {
+	if err == nil || !AuthRefused(err) || last == nil {
 		return err
 	}
 	tried = append(tried, "no credentials: "+err.Error())

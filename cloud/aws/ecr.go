@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,40 +12,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
-// reECRHost matches a private ECR registry host: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn].
-var reECRHost = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
-
 // registryHost is the private ECR registry of an account in a region.
-func registryHost(acct, region string) string {
-	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", acct, region)
-}
+func registryHost(acct, region string) string { return reghost.ECRHost(acct, region) }
 
-// parseECRHost returns the account and region of an ECR host.
-func parseECRHost(host string) (acct, region string, ok bool) {
-	m := reECRHost.FindStringSubmatch(strings.ToLower(host))
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
-}
-
-// refHost returns the registry host of an image reference ("" for Docker Hub
-// short names, which have no dot or port in their first component).
-func refHost(ref string) string {
-	first, _, ok := strings.Cut(ref, "/")
-	if !ok || (!strings.ContainsAny(first, ".:") && first != "localhost") {
-		return ""
-	}
-	return first
-}
+// AuthName implements cloud.AuthNamer.
+func (b *Backend) AuthName() string { return "aws ecr" }
 
 // AuthFor implements cloud.AuthProvider for private ECR hosts: it finds a
 // configured profile on the host's account, gets an authorization token and
 // caches it until shortly before it expires. The token is never logged.
 func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
-	acct, region, ok := parseECRHost(host)
+	acct, region, ok := reghost.ECR(host)
 	if !ok {
 		return cloud.RegistryAuth{}, false, nil
 	}
@@ -172,7 +151,7 @@ func repoAndTag(ref string) (repo, tag string) {
 		name = name[:at]
 		tag = "latest"
 	}
-	if h := refHost(name); h != "" {
+	if h := reghost.OfRef(name); h != "" {
 		name = strings.TrimPrefix(name, h+"/")
 	}
 	if i := strings.LastIndex(name, ":"); i >= 0 {
@@ -197,7 +176,7 @@ func isHex(s string) bool {
 // LoginHint tells the user what to run when an ECR registry refuses the
 // credentials fndeck got for it (the docker engine pusher asks for it).
 func (b *Backend) LoginHint(host string) string {
-	_, region, ok := parseECRHost(host)
+	_, region, ok := reghost.ECR(host)
 	if !ok {
 		return ""
 	}

@@ -51,7 +51,16 @@ type Client struct {
 }
 
 // New returns a Client.
-func New(o Options) *Client { return &Client{opts: o} }
+func New(o Options) *Client {
+	if len(o.Rewrite) > 0 {
+		m := make(map[string]string, len(o.Rewrite))
+		for k, v := range o.Rewrite {
+			m[strings.ToLower(k)] = v
+		}
+		o.Rewrite = m
+	}
+	return &Client{opts: o}
+}
 
 // Platform is an image's OS/architecture[/variant].
 type Platform struct {
