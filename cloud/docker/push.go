@@ -88,8 +88,7 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	res.Ref = targetRef
 	// The registry says which manifest it holds (the engine reports the
 	// digest, not the media type), through the same fall-through chain.
-	rc := fnregistry.New(fnregistry.Options{Auth: e.auth, Rewrite: e.rewrite, Transport: e.transport})
-	info, err := rc.Resolve(ctx, named.String())
+	info, err := e.Registry().Resolve(ctx, named.String())
 	if err != nil {
 		return res, fmt.Errorf("pushed %s (digest %s) but reading its manifest from the registry failed: %w", targetRef, res.Digest, err)
 	}
@@ -101,6 +100,13 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	}
 	res.MediaType = info.MediaType
 	return res, nil
+}
+
+// Registry is the registry client (cloud/registry) with this engine's
+// auth chain and registries.rewrite: manifests, digests, platforms and
+// image configs straight from the registry, without the engine.
+func (e *Engine) Registry() *fnregistry.Client {
+	return fnregistry.New(fnregistry.Options{Auth: e.auth, Rewrite: e.rewrite, Transport: e.transport})
 }
 
 // pushWith pushes target with one provider's credentials (auth nil: none),
