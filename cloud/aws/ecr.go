@@ -35,19 +35,30 @@ func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth,
 	if hit && (cached.Expires.IsZero() || time.Until(cached.Expires) > time.Minute) {
 		return cached, true, nil
 	}
-	profile, err := b.profileForAccount(ctx, acct, region)
+	profiles, err := b.profilesForAccount(ctx, acct, region)
 	if err != nil {
 		return cloud.RegistryAuth{}, true, err
 	}
-	rc, err := b.clients(ctx, profile, region)
-	if err != nil {
-		return cloud.RegistryAuth{}, true, err
+	// Any profile on the account that gets a token will do: one whose SSO
+	// session expired hands the host on to the next.
+	var errs []error
+	for _, profile := range profiles {
+		rc, err := b.clients(ctx, profile, region)
+		if err == nil {
+			var auth cloud.RegistryAuth
+			if auth, err = b.ecrToken(ctx, rc, profile, host); err == nil {
+				return auth, true, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return cloud.RegistryAuth{}, true, ctx.Err()
+		}
+		errs = append(errs, fmt.Errorf("profile %s: %w", profile, err))
 	}
-	auth, err := b.ecrToken(ctx, rc, profile, host)
-	if err != nil {
-		return cloud.RegistryAuth{}, true, err
+	if len(errs) == 1 {
+		return cloud.RegistryAuth{}, true, errs[0]
 	}
-	return auth, true, nil
+	return cloud.RegistryAuth{}, true, errors.Join(errs...)
 }
 
 // ecrToken asks ECR for a token and caches it by host.
@@ -83,13 +94,14 @@ func (b *Backend) ecrToken(ctx context.Context, rc *regionClients, profile, host
 	return auth, nil
 }
 
-// profileForAccount finds the first configured profile whose account is acct.
-func (b *Backend) profileForAccount(ctx context.Context, acct, region string) (string, error) {
+// profilesForAccount lists the configured profiles whose account is acct.
+func (b *Backend) profilesForAccount(ctx context.Context, acct, region string) ([]string, error) {
 	names, err := b.profileNames(nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var errs []error
+	var on []string
 	for _, n := range names {
 		a, err := b.account(ctx, n, region)
 		if err != nil {
@@ -97,14 +109,17 @@ func (b *Backend) profileForAccount(ctx context.Context, acct, region string) (s
 			continue
 		}
 		if a == acct {
-			return n, nil
+			on = append(on, n)
 		}
+	}
+	if len(on) > 0 {
+		return on, nil
 	}
 	err = fmt.Errorf("no configured AWS profile is on account %s: %w", acct, cloud.ErrUnauthenticated)
 	if len(errs) > 0 {
 		err = fmt.Errorf("%w (%w)", err, errors.Join(errs...))
 	}
-	return "", cloud.WithHint(err, "add a profile for account "+acct+" to aws.profiles")
+	return nil, cloud.WithHint(err, "add a profile for account "+acct+" to aws.profiles")
 }
 
 // ensureRepository makes sure an ECR repository exists, creating it only
