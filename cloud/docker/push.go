@@ -29,7 +29,8 @@ func pushBackoff(n int) time.Duration { return time.Duration(1<<(n-1)) * time.Se
 // Push tags opts.Ref as opts.To (when set), applies registries.rewrite to
 // the destination, and pushes it with credentials from the auth provider.
 // A copy (opts.To set) of an image the engine does not hold, named with its
-// registry host, pulls it first, with that registry's credentials.
+// registry host, goes registry to registry through cloud/registry (an index
+// copied whole), without pulling it into the engine.
 // Per-layer progress goes to out.Progress, status lines to out.Line.
 // The result carries the pushed digest and the manifest media type the
 // registry holds.
@@ -62,10 +63,15 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		out.Line(fmt.Sprintf("registries.rewrite: pushing %s to %s instead", reference.FamiliarString(named), targetRef))
 	}
 	if src, err := reference.ParseNormalizedNamed(opts.Ref); err != nil || reference.TagNameOnly(src).String() != target.String() {
-		// A copy works on the engine's copy of the image: pull it first
-		// when the engine does not hold it.
-		if err := e.ensureLocal(ctx, opts.Ref, out); err != nil {
-			return cloud.PushResult{}, err
+		// A copy of an image the engine lacks goes registry to registry
+		// (cloud/registry), as it is: nothing is pulled into the engine.
+		if e.lacks(ctx, opts.Ref) {
+			out.Line(fmt.Sprintf("the engine does not have %s: copying it registry to registry", opts.Ref))
+			cr, err := e.Registry().Copy(ctx, opts.Ref, named.String(), fnregistry.CopyOptions{Out: out})
+			if err != nil {
+				return cloud.PushResult{}, err
+			}
+			return cloud.PushResult{Ref: targetRef, Digest: cr.Digest, MediaType: cr.MediaType, Size: cr.Size}, nil
 		}
 		if _, err := e.cli.ImageTag(ctx, client.ImageTagOptions{Source: opts.Ref, Target: target.String()}); err != nil {
 			return cloud.PushResult{}, e.wrap(ctx, err, fmt.Sprintf("tagging %s as %s", opts.Ref, targetRef))
@@ -179,21 +185,17 @@ func encodeAuth(auth *cloud.RegistryAuth, host string) (string, error) {
 	return base64.URLEncoding.EncodeToString(b), nil
 }
 
-// ensureLocal pulls ref, with the credentials the auth provider has for its
-// registry, when the engine does not hold it and ref spells out its
-// registry host ("ghcr.io/org/app:1", "docker.io/library/nginx:1.27"): a
-// bare "app:1" is taken to be a local image, as a typo of one must not
-// turn into a pull from Docker Hub.
-func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) error {
+// lacks reports whether ref spells out its registry host
+// ("ghcr.io/org/app:1", "docker.io/library/nginx:1.27") and the engine does
+// not hold it: such a copy source is read from its registry. A bare "app:1"
+// is taken to be a local image, as a typo of one must not turn into a
+// fetch from Docker Hub.
+func (e *Engine) lacks(ctx context.Context, ref string) bool {
 	if !NamesRegistry(ref) {
-		return nil
+		return false
 	}
 	_, err := e.cli.ImageInspect(ctx, ref)
-	if err == nil || !cerrdefs.IsNotFound(err) {
-		return nil // held, or a question the tag that follows answers better
-	}
-	out.Line(fmt.Sprintf("the engine does not have %s: pulling it", ref))
-	return e.Pull(ctx, ref, out)
+	return err != nil && cerrdefs.IsNotFound(err)
 }
 
 // NamesRegistry reports whether ref spells out a registry host (a first

@@ -100,7 +100,7 @@ func TestPushPlainRegistry(t *testing.T) {
 	})
 
 	t.Run("copy of an image the engine does not hold", func(t *testing.T) {
-		// In the registry, not in the engine: the copy pulls it first.
+		// In the registry, not in the engine: copied registry to registry.
 		remote := reg.Addr + "/fndeck/remote-only:v1"
 		if _, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: remote}, &recSink{}); err != nil {
 			t.Fatalf("seeding the registry: %v", err)
@@ -115,8 +115,11 @@ func TestPushPlainRegistry(t *testing.T) {
 			t.Fatalf("Push: %v\n%s", err, sink.text())
 		}
 		checkPushed(t, res, reg.Addr, "fndeck/copied", "v1", "", "")
-		if !strings.Contains(sink.text(), "the engine does not have "+remote+": pulling it") {
-			t.Fatalf("the pull is not on the sink:\n%s", sink.text())
+		if !strings.Contains(sink.text(), "the engine does not have "+remote+": copying it registry to registry") {
+			t.Fatalf("the copy is not on the sink:\n%s", sink.text())
+		}
+		if _, err := e.Inspect(ctx, remote); !errors.Is(err, cloud.ErrNotFound) {
+			t.Fatalf("the engine holds %s after the copy (%v): it was pulled", remote, err)
 		}
 		// Neither in the engine nor in the registry: not found, said as such.
 		_, err = e.Push(ctx, cloud.PushOptions{Ref: reg.Addr + "/fndeck/nowhere:v1", To: reg.Addr + "/fndeck/nowhere-copy:v1"}, &recSink{})
