@@ -273,24 +273,40 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Descriptor, error) {
 	err = c.withAuth(ctx, t, "resolving "+ref, func(opts []remote.Option) error {
 		var e error
 		d, e = remote.Head(t.ref, opts...)
-		if e != nil {
-			var te *transport.Error
-			if errors.As(e, &te) && (te.StatusCode == http.StatusMethodNotAllowed || te.StatusCode == http.StatusBadRequest) {
-				// Some registries answer HEAD only for digests: GET.
-				g, ge := remote.Get(t.ref, opts...)
-				if ge != nil {
-					return ge
-				}
-				d = &g.Descriptor
-				return nil
-			}
+		if e == nil || !headFallback(ctx, e) {
+			return e
 		}
-		return e
+		// HEAD refused as a method, or answered without the digest or
+		// media type (some registries do for tags): GET the manifest.
+		g, e := remote.Get(t.ref, opts...)
+		if e != nil {
+			return e
+		}
+		d = &g.Descriptor
+		return nil
 	})
 	if err != nil {
 		return Descriptor{}, err
 	}
 	return descriptorOf(*d), nil
+}
+
+// headFallback says whether a failed HEAD is worth a GET: not when the
+// registry refused, lacks the manifest, throttles, or ctx ended.
+func headFallback(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests:
+			return false
+		}
+		return true
+	}
+	var ne net.Error
+	return !errors.As(err, &ne)
 }
 
 func descriptorOf(d v1.Descriptor) Descriptor {

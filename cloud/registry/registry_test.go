@@ -444,3 +444,44 @@ func BenchmarkResolve(b *testing.B) {
 		}
 	}
 }
+
+// TestResolveFallsBackToGet: a registry front that refuses HEAD (405) or
+// answers it without a digest still resolves, through a GET.
+func TestResolveFallsBackToGet(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, false)
+	p := pushIndex(t, reg, "api", "1")
+	target, _ := url.Parse("http://" + reg.Addr)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	for name, head := range map[string]func(http.ResponseWriter, *http.Request){
+		"405":       func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusMethodNotAllowed) },
+		"no digest": func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("Content-Type", "text/plain") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var gets int
+			var mu sync.Mutex
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "/manifests/") {
+					if r.Method == http.MethodHead {
+						head(w, r)
+						return
+					}
+					mu.Lock()
+					gets++
+					mu.Unlock()
+				}
+				rp.ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			ref := strings.TrimPrefix(front.URL, "http://") + "/api:1"
+			d, err := registry.New(registry.Options{}).Resolve(ctxT(t), ref)
+			if err != nil || d.Digest != p.index || !d.IsIndex() {
+				t.Fatalf("Resolve = %+v, %v; want the index %s", d, err, p.index)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if gets != 1 {
+				t.Errorf("%d manifest GETs, want 1", gets)
+			}
+		})
+	}
+}
