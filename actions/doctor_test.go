@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 // inspectLoaded loads spec into the real engine and inspects it back, as

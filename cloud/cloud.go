@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -204,24 +206,151 @@ type RegistryAuth struct {
 }
 
 // AuthProvider resolves credentials for a registry host. ok=false means
-// "not mine, ask the next provider". Cloud backends (ECR, Artifact Registry)
-// plug in here; the docker config file is the last provider in the chain.
+// "not mine, ask the next provider"; an error means "mine, but I could not
+// get credentials" and hands the host on to the next provider too. Cloud
+// backends (ECR, Artifact Registry) plug in here; the docker config file is
+// the last provider in the chain.
 type AuthProvider interface {
 	AuthFor(ctx context.Context, host string) (auth RegistryAuth, ok bool, err error)
+}
+
+// AuthNamer is implemented by providers that name themselves in the error
+// listing every provider tried ("aws ecr", "docker config").
+type AuthNamer interface {
+	AuthName() string
 }
 
 // AuthChain asks each provider in order.
 type AuthChain []AuthProvider
 
-// AuthFor returns the first provider's answer that claims the host.
+// AuthLister is a provider made of providers (an AuthChain, a chain filled
+// in later): TryAuth walks them one by one.
+type AuthLister interface {
+	AuthProviders() []AuthProvider
+}
+
+// AuthProviders implements AuthLister.
+func (c AuthChain) AuthProviders() []AuthProvider { return c }
+
+// AuthFor returns the first credentials a provider gives. A provider that
+// fails hands the host on to the next; when none gives any and some failed,
+// the error lists each failure.
 func (c AuthChain) AuthFor(ctx context.Context, host string) (RegistryAuth, bool, error) {
+	var tried []string
+	var last error
 	for _, p := range c {
 		a, ok, err := p.AuthFor(ctx, host)
-		if err != nil || ok {
-			return a, ok, err
+		if err != nil {
+			tried = append(tried, AuthProviderName(p)+": "+err.Error())
+			last = err
+			continue
+		}
+		if ok {
+			return a, true, nil
 		}
 	}
+	if last != nil {
+		return RegistryAuth{}, true, &AuthError{Host: host, Tried: tried, Err: last}
+	}
 	return RegistryAuth{}, false, nil
+}
+
+// AuthProviderName is p's AuthName, or its Go type.
+func AuthProviderName(p AuthProvider) string {
+	if n, ok := p.(AuthNamer); ok {
+		return n.AuthName()
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", p), "*")
+}
+
+// AuthError says that no provider's credentials for Host worked: Tried has
+// one entry per provider tried and why it failed (never a secret). It
+// unwraps to the last failure, so errors.Is and Hint see its class and hint.
+type AuthError struct {
+	Host  string
+	Tried []string
+	Err   error
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("registry %s: no credentials worked; tried %s", e.Host, strings.Join(e.Tried, "; "))
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// AuthRefused reports whether err is a registry's refusal of the
+// credentials sent (401 or 403): the next provider's may be accepted.
+func AuthRefused(err error) bool {
+	return errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrPermission)
+}
+
+// TryAuth runs try with each provider's credentials for the first host in
+// turn, then for the other hosts (a registry reached through
+// registries.rewrite: the host named, then the host dialled), nested chains
+// flattened: a provider whose AuthFor fails, or whose credentials try
+// reports refused (AuthRefused), hands the host on to the next; a provider
+// without credentials for a host is skipped. When no provider answered, or
+// every answer failed, try runs once more without credentials (a=nil,
+// by=nil): public images need none. Any other error of try ends the walk as
+// it is. When all fail, the error is an *AuthError naming each provider
+// tried and why.
+func TryAuth(ctx context.Context, p AuthProvider, hosts []string, try func(a *RegistryAuth, by AuthProvider) error) error {
+	var tried []string
+	var last error
+	var walk func(p AuthProvider, host string) (bool, error)
+	walk = func(p AuthProvider, host string) (bool, error) {
+		if l, ok := p.(AuthLister); ok {
+			for _, q := range l.AuthProviders() {
+				if done, err := walk(q, host); done {
+					return true, err
+				}
+			}
+			return false, nil
+		}
+		if p == nil {
+			return false, nil
+		}
+		a, ok, err := p.AuthFor(ctx, host)
+		if err != nil {
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
+			tried = append(tried, AuthProviderName(p)+": "+err.Error())
+			last = err
+			return false, nil
+		}
+		if !ok {
+			tried = append(tried, AuthProviderName(p)+": has none for "+host)
+			return false, nil
+		}
+		err = try(&a, p)
+		if err == nil || !AuthRefused(err) {
+			return true, err
+		}
+		tried = append(tried, AuthProviderName(p)+": "+err.Error())
+		last = err
+		return false, nil
+	}
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		if done, err := walk(p, h); done {
+			return err
+		}
+	}
+	err := try(nil, nil)
+	if err == nil || !AuthRefused(err) || last == nil {
+		return err
+	}
+	tried = append(tried, "no credentials: "+err.Error())
+	host := ""
+	if len(hosts) > 0 {
+		host = hosts[0]
+	}
+	return &AuthError{Host: host, Tried: tried, Err: last}
 }
 
 // ---------- functions ----------

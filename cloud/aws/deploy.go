@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 var reVersion = regexp.MustCompile(`^([0-9]+|\$LATEST)$`)
@@ -294,8 +295,8 @@ func (b *Backend) prepareImage(ctx context.Context, rc *regionClients, profile, 
 	if ref == "" {
 		return "", fmt.Errorf("deploying to %s: no image given: %w", req.Target, cloud.ErrInvalid)
 	}
-	host := refHost(ref)
-	if a, r, ok := parseECRHost(host); ok && a == acct && r == region {
+	host := reghost.OfRef(ref)
+	if a, r, ok := reghost.ECR(host); ok && a == acct && r == region {
 		if b.opts.ImageInspector != nil {
 			if d, err := b.opts.ImageInspector(ctx, ref); err == nil {
 				if err := checkArch(d, arch, ref, req.Target); err != nil {

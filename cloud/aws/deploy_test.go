@@ -245,6 +245,28 @@ func TestECRAuthIsCachedAndScoped(t *testing.T) {
 	}
 }
 
+// TestECRAuthTriesEveryProfileOnTheAccount: a profile on the registry's
+// account that cannot get a token hands the host on to the next profile on
+// that account.
+func TestECRAuthTriesEveryProfileOnTheAccount(t *testing.T) {
+	f := newFakeAWS(t)
+	f.accounts["AK1"], f.accounts["AK2"] = acctA, acctA
+	f.ecrDenied = map[string]bool{"AK1": true}
+	f.env(t, "unused")
+	writeProfiles(t, map[string]string{"a-denied": "AK1", "b-allowed": "AK2"})
+	b := New(Options{Profiles: []string{"all"}, Regions: []string{"us-east-1"}})
+	a, ok, err := b.AuthFor(testCtx(t), acctA+".dkr.ecr.us-east-1.amazonaws.com")
+	if err != nil || !ok || a.Password != "ecr-secret-"+acctA {
+		t.Fatalf("AuthFor = ok %v, err %v; want the token through b-allowed", ok, err)
+	}
+	f.ecrDenied["AK2"] = true
+	b = New(Options{Profiles: []string{"all"}, Regions: []string{"us-east-1"}})
+	_, ok, err = b.AuthFor(testCtx(t), acctA+".dkr.ecr.us-east-1.amazonaws.com")
+	if !ok || err == nil || !strings.Contains(err.Error(), "a-denied") || !strings.Contains(err.Error(), "b-allowed") {
+		t.Fatalf("AuthFor with both profiles denied: ok %v, err %v; want both named", ok, err)
+	}
+}
+
 func TestRepoAndTag(t *testing.T) {
 	for _, c := range []struct{ in, repo, tag string }{
 		{"thumbs:dev", "thumbs", "dev"},

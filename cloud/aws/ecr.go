@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,40 +12,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
-// reECRHost matches a private ECR registry host: ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn].
-var reECRHost = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
-
 // registryHost is the private ECR registry of an account in a region.
-func registryHost(acct, region string) string {
-	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", acct, region)
-}
+func registryHost(acct, region string) string { return reghost.ECRHost(acct, region) }
 
-// parseECRHost returns the account and region of an ECR host.
-func parseECRHost(host string) (acct, region string, ok bool) {
-	m := reECRHost.FindStringSubmatch(strings.ToLower(host))
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
-}
-
-// refHost returns the registry host of an image reference ("" for Docker Hub
-// short names, which have no dot or port in their first component).
-func refHost(ref string) string {
-	first, _, ok := strings.Cut(ref, "/")
-	if !ok || (!strings.ContainsAny(first, ".:") && first != "localhost") {
-		return ""
-	}
-	return first
-}
+// AuthName implements cloud.AuthNamer.
+func (b *Backend) AuthName() string { return "aws ecr" }
 
 // AuthFor implements cloud.AuthProvider for private ECR hosts: it finds a
 // configured profile on the host's account, gets an authorization token and
 // caches it until shortly before it expires. The token is never logged.
 func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
-	acct, region, ok := parseECRHost(host)
+	acct, region, ok := reghost.ECR(host)
 	if !ok {
 		return cloud.RegistryAuth{}, false, nil
 	}
@@ -56,19 +35,30 @@ func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth,
 	if hit && (cached.Expires.IsZero() || time.Until(cached.Expires) > time.Minute) {
 		return cached, true, nil
 	}
-	profile, err := b.profileForAccount(ctx, acct, region)
+	profiles, err := b.profilesForAccount(ctx, acct, region)
 	if err != nil {
 		return cloud.RegistryAuth{}, true, err
 	}
-	rc, err := b.clients(ctx, profile, region)
-	if err != nil {
-		return cloud.RegistryAuth{}, true, err
+	// Any profile on the account that gets a token will do: one whose SSO
+	// session expired hands the host on to the next.
+	var errs []error
+	for _, profile := range profiles {
+		rc, err := b.clients(ctx, profile, region)
+		if err == nil {
+			var auth cloud.RegistryAuth
+			if auth, err = b.ecrToken(ctx, rc, profile, host); err == nil {
+				return auth, true, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return cloud.RegistryAuth{}, true, ctx.Err()
+		}
+		errs = append(errs, fmt.Errorf("profile %s: %w", profile, err))
 	}
-	auth, err := b.ecrToken(ctx, rc, profile, host)
-	if err != nil {
-		return cloud.RegistryAuth{}, true, err
+	if len(errs) == 1 {
+		return cloud.RegistryAuth{}, true, errs[0]
 	}
-	return auth, true, nil
+	return cloud.RegistryAuth{}, true, errors.Join(errs...)
 }
 
 // ecrToken asks ECR for a token and caches it by host.
@@ -104,13 +94,14 @@ func (b *Backend) ecrToken(ctx context.Context, rc *regionClients, profile, host
 	return auth, nil
 }
 
-// profileForAccount finds the first configured profile whose account is acct.
-func (b *Backend) profileForAccount(ctx context.Context, acct, region string) (string, error) {
+// profilesForAccount lists the configured profiles whose account is acct.
+func (b *Backend) profilesForAccount(ctx context.Context, acct, region string) ([]string, error) {
 	names, err := b.profileNames(nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var errs []error
+	var on []string
 	for _, n := range names {
 		a, err := b.account(ctx, n, region)
 		if err != nil {
@@ -118,14 +109,17 @@ func (b *Backend) profileForAccount(ctx context.Context, acct, region string) (s
 			continue
 		}
 		if a == acct {
-			return n, nil
+			on = append(on, n)
 		}
+	}
+	if len(on) > 0 {
+		return on, nil
 	}
 	err = fmt.Errorf("no configured AWS profile is on account %s: %w", acct, cloud.ErrUnauthenticated)
 	if len(errs) > 0 {
 		err = fmt.Errorf("%w (%w)", err, errors.Join(errs...))
 	}
-	return "", cloud.WithHint(err, "add a profile for account "+acct+" to aws.profiles")
+	return nil, cloud.WithHint(err, "add a profile for account "+acct+" to aws.profiles")
 }
 
 // ensureRepository makes sure an ECR repository exists, creating it only
@@ -172,7 +166,7 @@ func repoAndTag(ref string) (repo, tag string) {
 		name = name[:at]
 		tag = "latest"
 	}
-	if h := refHost(name); h != "" {
+	if h := reghost.OfRef(name); h != "" {
 		name = strings.TrimPrefix(name, h+"/")
 	}
 	if i := strings.LastIndex(name, ":"); i >= 0 {
@@ -197,7 +191,7 @@ func isHex(s string) bool {
 // LoginHint tells the user what to run when an ECR registry refuses the
 // credentials fndeck got for it (the docker engine pusher asks for it).
 func (b *Backend) LoginHint(host string) string {
-	_, region, ok := parseECRHost(host)
+	_, region, ok := reghost.ECR(host)
 	if !ok {
 		return ""
 	}

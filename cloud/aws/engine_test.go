@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/docker"
@@ -245,5 +252,81 @@ func TestCopyAnswersBearerChallenges(t *testing.T) {
 	defer mu.Unlock()
 	if !strings.HasPrefix(res.NewImage, host+"/"+repo+"@sha256:") || tokens != 1 {
 		t.Errorf("deployed %s after %d token requests", res.NewImage, tokens)
+	}
+}
+
+// TestCopyFromAnotherAccountFallsThrough copies from an ECR registry of an
+// account no configured profile is on (a cross-account source, here a
+// private local registry named as that host through registries.rewrite):
+// the ECR provider fails for the host and hands it on to the docker config,
+// whose credential helper (a stub docker-credential-NAME on PATH, named in
+// credHelpers) supplies the password. Without the helper the error names
+// each provider tried.
+func TestCopyFromAnotherAccountFallsThrough(t *testing.T) {
+	srcReg := cloudtest.StartRegistry(t, true)
+	dstReg := cloudtest.StartRegistry(t, false)
+	f, _ := deployFake(t)
+	f.add(&fakeFn{Name: "api", Account: acctA, Region: "us-east-1", ImageURI: ecrRef("api:v1")})
+
+	other := "999999999999.dkr.ecr.us-east-1.amazonaws.com"
+	img, err := random.Image(16<<10, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	srcRef, _ := name.ParseReference(srcReg.Addr + "/shared/api:7")
+	if err := remote.Write(srcRef, img, remote.WithAuth(&authn.Basic{Username: srcReg.User, Password: srcReg.Password})); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := img.Digest()
+
+	bin := t.TempDir()
+	script := fmt.Sprintf("#!/bin/sh\nread server\n[ \"$1\" = get ] || exit 1\nprintf '{\"ServerURL\":\"%%s\",\"Username\":\"%s\",\"Secret\":\"%s\"}' \"$server\"\n", srcReg.User, srcReg.Password)
+	if err := os.WriteFile(filepath.Join(bin, "docker-credential-fndeckecr"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cfgDir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", cfgDir)
+	if err := os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(`{"credHelpers":{"`+other+`":"fndeckecr"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	host := acctA + ".dkr.ecr.us-east-1.amazonaws.com"
+	b := New(Options{Regions: []string{"us-east-1"}, WaitMinDelay: 10 * time.Millisecond, WaitMaxDelay: 50 * time.Millisecond,
+		Rewrite: map[string]string{host: dstReg.Addr, other: srcReg.Addr},
+		Auth:    &docker.DockerConfigAuth{Dir: cfgDir},
+	})
+	res, err := b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: other + "/shared/api:7", Yes: true}, nil)
+	if err != nil {
+		t.Fatalf("deploy from another account's ECR: %v", err)
+	}
+	if res.NewImage != host+"/shared/api@"+want.String() {
+		t.Errorf("deployed %s, want %s@%s", res.NewImage, host+"/shared/api", want)
+	}
+
+	// Everything failing: the ECR provider, the docker config (no entry),
+	// no credentials at all — each is named.
+	if err := os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Deploy(testCtx(t), cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: other + "/shared/api:7", Yes: true}, nil)
+	t.Logf("every provider failing: %v (hint %q)", err, cloud.Hint(err))
+	var ae *cloud.AuthError
+	if !errors.As(err, &ae) || !errors.Is(err, cloud.ErrUnauthenticated) {
+		t.Fatalf("copy with every provider failing: %v, want a *cloud.AuthError", err)
+	}
+	for _, w := range []string{"aws ecr: ", "999999999999", "no credentials: "} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the error lacks %q: %v", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), srcReg.Password) {
+		t.Error("a password reached the error")
 	}
 }

@@ -68,6 +68,7 @@ type fakeAWS struct {
 	mu             sync.Mutex
 	delay          time.Duration
 	accounts       map[string]string // access key → account
+	ecrDenied      map[string]bool   // access key → GetAuthorizationToken is denied
 	fns            map[string]*fakeFn
 	regions        []string
 	throttle       map[string]int // "region/op" → number of calls to throttle (-1 forever)
@@ -107,6 +108,12 @@ func newFakeAWS(t testing.TB) *fakeAWS {
 }
 
 // env points the SDK at the fake with the given access key (one per account).
+func (f *fakeAWS) denied(accessKey string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ecrDenied[accessKey]
+}
+
 func (f *fakeAWS) env(t testing.TB, accessKey string) {
 	t.Setenv("AWS_ENDPOINT_URL", f.srv.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
@@ -210,6 +217,8 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Logs_20140328."):
 		f.logs(w, r, acct, region, strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "Logs_20140328."), body)
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken") && f.denied(ak):
+		f.apiErr(w, 400, "AccessDeniedException", "User is not authorized to perform: ecr:GetAuthorizationToken")
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerRegistry_V20150921."):
 		f.ecr(w, acct, region, strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerRegistry_V20150921."), body)
 	case r.URL.Path == "/listRegions":

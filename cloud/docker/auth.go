@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 // dockerHubKey is the key the docker CLI stores Docker Hub credentials under.
@@ -61,9 +62,16 @@ type LoginHinter interface {
 	LoginHint(host string) string
 }
 
+// AuthName implements cloud.AuthNamer.
+func (a *DockerConfigAuth) AuthName() string { return "docker config" }
+
+// AuthProviders implements cloud.AuthLister, so cloud.TryAuth walks the
+// chain provider by provider.
+func (a *AuthRef) AuthProviders() []cloud.AuthProvider { return a.Chain }
+
 // LoginHint tells the user how to store credentials for host.
 func (a *DockerConfigAuth) LoginHint(host string) string {
-	if isDockerHub(host) {
+	if reghost.IsDockerHub(host) {
 		return "docker login"
 	}
 	return "docker login " + host
@@ -101,14 +109,14 @@ func (a *DockerConfigAuth) AuthFor(ctx context.Context, host string) (cloud.Regi
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return cloud.RegistryAuth{}, false, fmt.Errorf("parsing %s: %w", path, err)
 	}
-	host = normalizeHost(host)
+	host = reghost.Normalize(host)
 	server := host
-	if isDockerHub(host) {
+	if reghost.IsDockerHub(host) {
 		server = dockerHubKey
 	}
 	helper, from := "", ""
 	for k, h := range cfg.CredHelpers {
-		if normalizeHost(k) == host {
+		if reghost.Normalize(k) == host {
 			helper, from = h, "credHelpers"
 		}
 	}
@@ -125,7 +133,7 @@ func (a *DockerConfigAuth) AuthFor(ctx context.Context, host string) (cloud.Regi
 		}
 	}
 	for k, e := range cfg.Auths {
-		if normalizeHost(k) != host {
+		if reghost.Normalize(k) != host {
 			continue
 		}
 		ra := cloud.RegistryAuth{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, ServerAddress: server}
@@ -188,28 +196,4 @@ func (p *helperProgram) Output() ([]byte, error) {
 		}
 	}
 	return out, err
-}
-
-// normalizeHost turns a config.json key or a reference's domain into a
-// bare lowercase host[:port]; every Docker Hub alias becomes index.docker.io.
-func normalizeHost(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		s = s[:i]
-	}
-	if isDockerHub(s) {
-		return "index.docker.io"
-	}
-	return s
-}
-
-func isDockerHub(h string) bool {
-	switch h {
-	case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
-		return true
-	}
-	return false
 }

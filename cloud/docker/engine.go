@@ -26,8 +26,8 @@ type Engine struct {
 	cli     *client.Client
 	auth    cloud.AuthProvider
 	rewrite map[string]string
-	// httpClient talks to registries directly (manifest media type after a push).
-	httpClient *http.Client
+	// transport, when set, carries registry API calls (manifest read after a push).
+	transport http.RoundTripper
 	// backoff is the wait before push retry n; tests shorten it.
 	backoff func(n int) time.Duration
 }
@@ -56,9 +56,9 @@ func WithRewrite(m map[string]string) Option {
 	}
 }
 
-// WithRegistryHTTPClient replaces the HTTP client used to query registries
-// after a push (tests, proxies).
-func WithRegistryHTTPClient(c *http.Client) Option { return func(e *Engine) { e.httpClient = c } }
+// WithRegistryTransport replaces the HTTP transport used to query
+// registries after a push (tests, proxies).
+func WithRegistryTransport(t http.RoundTripper) Option { return func(e *Engine) { e.transport = t } }
 
 // New prepares a client for ep without touching the network: the TUI's first
 // frame must not wait for the engine. API version negotiation happens on the
@@ -84,7 +84,7 @@ func New(ep Endpoint, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %s: %w", ep.Host, err)
 	}
-	e := &Engine{ep: ep, cli: cli, httpClient: &http.Client{}, backoff: pushBackoff}
+	e := &Engine{ep: ep, cli: cli, backoff: pushBackoff}
 	for _, o := range opts {
 		o(e)
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
+	fnregistry "github.com/fndeck/fndeck/cloud/registry"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 // pushAttempts bounds retries of transient push failures (429, 5xx, resets).
@@ -27,7 +29,8 @@ func pushBackoff(n int) time.Duration { return time.Duration(1<<(n-1)) * time.Se
 // Push tags opts.Ref as opts.To (when set), applies registries.rewrite to
 // the destination, and pushes it with credentials from the auth provider.
 // A copy (opts.To set) of an image the engine does not hold, named with its
-// registry host, pulls it first, with that registry's credentials.
+// registry host, goes registry to registry through cloud/registry (an index
+// copied whole), without pulling it into the engine.
 // Per-layer progress goes to out.Progress, status lines to out.Line.
 // The result carries the pushed digest and the manifest media type the
 // registry holds.
@@ -60,10 +63,15 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		out.Line(fmt.Sprintf("registries.rewrite: pushing %s to %s instead", reference.FamiliarString(named), targetRef))
 	}
 	if src, err := reference.ParseNormalizedNamed(opts.Ref); err != nil || reference.TagNameOnly(src).String() != target.String() {
-		// A copy works on the engine's copy of the image: pull it first
-		// when the engine does not hold it.
-		if err := e.ensureLocal(ctx, opts.Ref, out); err != nil {
-			return cloud.PushResult{}, err
+		// A copy of an image the engine lacks goes registry to registry
+		// (cloud/registry), as it is: nothing is pulled into the engine.
+		if e.lacks(ctx, opts.Ref) {
+			out.Line(fmt.Sprintf("the engine does not have %s: copying it registry to registry", opts.Ref))
+			cr, err := e.Registry().Copy(ctx, opts.Ref, named.String(), fnregistry.CopyOptions{Out: out})
+			if err != nil {
+				return cloud.PushResult{}, err
+			}
+			return cloud.PushResult{Ref: targetRef, Digest: cr.Digest, MediaType: cr.MediaType, Size: cr.Size}, nil
 		}
 		if _, err := e.cli.ImageTag(ctx, client.ImageTagOptions{Source: opts.Ref, Target: target.String()}); err != nil {
 			return cloud.PushResult{}, e.wrap(ctx, err, fmt.Sprintf("tagging %s as %s", opts.Ref, targetRef))
@@ -72,24 +80,56 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 	}
 
 	pushHost := reference.Domain(target)
-	auth, hint, err := e.authFor(ctx, pushHost, origHost)
+	// Each provider's credentials in turn (cloud.TryAuth): the engine's
+	// refusal of one provider's hands the push on to the next.
+	var res cloud.PushResult
+	err = cloud.TryAuth(ctx, e.auth, []string{pushHost, origHost}, func(auth *cloud.RegistryAuth, by cloud.AuthProvider) error {
+		var perr error
+		res, perr = e.pushWith(ctx, target, targetRef, pushHost, auth, by, out)
+		return perr
+	})
 	if err != nil {
-		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
+		return cloud.PushResult{}, err
 	}
+	res.Ref = targetRef
+	// The registry says which manifest it holds (the engine reports the
+	// digest, not the media type), through the same fall-through chain.
+	info, err := e.Registry().Resolve(ctx, named.String())
+	if err != nil {
+		return res, fmt.Errorf("pushed %s (digest %s) but reading its manifest from the registry failed: %w", targetRef, res.Digest, err)
+	}
+	if res.Digest != "" && info.Digest != "" && info.Digest != res.Digest {
+		out.Line(fmt.Sprintf("warning: the engine reported digest %s but the registry holds %s", res.Digest, info.Digest))
+	}
+	if res.Digest == "" {
+		res.Digest = info.Digest
+	}
+	res.MediaType = info.MediaType
+	return res, nil
+}
+
+// Registry is the registry client (cloud/registry) with this engine's
+// auth chain and registries.rewrite: manifests, digests, platforms and
+// image configs straight from the registry, without the engine.
+func (e *Engine) Registry() *fnregistry.Client {
+	return fnregistry.New(fnregistry.Options{Auth: e.auth, Rewrite: e.rewrite, Transport: e.transport})
+}
+
+// pushWith pushes target with one provider's credentials (auth nil: none),
+// retrying transient failures; a refusal is cloud.ErrUnauthenticated.
+func (e *Engine) pushWith(ctx context.Context, target reference.Named, targetRef, pushHost string, auth *cloud.RegistryAuth, by cloud.AuthProvider, out cloud.Sink) (cloud.PushResult, error) {
 	encoded, err := encodeAuth(auth, pushHost)
 	if err != nil {
 		return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
 	}
-
-	var res cloud.PushResult
 	for attempt := 1; ; attempt++ {
-		res, err = e.pushOnce(ctx, target, encoded, out)
+		res, err := e.pushOnce(ctx, target, encoded, out)
 		if err == nil {
-			break
+			return res, nil
 		}
 		var pe *pushError
 		if errors.As(err, &pe) && pe.unauthorized {
-			return cloud.PushResult{}, refused("pushing "+targetRef, pushHost, auth, hint, pe.msg)
+			return cloud.PushResult{}, refused("pushing "+targetRef, pushHost, auth, hintOf(by, pushHost), providerName(by), pe.msg)
 		}
 		if ctx.Err() != nil || !(errors.As(err, &pe) && pe.transient) {
 			return cloud.PushResult{}, fmt.Errorf("pushing %s: %w", targetRef, err)
@@ -110,19 +150,21 @@ func (e *Engine) Push(ctx context.Context, opts cloud.PushOptions, out cloud.Sin
 		case <-t.C:
 		}
 	}
-	res.Ref = targetRef
-	info, err := e.manifestInfo(ctx, target, auth)
-	if err != nil {
-		return res, fmt.Errorf("pushed %s (digest %s) but reading its manifest from the registry failed: %w", targetRef, res.Digest, err)
+}
+
+// hintOf is by's LoginHint for host ("" without one).
+func hintOf(by cloud.AuthProvider, host string) string {
+	if lh, ok := by.(LoginHinter); ok {
+		return lh.LoginHint(host)
 	}
-	if res.Digest != "" && info.digest != "" && info.digest != res.Digest {
-		out.Line(fmt.Sprintf("warning: the engine reported digest %s but the registry holds %s", res.Digest, info.digest))
+	return ""
+}
+
+func providerName(by cloud.AuthProvider) string {
+	if by == nil {
+		return ""
 	}
-	if res.Digest == "" {
-		res.Digest = info.digest
-	}
-	res.MediaType = info.mediaType
-	return res, nil
+	return cloud.AuthProviderName(by)
 }
 
 // encodeAuth is the X-Registry-Auth value for host. The engine (20.10)
@@ -143,31 +185,24 @@ func encodeAuth(auth *cloud.RegistryAuth, host string) (string, error) {
 	return base64.URLEncoding.EncodeToString(b), nil
 }
 
-// ensureLocal pulls ref, with the credentials the auth provider has for its
-// registry, when the engine does not hold it and ref spells out its
-// registry host ("ghcr.io/org/app:1", "docker.io/library/nginx:1.27"): a
-// bare "app:1" is taken to be a local image, as a typo of one must not
-// turn into a pull from Docker Hub.
-func (e *Engine) ensureLocal(ctx context.Context, ref string, out cloud.Sink) error {
+// lacks reports whether ref spells out its registry host
+// ("ghcr.io/org/app:1", "docker.io/library/nginx:1.27") and the engine does
+// not hold it: such a copy source is read from its registry. A bare "app:1"
+// is taken to be a local image, as a typo of one must not turn into a
+// fetch from Docker Hub.
+func (e *Engine) lacks(ctx context.Context, ref string) bool {
 	if !NamesRegistry(ref) {
-		return nil
+		return false
 	}
 	_, err := e.cli.ImageInspect(ctx, ref)
-	if err == nil || !cerrdefs.IsNotFound(err) {
-		return nil // held, or a question the tag that follows answers better
-	}
-	out.Line(fmt.Sprintf("the engine does not have %s: pulling it", ref))
-	return e.Pull(ctx, ref, out)
+	return err != nil && cerrdefs.IsNotFound(err)
 }
 
 // NamesRegistry reports whether ref spells out a registry host (a first
 // path part with a dot, a colon or "localhost"): only such a reference is
 // pulled when the engine lacks it. A bare "myapp:dev" that is missing is a
 // typo or an unbuilt image, not something to fetch from Docker Hub.
-func NamesRegistry(ref string) bool {
-	host, _, ok := strings.Cut(ref, "/")
-	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
-}
+func NamesRegistry(ref string) bool { return reghost.NamesRegistry(ref) }
 
 // Pull fetches ref into the engine with the credentials the auth provider
 // has for its registry, relaying per-layer progress to out.Progress and a
@@ -182,10 +217,13 @@ func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
 		return fmt.Errorf("pulling: %w", invalid(fmt.Errorf("image %q: %w", ref, err)))
 	}
 	host := reference.Domain(named)
-	auth, hint, err := e.authFor(ctx, host, host)
-	if err != nil {
-		return fmt.Errorf("pulling %s: %w", ref, err)
-	}
+	return cloud.TryAuth(ctx, e.auth, []string{host}, func(auth *cloud.RegistryAuth, by cloud.AuthProvider) error {
+		return e.pullWith(ctx, ref, named, host, auth, by, out)
+	})
+}
+
+// pullWith pulls with one provider's credentials (auth nil: none).
+func (e *Engine) pullWith(ctx context.Context, ref string, named reference.Named, host string, auth *cloud.RegistryAuth, by cloud.AuthProvider, out cloud.Sink) error {
 	encoded, err := encodeAuth(auth, host)
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
@@ -195,7 +233,7 @@ func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
 	pullErr := func(msg string) error {
 		msg = strings.TrimPrefix(msg, "Error response from daemon: ")
 		if classifyPushError(msg).unauthorized {
-			return refused("pulling "+ref, host, auth, hint, msg)
+			return refused("pulling "+ref, host, auth, hintOf(by, host), providerName(by), msg)
 		}
 		if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") {
 			return fmt.Errorf("pulling %s: %s: %w", ref, msg, cloud.ErrNotFound)
@@ -236,11 +274,14 @@ func (e *Engine) Pull(ctx context.Context, ref string, out cloud.Sink) error {
 // refused explains a registry's refusal of what (a push or a pull) as
 // cloud.ErrUnauthenticated: whether credentials were sent, the registry's
 // words, and what to run (hint, else docker login HOST).
-func refused(what, host string, auth *cloud.RegistryAuth, hint, msg string) error {
+func refused(what, host string, auth *cloud.RegistryAuth, hint, from, msg string) error {
 	if hint == "" {
 		hint = "docker login " + host
 	}
 	why := "refused the credentials"
+	if from != "" {
+		why += " from " + from
+	}
 	if auth == nil {
 		why = "requires credentials and none are configured"
 	}
@@ -285,50 +326,6 @@ func (e *Engine) applyRewrite(named reference.Named) (reference.Named, bool, err
 		return nil, false, invalid(fmt.Errorf("registries.rewrite %s → %s gives an invalid reference %q: %w", host, to, s, err))
 	}
 	return r, true, nil
-}
-
-// authFor asks the provider for the host pushed to, then for the host the
-// user named (a rewritten ECR host keeps its ECR credentials). It also
-// returns what to run when the registry refuses them: the claiming
-// provider's hint (LoginHinter), or "" for the caller's default.
-func (e *Engine) authFor(ctx context.Context, pushHost, origHost string) (*cloud.RegistryAuth, string, error) {
-	if e.auth == nil {
-		return nil, "", nil
-	}
-	hosts := []string{pushHost}
-	if origHost != pushHost {
-		hosts = append(hosts, origHost)
-	}
-	for _, h := range hosts {
-		a, ok, by, err := resolveAuth(ctx, e.auth, h)
-		if err != nil {
-			return nil, "", fmt.Errorf("credentials for %s: %w", h, err)
-		}
-		if ok {
-			hint := ""
-			if lh, isHinter := by.(LoginHinter); isHinter {
-				hint = lh.LoginHint(h)
-			}
-			return &a, hint, nil
-		}
-	}
-	return nil, "", nil
-}
-
-// resolveAuth is AuthChain.AuthFor that also says which provider answered,
-// walking nested chains, so its hint can be used without asking again.
-func resolveAuth(ctx context.Context, p cloud.AuthProvider, host string) (cloud.RegistryAuth, bool, cloud.AuthProvider, error) {
-	if chain, ok := p.(cloud.AuthChain); ok {
-		for _, q := range chain {
-			a, ok, by, err := resolveAuth(ctx, q, host)
-			if err != nil || ok {
-				return a, ok, by, err
-			}
-		}
-		return cloud.RegistryAuth{}, false, nil, nil
-	}
-	a, ok, err := p.AuthFor(ctx, host)
-	return a, ok, p, err
 }
 
 // pushError is a failure the push stream reported, classified.

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,7 +24,10 @@ import (
 func registryManifest(t *testing.T, addr, repo, tag, user, pass string) (digest, mediaType string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodHead, fmt.Sprintf("http://%s/v2/%s/manifests/%s", addr, repo, tag), nil)
-	req.Header.Set("Accept", strings.Join(manifestAccept, ", "))
+	req.Header.Set("Accept", strings.Join([]string{
+		"application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
+	}, ", "))
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}
@@ -95,7 +100,7 @@ func TestPushPlainRegistry(t *testing.T) {
 	})
 
 	t.Run("copy of an image the engine does not hold", func(t *testing.T) {
-		// In the registry, not in the engine: the copy pulls it first.
+		// In the registry, not in the engine: copied registry to registry.
 		remote := reg.Addr + "/fndeck/remote-only:v1"
 		if _, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: remote}, &recSink{}); err != nil {
 			t.Fatalf("seeding the registry: %v", err)
@@ -110,8 +115,11 @@ func TestPushPlainRegistry(t *testing.T) {
 			t.Fatalf("Push: %v\n%s", err, sink.text())
 		}
 		checkPushed(t, res, reg.Addr, "fndeck/copied", "v1", "", "")
-		if !strings.Contains(sink.text(), "the engine does not have "+remote+": pulling it") {
-			t.Fatalf("the pull is not on the sink:\n%s", sink.text())
+		if !strings.Contains(sink.text(), "the engine does not have "+remote+": copying it registry to registry") {
+			t.Fatalf("the copy is not on the sink:\n%s", sink.text())
+		}
+		if _, err := e.Inspect(ctx, remote); !errors.Is(err, cloud.ErrNotFound) {
+			t.Fatalf("the engine holds %s after the copy (%v): it was pulled", remote, err)
 		}
 		// Neither in the engine nor in the registry: not found, said as such.
 		_, err = e.Push(ctx, cloud.PushOptions{Ref: reg.Addr + "/fndeck/nowhere:v1", To: reg.Addr + "/fndeck/nowhere-copy:v1"}, &recSink{})
@@ -155,6 +163,45 @@ func TestPushAuthRegistry(t *testing.T) {
 		}
 		if strings.Contains(sink.text()+err.Error(), reg.Password) {
 			t.Fatal("a password reached the sink or the error")
+		}
+	})
+
+	t.Run("refused credentials fall through to the next provider", func(t *testing.T) {
+		// A stub credential helper on PATH, named in credHelpers, holds the
+		// right password; the provider in front of it has a wrong one.
+		bin := t.TempDir()
+		script := fmt.Sprintf("#!/bin/sh\nread server\n[ \"$1\" = get ] || exit 1\nprintf '{\"ServerURL\":\"%%s\",\"Username\":\"%s\",\"Secret\":\"%s\"}' \"$server\"\n", reg.User, reg.Password)
+		if err := os.WriteFile(filepath.Join(bin, "docker-credential-fndeckpush"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		wrong := &DockerConfigAuth{Dir: writeConfig(t, authJSON(reg.User, "wrong-"+reg.Password))}
+		missing := &DockerConfigAuth{Dir: writeConfig(t, `{"credsStore":"fndeck-missing"}`)}
+		helper := &DockerConfigAuth{Dir: writeConfig(t, fmt.Sprintf(`{"credHelpers":{%q:"fndeckpush"}}`, reg.Addr))}
+		e := newEngine(t, WithAuth(cloud.AuthChain{missing, wrong, helper}))
+		to := reg.Addr + "/fndeck/private:fallthrough"
+		removeImageAtEnd(t, to)
+		sink := &recSink{}
+		res, err := e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, sink)
+		if err != nil {
+			t.Fatalf("Push through the chain: %v\n%s", err, sink.text())
+		}
+		checkPushed(t, res, reg.Addr, "fndeck/private", "fallthrough", reg.User, reg.Password)
+
+		// Nothing works: the error names each provider tried.
+		e = newEngine(t, WithAuth(cloud.AuthChain{missing, wrong}))
+		_, err = e.Push(ctx, cloud.PushOptions{Ref: src, To: to}, &recSink{})
+		var ae *cloud.AuthError
+		if !errors.As(err, &ae) || len(ae.Tried) != 3 || !errors.Is(err, cloud.ErrUnauthenticated) {
+			t.Fatalf("Push with failing providers = %v, want an AuthError with 3 tries", err)
+		}
+		for _, want := range []string{"docker-credential-fndeck-missing not found", "refused the credentials from docker config", "no credentials:"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q: %v", want, err)
+			}
+		}
+		if strings.Contains(err.Error(), reg.Password) {
+			t.Fatal("a password reached the error")
 		}
 	})
 

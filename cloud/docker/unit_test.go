@@ -200,18 +200,6 @@ func TestClassifyPushError(t *testing.T) {
 	}
 }
 
-func TestParseChallenge(t *testing.T) {
-	s, p := parseChallenge(`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"`)
-	want := map[string]string{"realm": "https://auth.example/token", "service": "registry.example", "scope": "repository:a/b:pull,push"}
-	if s != "Bearer" || !reflect.DeepEqual(p, want) {
-		t.Fatalf("parseChallenge = %q %v", s, p)
-	}
-	s, p = parseChallenge(`Basic realm="fndeck-test"`)
-	if s != "Basic" || p["realm"] != "fndeck-test" {
-		t.Fatalf("parseChallenge = %q %v", s, p)
-	}
-}
-
 func TestParsePlatform(t *testing.T) {
 	p, err := parsePlatform("linux/arm64/v8")
 	if err != nil || p.OS != "linux" || p.Architecture != "arm64" || p.Variant != "v8" {
@@ -219,17 +207,6 @@ func TestParsePlatform(t *testing.T) {
 	}
 	if _, err := parsePlatform("arm64"); !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), `"arm64"`) {
 		t.Fatalf("parsePlatform(arm64) error = %v", err)
-	}
-}
-
-func TestRegistryScheme(t *testing.T) {
-	for host, want := range map[string]string{
-		"127.0.0.1:5000": "http", "localhost:5000": "http", "[::1]:5000": "http",
-		"123456789012.dkr.ecr.us-east-1.amazonaws.com": "https", "registry-1.docker.io": "https",
-	} {
-		if got := registryScheme(host); got != want {
-			t.Errorf("registryScheme(%s) = %s, want %s", host, got, want)
-		}
 	}
 }
 

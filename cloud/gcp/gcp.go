@@ -8,10 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 
 	logging "cloud.google.com/go/logging/apiv2"
@@ -23,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 // cloudPlatformScope is the one scope every call here needs.
@@ -49,6 +48,16 @@ type Options struct {
 	ArtifactRegistryEndpoint string
 	// Pusher pushes local images to Artifact Registry before a deploy.
 	Pusher cloud.Pusher
+	// ImageInspector says whether the local engine holds an image (the
+	// docker engine's Inspect). A remote image it holds is pushed through
+	// Pusher; one it lacks is copied registry to registry (cloud/registry),
+	// without pulling it whole into the engine first.
+	ImageInspector func(ctx context.Context, ref string) (cloud.ImageDetail, error)
+	// Rewrite is registries.rewrite for registry-to-registry copies.
+	Rewrite map[string]string
+	// Auth supplies credentials for the registry a remote image is copied
+	// from (the docker config); this backend's own token is asked first.
+	Auth cloud.AuthProvider
 	// HTTPClient sends invoke requests, user token exchanges and Artifact
 	// Registry calls; default is a client without timeout (the caller's ctx
 	// bounds every call).
@@ -120,23 +129,9 @@ func (b *Backend) Close() error {
 	return errors.Join(errs...)
 }
 
-// isLoopbackHost reports whether host (no port) names this machine.
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
-
-// endpointIsLoopback reports whether a host:port endpoint is on this machine.
-func endpointIsLoopback(endpoint string) bool {
-	host, _, err := net.SplitHostPort(endpoint)
-	if err != nil {
-		host = endpoint
-	}
-	return isLoopbackHost(host)
-}
+// endpointIsLoopback reports whether a host[:port] endpoint is on this
+// machine (kept for invoke.go, which another change reworks).
+func endpointIsLoopback(endpoint string) bool { return reghost.IsLoopback(endpoint) }
 
 // credentials returns ADC (or Options.CredentialsJSON), cached after the
 // first success. Failure wraps cloud.ErrUnauthenticated with the login hint.
@@ -168,7 +163,7 @@ func (b *Backend) credentialsLocked(ctx context.Context) (*google.Credentials, e
 
 // clientOptions builds the options for a gRPC client at endpoint.
 func (b *Backend) clientOptions(ctx context.Context, endpoint string) ([]option.ClientOption, error) {
-	if endpoint != "" && endpointIsLoopback(endpoint) {
+	if endpoint != "" && reghost.IsLoopback(endpoint) {
 		return []option.ClientOption{
 			option.WithEndpoint(endpoint),
 			option.WithoutAuthentication(),

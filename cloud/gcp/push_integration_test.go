@@ -13,6 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/oauth2"
 
 	"github.com/fndeck/fndeck/cloud"
@@ -105,17 +113,31 @@ func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
 	arSrv := httptest.NewServer(ar)
 	defer arSrv.Close()
 
-	b := New(Options{RunEndpoint: runAddr, ArtifactRegistryEndpoint: arSrv.URL,
-		TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})})
-	defer b.Close()
+	// The source registry of a copy is private; the docker config has its
+	// password, tried after the backend's own token.
+	src := cloudtest.StartRegistry(t, true)
+	cfgDir := t.TempDir()
+	cfgJSON := fmt.Sprintf(`{"auths":{%q:{"username":%q,"password":%q}}}`, src.Addr, src.User, src.Password)
+	if err := os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(cfgJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rewrite := map[string]string{"europe-west1-docker.pkg.dev": regAddr}
 	ep := docker.Endpoint{Host: host}
-	eng, err := docker.New(ep, docker.WithAuth(cloud.AuthChain{b}),
-		docker.WithRewrite(map[string]string{"europe-west1-docker.pkg.dev": regAddr}))
+	eng, err := docker.New(ep, docker.WithRewrite(rewrite))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	b.SetPusher(eng)
+	b := New(Options{RunEndpoint: runAddr, ArtifactRegistryEndpoint: arSrv.URL,
+		TokenSource:    oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}),
+		ImageInspector: eng.Inspect, Rewrite: rewrite, Auth: &docker.DockerConfigAuth{Dir: cfgDir}})
+	defer b.Close()
+	eng2, err := docker.New(ep, docker.WithAuth(cloud.AuthChain{b}), docker.WithRewrite(rewrite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng2.Close()
+	b.SetPusher(eng2)
 
 	out := &lineSink{}
 	target := mustAddr(t, "cloudrun:acme-web/europe-west1/api")
@@ -176,4 +198,71 @@ func TestDeployLocalImagePushesToArtifactRegistry(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("registry HEAD manifest %s = %d", digest, resp.StatusCode)
 	}
+
+	// An image the engine does not hold, in a private registry Cloud Run
+	// cannot pull from, is copied registry to registry: the linux/amd64
+	// image out of its index, with the source's credentials from the docker
+	// config and the destination's from the backend's token.
+	idx := pushTestIndex(t, src, "team/"+name, "v3")
+	out3 := &lineSink{}
+	res3, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: idx.ref}, out3)
+	if err != nil {
+		t.Fatalf("Deploy of %s: %v\n%s", idx.ref, err, out3.text())
+	}
+	if want := "europe-west1-docker.pkg.dev/acme-web/fndeck/" + name + "@" + idx.amd64; res3.NewImage != want {
+		t.Errorf("deployed %s, want the amd64 child %s\n%s", res3.NewImage, want, out3.text())
+	}
+	if strings.Contains(out3.text(), "pulling") || !strings.Contains(out3.text(), "copying its linux/amd64 image") {
+		t.Errorf("the copy went through the engine, or did not pick the platform:\n%s", out3.text())
+	}
+	if _, err := eng.Inspect(ctx, idx.ref); err == nil {
+		t.Errorf("the engine now holds %s: the copy pulled it", idx.ref)
+	}
+	req, _ = http.NewRequest(http.MethodHead, "http://"+regAddr+"/v2/acme-web/fndeck/"+name+"/manifests/"+idx.amd64, nil)
+	req.SetBasicAuth("oauth2accesstoken", token)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("artifact registry HEAD manifest %s = %d", idx.amd64, resp.StatusCode)
+	}
+}
+
+type testIndex struct{ ref, amd64 string }
+
+// pushTestIndex pushes an OCI index (linux/amd64, linux/arm64) to reg.
+func pushTestIndex(t *testing.T, reg *cloudtest.Registry, repo, tag string) testIndex {
+	t.Helper()
+	plat := func(arch string) v1.Image {
+		img, err := random.Image(32<<10, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, _ := img.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture = "linux", arch
+		if img, err = mutate.ConfigFile(img, cf); err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	amd, arm := plat("amd64"), plat("arm64")
+	ii := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}})
+	ref := reg.Addr + "/" + repo + ":" + tag
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, ii, remote.WithAuth(&authn.Basic{Username: reg.User, Password: reg.Password})); err != nil {
+		t.Fatalf("pushing the test index: %v", err)
+	}
+	d, err := amd.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testIndex{ref: ref, amd64: d.String()}
 }

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/registry"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 // fndeckRepository is the Artifact Registry repository fndeck pushes local
@@ -26,7 +28,7 @@ func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }
 // Registry (gcr.io, *.gcr.io) with an access token: username
 // oauth2accesstoken, password the token. The token is a secret.
 func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth, bool, error) {
-	if !isGoogleRegistry(host) {
+	if !reghost.IsGoogle(host) {
 		return cloud.RegistryAuth{}, false, nil
 	}
 	tok, err := b.accessToken(ctx)
@@ -39,11 +41,14 @@ func (b *Backend) AuthFor(ctx context.Context, host string) (cloud.RegistryAuth,
 // LoginHint tells the user what to run when a Google registry refuses the
 // token (the docker engine's push asks auth providers for it).
 func (b *Backend) LoginHint(host string) string {
-	if !isGoogleRegistry(host) {
+	if !reghost.IsGoogle(host) {
 		return ""
 	}
 	return hintLogin
 }
+
+// AuthName implements cloud.AuthNamer.
+func (b *Backend) AuthName() string { return "google cloud credentials" }
 
 // SetPusher sets the Pusher after New. It breaks the wiring cycle: the
 // docker engine's auth chain holds this backend (AuthFor), and this backend
@@ -77,30 +82,20 @@ func (b *Backend) accessToken(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// isGoogleRegistry reports whether host is Artifact Registry or GCR.
-func isGoogleRegistry(host string) bool {
-	host = strings.ToLower(host)
-	return strings.HasSuffix(host, "-docker.pkg.dev") || host == "gcr.io" || strings.HasSuffix(host, ".gcr.io")
-}
-
 // cloudRunCanPull reports whether Cloud Run pulls from this registry host.
 func cloudRunCanPull(host string) bool {
 	switch strings.ToLower(host) {
 	case "docker.io", "index.docker.io", "registry-1.docker.io":
 		return true
 	}
-	return isGoogleRegistry(host)
+	return reghost.IsGoogle(host)
 }
 
 // splitRef splits an image reference into its registry host ("" when the
 // reference names none, i.e. a local image) and the rest.
 func splitRef(ref string) (host, rest string) {
-	first, after, ok := strings.Cut(ref, "/")
-	if !ok {
-		return "", ref
-	}
-	if strings.ContainsAny(first, ".:") || first == "localhost" {
-		return first, after
+	if h := reghost.OfRef(ref); h != "" {
+		return h, ref[len(h)+1:]
 	}
 	return "", ref
 }
@@ -123,20 +118,35 @@ func artifactTarget(t cloud.Address, ref string) string {
 // deployableImage returns a reference Cloud Run can pull. A reference on
 // Artifact Registry, GCR or Docker Hub (spelled with its docker.io host) is
 // used as it is. Anything else — a local image, or an image in a registry
-// Cloud Run cannot reach — is pushed through the Pusher to the project's
-// fndeck repository, which is created first only with req.Yes. A remote
-// image is copied through the engine, which pulls it first when it does
-// not hold it (cloud/docker Engine.Push).
+// Cloud Run cannot reach — goes to the project's fndeck repository, which
+// is created first only with req.Yes: a local image, or a remote one the
+// engine holds, is pushed through the Pusher; a remote image the engine
+// lacks is copied registry to registry (its linux/amd64 image out of an
+// index), not pulled whole into the engine first.
 func (b *Backend) deployableImage(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (string, error) {
 	host, _ := splitRef(req.Image)
 	if host != "" && cloudRunCanPull(host) {
 		return req.Image, nil
 	}
+	to := artifactTarget(req.Target, req.Image)
+	repo := to[:strings.LastIndex(to, ":")]
+	if host != "" && !b.engineHolds(ctx, req.Image) {
+		// A remote image the engine lacks goes registry to registry: only
+		// Cloud Run's platform out of an index, no pull into the engine.
+		if err := b.ensureRepository(ctx, req.Target.Project, req.Target.Region, req.Yes, out); err != nil {
+			return "", err
+		}
+		out.Line(fmt.Sprintf("copying %s to %s: cloud run cannot pull from %s", req.Image, to, host))
+		res, err := b.registry().Copy(ctx, req.Image, to, registry.CopyOptions{Platform: &cloudRunPlatform, Out: out})
+		if err != nil {
+			return "", fmt.Errorf("copying %s to %s: %w", req.Image, to, err)
+		}
+		return repo + "@" + res.Digest, nil
+	}
 	pusher := b.pusher()
 	if pusher == nil {
 		return "", fmt.Errorf("image %s is not in a registry cloud run can pull from (artifact registry, gcr.io, docker hub) and no pusher is configured: %w", req.Image, cloud.ErrInvalid)
 	}
-	to := artifactTarget(req.Target, req.Image)
 	if err := b.ensureRepository(ctx, req.Target.Project, req.Target.Region, req.Yes, out); err != nil {
 		return "", err
 	}
@@ -150,10 +160,35 @@ func (b *Backend) deployableImage(ctx context.Context, req cloud.DeployRequest, 
 		return "", fmt.Errorf("pushing %s to %s: %w", req.Image, to, err)
 	}
 	if res.Digest != "" {
-		repo := to[:strings.LastIndex(to, ":")]
 		return repo + "@" + res.Digest, nil
 	}
 	return to, nil
+}
+
+// cloudRunPlatform is the one platform Cloud Run runs.
+var cloudRunPlatform = registry.Platform{OS: "linux", Architecture: "amd64"}
+
+// engineHolds reports whether the local engine has ref (ImageInspector).
+func (b *Backend) engineHolds(ctx context.Context, ref string) bool {
+	if b.opts.ImageInspector == nil {
+		return false
+	}
+	_, err := b.opts.ImageInspector(ctx, ref)
+	return err == nil
+}
+
+// registry is the one registry client with this backend's token first,
+// then Options.Auth (the docker config), falling through on failure.
+func (b *Backend) registry() *registry.Client {
+	var auth cloud.AuthProvider = b
+	if b.opts.Auth != nil {
+		auth = cloud.AuthChain{b, b.opts.Auth}
+	}
+	var tr http.RoundTripper
+	if b.opts.HTTPClient != nil {
+		tr = b.opts.HTTPClient.Transport
+	}
+	return registry.New(registry.Options{Auth: auth, Rewrite: b.opts.Rewrite, Transport: tr})
 }
 
 // arOperation is the part of a google.longrunning.Operation (REST form) we read.
@@ -239,7 +274,7 @@ func (b *Backend) arCall(ctx context.Context, method, u string, body []byte) (in
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if !isLoopbackHost(req.URL.Hostname()) {
+	if !reghost.IsLoopback(req.URL.Hostname()) {
 		tok, err := b.accessToken(ctx)
 		if err != nil {
 			return 0, nil, err

@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 // Backend is one provider's backend (AWS or GCP) served by the helper. It
@@ -181,24 +180,28 @@ func emitLogBatch(m *wire.Msg, emit func(cloud.LogLine)) error {
 	return nil
 }
 
-// Registry hosts each provider answers for. They mirror aws.parseECRHost
-// and gcp.isGoogleRegistry so that pushing to any other registry (Docker
-// Hub, a local registry) never starts the helper.
-// Compiled on first use: package inits run before fndeck's first frame.
-var reECRHost = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$`)
-})
-
-// claims says whether host may be this provider's registry.
+// claims says whether host may be this provider's registry (internal/reghost:
+// the same matchers the backends use), so that pushing to any other
+// registry (Docker Hub, a local registry) never starts the helper.
 func (b *Backend) claims(host string) bool {
-	h := strings.ToLower(host)
 	switch b.provider {
 	case cloud.AWS:
-		return reECRHost().MatchString(h)
+		return reghost.IsECR(host)
 	case cloud.GCP:
-		return strings.HasSuffix(h, "-docker.pkg.dev") || h == "gcr.io" || strings.HasSuffix(h, ".gcr.io")
+		return reghost.IsGoogle(host)
 	}
 	return false
+}
+
+// AuthName implements cloud.AuthNamer.
+func (b *Backend) AuthName() string {
+	switch b.provider {
+	case cloud.AWS:
+		return "aws ecr"
+	case cloud.GCP:
+		return "google cloud credentials"
+	}
+	return string(b.provider)
 }
 
 // AuthFor implements cloud.AuthProvider for the provider's registries (ECR,

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/fndeck/fndeck/actions"
-	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
 func runDoctor(t *testing.T, args ...string) (string, string, int) {

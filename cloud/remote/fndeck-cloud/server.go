@@ -73,6 +73,9 @@ func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, err
 		RunEndpoint:     init.GCP.RunEndpoint,
 		LoggingEndpoint: init.GCP.LoggingEndpoint,
 		Pusher:          engine,
+		ImageInspector:  engine.Inspect,
+		Rewrite:         init.Rewrite,
+		Auth:            &docker.DockerConfigAuth{},
 	})
 	s.closers = append(s.closers, func() { _ = gcpB.Close() })
 	auth.Chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
