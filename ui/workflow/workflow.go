@@ -79,6 +79,9 @@ type Deps struct {
 	SelectedTask func() string
 	// LogBufferLines bounds a log tail's pending lines (logs.buffer_lines).
 	LogBufferLines int
+	// LogTail is how many of the newest events `l` shows before following,
+	// whatever their age (logs.tail); 0 means 200.
+	LogTail int
 	Now            func() time.Time
 }
 
@@ -100,6 +103,9 @@ type Flow struct {
 func New(d Deps) *Flow {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.LogTail <= 0 {
+		d.LogTail = 200
 	}
 	if d.LogBufferLines <= 0 {
 		d.LogBufferLines = 50_000
