@@ -411,6 +411,10 @@ type LogRequest struct {
 // exist.
 const WaitingNotice = "waiting for the first invocation"
 
+// DefaultLogTail is how many of the newest events a request with neither
+// Since nor Tail reads (PRODUCT.md's logs.tail default).
+const DefaultLogTail = 200
+
 // LogLine is one log event. Message is raw text from outside.
 type LogLine struct {
 	Time     time.Time       `json:"time"`

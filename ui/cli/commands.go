@@ -787,7 +787,7 @@ func (a *app) logsCmd() *cobra.Command {
 			if req.Since.IsZero() && req.Tail == 0 {
 				req.Tail = sess.LogTail
 				if req.Tail <= 0 {
-					req.Tail = DefaultLogTail
+					req.Tail = cloud.DefaultLogTail
 				}
 			}
 			t, err := a.resolveTarget(sess, pos[0])
@@ -841,10 +841,6 @@ func (a *app) logsCmd() *cobra.Command {
 	fl.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
 }
-
-// DefaultLogTail is how many events `logs` prints without --since or --tail
-// when the session does not say (config logs.tail).
-const DefaultLogTail = 200
 
 // logsRequest turns --since and --tail into a request's history bounds:
 // without --since, the last N events whatever their age (N from --tail, or
