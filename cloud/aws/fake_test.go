@@ -83,12 +83,12 @@ type fakeAWS struct {
 	gapEvents      map[string][]fakeEvent // moved into events when a Live Tail session starts
 	// staleLast overrides the LastEventTime DescribeLogStreams reports for
 	// "group|stream": the real service updates it up to an hour late.
-	staleLast map[string]int64
-	readBack  []string // the stream of each GetLogEvents call
-	inFlight       int
-	maxInFlight    int
-	getTimes       []time.Time   // arrival of each GetFunction
-	streamGate     chan struct{} // when set, a streamed invoke waits on it after the first chunk
+	staleLast   map[string]int64
+	readBack    []string // the stream of each GetLogEvents call
+	inFlight    int
+	maxInFlight int
+	getTimes    []time.Time   // arrival of each GetFunction
+	streamGate  chan struct{} // when set, a streamed invoke waits on it after the first chunk
 }
 
 func newFakeAWS(t testing.TB) *fakeAWS {
