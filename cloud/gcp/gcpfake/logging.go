@@ -206,9 +206,13 @@ func (l *Logging) ListLogEntries(_ context.Context, req *loggingpb.ListLogEntrie
 	}
 	switch req.GetOrderBy() {
 	case "", "timestamp asc":
-		slices.SortStableFunc(match, func(a, b *loggingpb.LogEntry) int { return a.GetTimestamp().AsTime().Compare(b.GetTimestamp().AsTime()) })
+		slices.SortStableFunc(match, func(a, b *loggingpb.LogEntry) int {
+			return a.GetTimestamp().AsTime().Compare(b.GetTimestamp().AsTime())
+		})
 	case "timestamp desc":
-		slices.SortStableFunc(match, func(a, b *loggingpb.LogEntry) int { return b.GetTimestamp().AsTime().Compare(a.GetTimestamp().AsTime()) })
+		slices.SortStableFunc(match, func(a, b *loggingpb.LogEntry) int {
+			return b.GetTimestamp().AsTime().Compare(a.GetTimestamp().AsTime())
+		})
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "order_by %q: use \"timestamp asc\" or \"timestamp desc\"", req.GetOrderBy())
 	}
