@@ -82,7 +82,7 @@ type Deps struct {
 	// LogTail is how many of the newest events `l` shows before following,
 	// whatever their age (logs.tail); 0 means 200.
 	LogTail int
-	Now            func() time.Time
+	Now     func() time.Time
 }
 
 // Flow handles the TUI's work requests. Handle is called by the root for
