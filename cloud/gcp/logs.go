@@ -69,10 +69,17 @@ func servicesFilter(svcs []cloud.Address, query string) string {
 }
 
 // entryKey identifies a Cloud Logging entry: (logName, timestamp,
-// insertId), as the API de-duplicates.
-func entryKey(e *loggingpb.LogEntry) string {
+// insertId), as the API de-duplicates. It is comparable, and building it
+// copies no string.
+type entryKey struct {
+	logName, insertID string
+	sec               int64
+	nanos             int32
+}
+
+func keyOf(e *loggingpb.LogEntry) entryKey {
 	ts := e.GetTimestamp()
-	return e.GetLogName() + "\x00" + strconv.FormatInt(ts.GetSeconds(), 10) + "." + strconv.Itoa(int(ts.GetNanos())) + "\x00" + e.GetInsertId()
+	return entryKey{logName: e.GetLogName(), insertID: e.GetInsertId(), sec: ts.GetSeconds(), nanos: ts.GetNanos()}
 }
 
 // Logs reads a service's logs. History comes from ListLogEntries, paced
@@ -129,13 +136,13 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	if req.Query != "" {
 		filter += " AND (" + req.Query + ")"
 	}
-	seen := map[string]struct{}{}
+	seen := map[entryKey]struct{}{}
 	var histStart, histEnd time.Time
 	shown := 0
 	show := func(e *loggingpb.LogEntry) {
 		line := entryToLine(t.Project, e)
 		if req.Follow {
-			seen[entryKey(e)] = struct{}{}
+			seen[keyOf(e)] = struct{}{}
 		}
 		if histStart.IsZero() || line.Time.Before(histStart) {
 			histStart = line.Time
@@ -422,14 +429,25 @@ func appendJSONString(buf []byte, s string) []byte {
 // with earlier timestamps. Keys de-duplicate what is read twice.
 const gapLookback = 10 * time.Second
 
-// recentKeep is how far behind the newest entry a hub remembers keys.
-const recentKeep = 2 * time.Minute
+// A hub remembers the keys of the entries it delivered within recentKeep of
+// the newest one (what a gap fill re-reads), at most recentCap of them, so
+// memory stays bounded during a flood.
+const (
+	recentKeep = 2 * gapLookback
+	recentCap  = 100_000
+)
+
+// recentKey is one remembered key, in delivery order.
+type recentKey struct {
+	key entryKey
+	ts  time.Time
+}
 
 // tailEvent is one thing a hub delivers: a line (entry or notice) with the
 // entry's key, or the error that ended the tail.
 type tailEvent struct {
 	line cloud.LogLine
-	key  string
+	key  entryKey
 	err  error
 }
 
@@ -456,8 +474,9 @@ type tailHub struct {
 	subs map[*tailSub]struct{}
 
 	// Owned by runTail's goroutine.
-	newest time.Time            // newest entry timestamp seen
-	recent map[string]time.Time // entry key → timestamp, for de-duplication
+	newest time.Time             // newest entry timestamp seen
+	recent map[entryKey]struct{} // keys of recently delivered entries
+	order  []recentKey           // the same keys, oldest delivered first
 }
 
 // services returns the distinct services the subscribers follow, sorted.
@@ -498,7 +517,7 @@ func (b *Backend) subscribe(ctx context.Context, target cloud.Address, query str
 	if !ok {
 		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		h = &tailHub{project: project, query: query, cancel: cancel, changed: make(chan struct{}, 1),
-			subs: map[*tailSub]struct{}{}, recent: map[string]time.Time{}}
+			subs: map[*tailSub]struct{}{}, recent: map[entryKey]struct{}{}}
 		b.tails[key] = h
 		h.subs[sub] = struct{}{}
 		go b.runTail(hctx, key, h)
@@ -558,27 +577,35 @@ func (h *tailHub) broadcast(ev tailEvent) {
 
 // deliver broadcasts an entry unless the hub already delivered it.
 func (h *tailHub) deliver(e *loggingpb.LogEntry) {
-	k := entryKey(e)
+	k := keyOf(e)
 	if _, dup := h.recent[k]; dup {
 		return
 	}
 	line := entryToLine(h.project, e)
-	h.recent[k] = line.Time
+	h.recent[k] = struct{}{}
+	h.order = append(h.order, recentKey{key: k, ts: line.Time})
 	if line.Time.After(h.newest) {
 		h.newest = line.Time
 	}
 	h.broadcast(tailEvent{line: line, key: k})
+	h.prune()
 }
 
-// prune forgets keys well behind the newest entry.
+// prune forgets keys delivered longest ago once they are well behind the
+// newest entry, or beyond recentCap. Entries arrive roughly in time order,
+// so the oldest delivered are the oldest in time.
 func (h *tailHub) prune() {
-	if len(h.recent) < 4096 {
-		return
-	}
 	floor := h.newest.Add(-recentKeep)
-	for k, ts := range h.recent {
-		if ts.Before(floor) {
-			delete(h.recent, k)
+	i := 0
+	for i < len(h.order) && (len(h.order)-i > recentCap || h.order[i].ts.Before(floor)) {
+		delete(h.recent, h.order[i].key)
+		i++
+	}
+	if i > 0 {
+		if i >= len(h.order)/2 {
+			h.order = append(h.order[:0], h.order[i:]...) // amortised compaction
+		} else {
+			h.order = h.order[i:]
 		}
 	}
 }
@@ -751,7 +778,6 @@ func (b *Backend) tailOnce(ctx context.Context, h *tailHub, gapFrom time.Time) (
 			h.broadcast(tailEvent{line: cloud.LogLine{Time: time.Now(), Notice: true,
 				Message: fmt.Sprintf("%d entries suppressed: %s", s.GetSuppressedCount(), suppressionReason(s.GetReason()))}})
 		}
-		h.prune()
 	}
 }
 

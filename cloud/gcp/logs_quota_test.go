@@ -175,10 +175,10 @@ func TestEntryKeyAndHubDeduplication(t *testing.T) {
 	otherLog := gcpfake.TextEntry("p", "r", "s", "id1", "x", ts)
 	otherLog.LogName = "projects/p/logs/run.googleapis.com%2Fstderr"
 	otherTime := gcpfake.TextEntry("p", "r", "s", "id1", "x", ts.Add(time.Nanosecond))
-	if entryKey(a) != entryKey(sameAgain) || entryKey(a) == entryKey(otherLog) || entryKey(a) == entryKey(otherTime) {
-		t.Fatalf("keys: %q %q %q %q", entryKey(a), entryKey(sameAgain), entryKey(otherLog), entryKey(otherTime))
+	if keyOf(a) != keyOf(sameAgain) || keyOf(a) == keyOf(otherLog) || keyOf(a) == keyOf(otherTime) {
+		t.Fatalf("keys: %v %v %v %v", keyOf(a), keyOf(sameAgain), keyOf(otherLog), keyOf(otherTime))
 	}
-	h := &tailHub{project: "p", subs: map[*tailSub]struct{}{}, recent: map[string]time.Time{}}
+	h := &tailHub{project: "p", subs: map[*tailSub]struct{}{}, recent: map[entryKey]struct{}{}}
 	sub := &tailSub{ch: make(chan tailEvent, 10)}
 	h.subs[sub] = struct{}{}
 	for _, e := range []*loggingpb.LogEntry{a, sameAgain, otherLog, otherTime, a} {
@@ -207,4 +207,28 @@ func TestLogsSuppressionIsShown(t *testing.T) {
 	c.waitFor(t, "42 entries suppressed: not consumed fast enough")
 	cancel()
 	wg.Wait()
+}
+
+// The hub's memory of keys is bounded by time behind the newest entry and
+// by count, whatever the rate.
+func TestHubForgetsOldKeys(t *testing.T) {
+	h := &tailHub{project: "p", subs: map[*tailSub]struct{}{}, recent: map[entryKey]struct{}{}}
+	base := time.Now()
+	for i := range recentCap + 500 {
+		h.deliver(gcpfake.TextEntry("p", "r", "s", fmt.Sprint(i), "x", base.Add(time.Duration(i)*time.Microsecond)))
+	}
+	if len(h.recent) != recentCap || len(h.order) != recentCap {
+		t.Errorf("remembered %d keys (%d in order), want the cap %d", len(h.recent), len(h.order), recentCap)
+	}
+	h.deliver(gcpfake.TextEntry("p", "r", "s", "late", "x", base.Add(time.Hour)))
+	if len(h.recent) != 1 {
+		t.Errorf("remembered %d keys after an entry an hour newer, want 1", len(h.recent))
+	}
+	// A key still remembered is still dropped.
+	sub := &tailSub{ch: make(chan tailEvent, 1)}
+	h.subs[sub] = struct{}{}
+	h.deliver(gcpfake.TextEntry("p", "r", "s", "late", "x", base.Add(time.Hour)))
+	if len(sub.ch) != 0 {
+		t.Error("a repeated entry was delivered again")
+	}
 }
