@@ -723,11 +723,19 @@ func (b *Backend) tailOnce(ctx context.Context, h *tailHub, gapFrom time.Time) (
 	defer cancel()
 	var changed atomic.Bool
 	go func() {
-		select {
-		case <-h.changed:
-			changed.Store(true)
-			cancel()
-		case <-sctx.Done():
+		for {
+			select {
+			case <-h.changed:
+				// A change that raced with reading svcs may already be
+				// in this stream's filter.
+				if !slices.Equal(h.services(), svcs) {
+					changed.Store(true)
+					cancel()
+					return
+				}
+			case <-sctx.Done():
+				return
+			}
 		}
 	}()
 	ended := func(err error) error {
