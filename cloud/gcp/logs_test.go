@@ -382,6 +382,14 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 		t.Errorf("queued %d entries for the stalled reader, want the bound %d", q, subscriberBuffer)
 	}
 	close(gate)
+	// The reader has room again once it took a line: only then does a new
+	// entry reach it rather than the drop count.
+	for len(sub.ch) >= subscriberBuffer {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader never resumed")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "z", "after the stall", time.Now())}})
 	deadline = time.Now().Add(30 * time.Second)
 	for {
