@@ -66,6 +66,9 @@ func (p *poller) history(ctx context.Context) error {
 		err = p.lastEvents(ctx, now, n, &held)
 	}
 	if err != nil {
+		// Nothing was shown: forget what this attempt took in, so a
+		// retry (waitForGroup) shows it.
+		p.seen, p.shown, p.cursor = map[string]int64{}, map[string]int64{}, 0
 		return err
 	}
 	slices.SortStableFunc(held, func(a, b cloud.LogLine) int { return a.Time.Compare(b.Time) })
