@@ -179,6 +179,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		Tasks:     taskRunner{r: runner},
 		Deploy:    flows.Deploy,
 		Rollback:  flows.Rollback,
+		LogTail:   cfg.Logs.Tail,
 		RecordInvoke: func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult) {
 			if err := invokes.Append(ctx, target, payload, r, nil); err != nil {
 				slog.Debug("recording invoke history failed", "target", target.String(), "err", err)
@@ -451,6 +452,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 			return taskPane.Selected()
 		},
 		LogBufferLines: d.cfg.Logs.BufferLines,
+		LogTail:        d.cfg.Logs.Tail,
 	})
 	model = app.New(ctx, app.Options{
 		Images:       d.engine,

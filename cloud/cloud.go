@@ -603,11 +603,24 @@ type LogRequest struct {
 	Follow bool
 	Filter string // literal substring, every provider
 	Query  string // provider syntax (CloudWatch pattern, Cloud Logging filter)
-	// Tail, when > 0, keeps only the last Tail lines of the history before
-	// following (the local target honours it; others may ignore it). A log
-	// pane opened during a flood shows recent context, not a replay.
+	// Tail, when > 0, keeps only the last Tail events of the history before
+	// following. With Since zero the history is the last Tail events
+	// whatever their age (every provider honours it), so logs open on the
+	// latest events even when the function last ran days ago; with Since
+	// set it is the last Tail events since then. A log pane opened during
+	// a flood shows recent context, not a replay.
 	Tail int
 }
+
+// WaitingNotice is the notice a follow emits while the function has no logs
+// yet (a Lambda never invoked has no log group; a new Cloud Run service no
+// entries); the follow keeps waiting and shows the first lines once they
+// exist.
+const WaitingNotice = "waiting for the first invocation"
+
+// DefaultLogTail is how many of the newest events a request with neither
+// Since nor Tail reads (PRODUCT.md's logs.tail default).
+const DefaultLogTail = 200
 
 // LogLine is one log event. Message is raw text from outside.
 type LogLine struct {

@@ -27,6 +27,8 @@ const All = "all"
 const (
 	DefaultBufferLines = 50_000
 	DefaultBufferBytes = 64 << 20
+	DefaultLogsTail    = 200
+	MaxLogsTail        = 100_000
 	DefaultNetwork     = "bridge"
 	DefaultTheme       = "auto"
 )
@@ -84,6 +86,9 @@ type LogsConfig struct {
 	BufferLines int
 	BufferBytes int64
 	LiveTail    bool
+	// Tail is how many of the newest events opening logs shows, whatever
+	// their age (the TUI's l, and fndeck logs without --since).
+	Tail int
 }
 
 // LocalConfig configures the local target.
@@ -105,7 +110,7 @@ type UIConfig struct {
 // Default returns the configuration used when nothing is set.
 func Default() *Config {
 	return &Config{
-		Logs:  LogsConfig{BufferLines: DefaultBufferLines, BufferBytes: DefaultBufferBytes, LiveTail: true},
+		Logs:  LogsConfig{BufferLines: DefaultBufferLines, BufferBytes: DefaultBufferBytes, LiveTail: true, Tail: DefaultLogsTail},
 		Local: LocalConfig{Network: DefaultNetwork},
 		UI:    UIConfig{Theme: DefaultTheme},
 	}
@@ -118,7 +123,7 @@ var KeyPaths = []string{
 	"gcp.projects", "gcp.regions", "gcp.run_endpoint", "gcp.logging_endpoint",
 	"docker.host",
 	"registries.rewrite",
-	"logs.buffer_lines", "logs.buffer_bytes", "logs.live_tail",
+	"logs.buffer_lines", "logs.buffer_bytes", "logs.live_tail", "logs.tail",
 	"local.network",
 	"ui.theme", "ui.keys",
 }
@@ -375,7 +380,7 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 			}
 		}
 	}
-	if m := section("logs", []string{"buffer_lines", "buffer_bytes", "live_tail"}); m != nil {
+	if m := section("logs", []string{"buffer_lines", "buffer_bytes", "live_tail", "tail"}); m != nil {
 		if f := m["buffer_lines"]; f != nil {
 			if n, ok := c.integer(f.val, "logs.buffer_lines"); ok {
 				if n < 1 || n > 100_000_000 {
@@ -397,6 +402,15 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 		if f := m["live_tail"]; f != nil {
 			if b, ok := c.boolean(f.val, "logs.live_tail"); ok {
 				cfg.Logs.LiveTail = b
+			}
+		}
+		if f := m["tail"]; f != nil {
+			if n, ok := c.integer(f.val, "logs.tail"); ok {
+				if n < 1 || n > MaxLogsTail {
+					c.add(f.val.pos, "logs.tail: %d is out of range; use 1 to %d", n, MaxLogsTail)
+				} else {
+					cfg.Logs.Tail = int(n)
+				}
 			}
 		}
 	}

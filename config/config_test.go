@@ -41,7 +41,7 @@ func TestLoadFullFile(t *testing.T) {
 			RunEndpoint: "127.0.0.1:8085", LoggingEndpoint: "[::1]:8086"},
 		Docker:     DockerConfig{Host: "unix:///var/run/docker.sock"},
 		Registries: RegistriesConfig{Rewrite: map[string]string{"123456789012.dkr.ecr.eu-west-1.amazonaws.com": "127.0.0.1:5000"}},
-		Logs:       LogsConfig{BufferLines: 1000, BufferBytes: 8 << 20, LiveTail: false},
+		Logs:       LogsConfig{BufferLines: 1000, BufferBytes: 8 << 20, LiveTail: false, Tail: 200},
 		Local:      LocalConfig{Network: "host"},
 		UI:         UIConfig{Theme: "dark", Keys: map[string][]string{"quit": {"ctrl+q"}, "refresh": {"r", "f5"}}},
 	}
@@ -66,7 +66,7 @@ func TestLoadDefaults(t *testing.T) {
 		}
 	}
 	d := Default()
-	if d.Logs.BufferLines != 50000 || d.Logs.BufferBytes != 64<<20 || !d.Logs.LiveTail || d.Local.Network != "bridge" || d.UI.Theme != "auto" {
+	if d.Logs.BufferLines != 50000 || d.Logs.BufferBytes != 64<<20 || !d.Logs.LiveTail || d.Logs.Tail != 200 || d.Local.Network != "bridge" || d.UI.Theme != "auto" {
 		t.Errorf("defaults differ from PRODUCT.md: %+v", d)
 	}
 }
@@ -117,8 +117,8 @@ ui:
 			}
 			return ""
 		}},
-		{"env over defaults without file", "", []string{"FNDECK_LOGS_BUFFER_BYTES=1MiB", "FNDECK_LOCAL_NETWORK=host", "FNDECK_GCP_RUN_ENDPOINT=127.0.0.1:9000"}, nil, func(c *Config) string {
-			if c.Logs.BufferBytes != 1<<20 || c.Local.Network != "host" || c.GCP.RunEndpoint != "127.0.0.1:9000" {
+		{"env over defaults without file", "", []string{"FNDECK_LOGS_BUFFER_BYTES=1MiB", "FNDECK_LOCAL_NETWORK=host", "FNDECK_GCP_RUN_ENDPOINT=127.0.0.1:9000", "FNDECK_LOGS_TAIL=50"}, nil, func(c *Config) string {
+			if c.Logs.BufferBytes != 1<<20 || c.Logs.Tail != 50 || c.Local.Network != "host" || c.GCP.RunEndpoint != "127.0.0.1:9000" {
 				return "env values not applied"
 			}
 			return ""
@@ -202,6 +202,8 @@ func TestConfigProblems(t *testing.T) {
 		{"lines float", "logs:\n  buffer_lines: 1.5\n", `2:17: logs.buffer_lines: expected a whole number, got the number 1.5`},
 		{"negative bytes", "logs:\n  buffer_bytes: -1MiB\n", `2:17: logs.buffer_bytes: -1048576 bytes is too small`},
 		{"bad size", "logs:\n  buffer_bytes: 64 parsecs\n", `2:17: logs.buffer_bytes: expected a size in bytes like 67108864 or "64MiB", got "64 parsecs"`},
+		{"tail zero", "logs:\n  tail: 0\n", `2:9: logs.tail: 0 is out of range; use 1 to 100000`},
+		{"tail not a number", "logs:\n  tail: all\n", `2:9: logs.tail: expected a whole number, got "all"`},
 		{"bad bool", "logs:\n  live_tail: sometimes\n", `2:14: logs.live_tail: expected true or false, got "sometimes"`},
 		{"bad network", "local:\n  network: bridged\n", `2:12: local.network: "bridged" is not one of bridge, host (did you mean "bridge"?)`},
 		{"bad theme", "ui:\n  theme: drak\n", `2:10: ui.theme: "drak" is not one of auto, dark, light (did you mean "dark"?)`},

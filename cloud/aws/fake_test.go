@@ -84,10 +84,14 @@ type fakeAWS struct {
 	repos          map[string]bool // acct/region/repo
 	slowKeys       map[string]time.Duration
 	gapEvents      map[string][]fakeEvent // moved into events when a Live Tail session starts
-	inFlight       int
-	maxInFlight    int
-	getTimes       []time.Time   // arrival of each GetFunction
-	streamGate     chan struct{} // when set, a streamed invoke waits on it after the first chunk
+	// staleLast overrides the LastEventTime DescribeLogStreams reports for
+	// "group|stream": the real service updates it up to an hour late.
+	staleLast   map[string]int64
+	readBack    []string // the stream of each GetLogEvents call
+	inFlight    int
+	maxInFlight int
+	getTimes    []time.Time   // arrival of each GetFunction
+	streamGate  chan struct{} // when set, a streamed invoke waits on it after the first chunk
 }
 
 func newFakeAWS(t testing.TB) *fakeAWS {
@@ -570,6 +574,7 @@ func (f *fakeAWS) logs(w http.ResponseWriter, r *http.Request, acct, region, op 
 		var in struct {
 			LogGroupName string `json:"logGroupName"`
 			StartTime    int64  `json:"startTime"`
+			EndTime      int64  `json:"endTime"`
 			NextToken    string `json:"nextToken"`
 		}
 		_ = json.Unmarshal(body, &in)
@@ -577,11 +582,12 @@ func (f *fakeAWS) logs(w http.ResponseWriter, r *http.Request, acct, region, op 
 		evs := f.events[in.LogGroupName]
 		var match []fakeEvent
 		for _, e := range evs {
-			if e.TS >= in.StartTime {
+			if e.TS >= in.StartTime && (in.EndTime == 0 || e.TS <= in.EndTime) {
 				match = append(match, e)
 			}
 		}
 		f.mu.Unlock()
+		sort.SliceStable(match, func(i, j int) bool { return match[i].TS < match[j].TS })
 		start := 0
 		if in.NextToken != "" {
 			start, _ = strconv.Atoi(in.NextToken)
@@ -597,6 +603,84 @@ func (f *fakeAWS) logs(w http.ResponseWriter, r *http.Request, acct, region, op 
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		_ = json.NewEncoder(w).Encode(res)
+	case "DescribeLogStreams":
+		var in struct {
+			LogGroupName string `json:"logGroupName"`
+			OrderBy      string `json:"orderBy"`
+			Descending   bool   `json:"descending"`
+			Limit        int    `json:"limit"`
+		}
+		_ = json.Unmarshal(body, &in)
+		if in.OrderBy != "LastEventTime" || !in.Descending {
+			f.apiErr(w, 400, "InvalidParameterException", "fake: only orderBy LastEventTime descending is served")
+			return
+		}
+		f.mu.Lock()
+		last := map[string]int64{}
+		for _, e := range f.events[in.LogGroupName] {
+			last[e.Stream] = max(last[e.Stream], e.TS)
+		}
+		for name := range last {
+			if ts, ok := f.staleLast[in.LogGroupName+"|"+name]; ok {
+				last[name] = ts
+			}
+		}
+		f.mu.Unlock()
+		names := make([]string, 0, len(last))
+		for name := range last {
+			names = append(names, name)
+		}
+		sort.Slice(names, func(i, j int) bool { return last[names[i]] > last[names[j]] })
+		if in.Limit > 0 && len(names) > in.Limit {
+			names = names[:in.Limit]
+		}
+		out := []map[string]any{}
+		for _, name := range names {
+			out = append(out, map[string]any{"logStreamName": name, "lastEventTimestamp": last[name], "creationTime": last[name]})
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(map[string]any{"logStreams": out})
+	case "GetLogEvents":
+		// Backward reading only, as fndeck does: pages of Limit events,
+		// oldest first within a page; the token is "b/INDEX" of the oldest
+		// event returned, and repeats at the stream's start.
+		var in struct {
+			LogGroupName  string `json:"logGroupName"`
+			LogStreamName string `json:"logStreamName"`
+			StartFromHead bool   `json:"startFromHead"`
+			Limit         int    `json:"limit"`
+			NextToken     string `json:"nextToken"`
+		}
+		_ = json.Unmarshal(body, &in)
+		if in.StartFromHead {
+			f.apiErr(w, 400, "InvalidParameterException", "fake: only startFromHead=false is served")
+			return
+		}
+		f.mu.Lock()
+		f.readBack = append(f.readBack, in.LogStreamName)
+		var evs []fakeEvent
+		for _, e := range f.events[in.LogGroupName] {
+			if e.Stream == in.LogStreamName {
+				evs = append(evs, e)
+			}
+		}
+		f.mu.Unlock()
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].TS < evs[j].TS })
+		end := len(evs)
+		if in.NextToken != "" {
+			end, _ = strconv.Atoi(strings.TrimPrefix(in.NextToken, "b/"))
+		}
+		limit := in.Limit
+		if limit <= 0 {
+			limit = 10000
+		}
+		start := max(end-limit, 0)
+		out := []map[string]any{}
+		for _, e := range evs[start:end] {
+			out = append(out, map[string]any{"message": e.Message, "timestamp": e.TS, "ingestionTime": e.TS})
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(map[string]any{"events": out, "nextBackwardToken": fmt.Sprintf("b/%d", start), "nextForwardToken": fmt.Sprintf("f/%d", end)})
 	case "StartLiveTail":
 		if f.throttled(region, "StartLiveTail") {
 			f.apiErr(w, 400, "LimitExceededException", "too many live tail sessions")

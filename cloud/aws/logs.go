@@ -56,13 +56,19 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	if err != nil {
 		return err
 	}
-	since := req.Since
-	if since.IsZero() {
-		since = time.Now().Add(-15 * time.Minute)
-	}
-	p := &poller{b: b, rc: rc, profile: profile, req: req, lt: lt, emit: emit, seen: map[string]int64{}, shown: map[string]int64{}, cursor: since.UnixMilli()}
-	if err := p.once(ctx); err != nil {
-		return err
+	p := &poller{b: b, rc: rc, profile: profile, req: req, lt: lt, emit: emit, seen: map[string]int64{}, shown: map[string]int64{}}
+	if err := p.history(ctx); err != nil {
+		if !errors.Is(err, cloud.ErrNotFound) {
+			return err
+		}
+		// No log group: the function has never written a line. A read
+		// has nothing to show; a follow waits for the first invocation.
+		if !req.Follow {
+			return nil
+		}
+		if err := p.waitForGroup(ctx); err != nil {
+			return nil // ctx ended while waiting
+		}
 	}
 	if !req.Follow {
 		return nil
@@ -142,6 +148,8 @@ type poller struct {
 	// repeat what the live session showed, nor the live session what the
 	// catch-up showed.
 	shown map[string]int64
+	// hold, while set, collects accepted lines instead of emitting them.
+	hold *[]cloud.LogLine
 }
 
 func shownKey(stream string, ts int64, msg string) string {
@@ -161,15 +169,16 @@ func (p *poller) live(stream, msg string, ts int64) {
 	p.emit(p.lt.line(p.req.Target.String(), stream, "", msg, ts))
 }
 
-// once pages through every event from the cursor to now and reports how
-// many new events it emitted.
-func (p *poller) once(ctx context.Context) error {
-	_, err := p.fetch(ctx, p.cursor)
-	return err
+func (p *poller) fetch(ctx context.Context, start int64) (int, error) {
+	return p.fetchRange(ctx, start, 0)
 }
 
-func (p *poller) fetch(ctx context.Context, start int64) (int, error) {
+// fetchRange reads FilterLogEvents from start to end (ms; 0 = no bound).
+func (p *poller) fetchRange(ctx context.Context, start, end int64) (int, error) {
 	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: &p.lt.group, StartTime: sdkaws.Int64(start)}
+	if end > 0 {
+		in.EndTime = sdkaws.Int64(end)
+	}
 	if p.req.Query != "" {
 		in.FilterPattern = &p.req.Query
 	}
@@ -196,8 +205,14 @@ func (p *poller) fetch(ctx context.Context, start int64) (int, error) {
 }
 
 func (p *poller) accept(ev logtypes.FilteredLogEvent) bool {
-	id := sdkaws.ToString(ev.EventId)
-	ts := sdkaws.ToInt64(ev.Timestamp)
+	return p.acceptRaw(sdkaws.ToString(ev.EventId), sdkaws.ToString(ev.LogStreamName), sdkaws.ToString(ev.Message), sdkaws.ToInt64(ev.Timestamp))
+}
+
+// acceptRaw takes one event unless it was seen already: by its event ID
+// when it has one (FilterLogEvents), else by stream, timestamp and message
+// (GetLogEvents and Live Tail events carry no ID). While p.hold is set the
+// line is kept there instead of emitted (a tail read sorts before showing).
+func (p *poller) acceptRaw(id, stream, msg string, ts int64) bool {
 	if id != "" {
 		if _, dup := p.seen[id]; dup {
 			return false
@@ -207,21 +222,27 @@ func (p *poller) accept(ev logtypes.FilteredLogEvent) bool {
 	if ts > p.cursor {
 		p.cursor = ts
 	}
-	msg := sdkaws.ToString(ev.Message)
 	if p.req.Filter != "" && !strings.Contains(msg, p.req.Filter) {
 		return false
 	}
-	stream := sdkaws.ToString(ev.LogStreamName)
 	k := shownKey(stream, ts, msg)
 	if _, dup := p.shown[k]; dup {
 		return false
 	}
 	p.shown[k] = ts
-	p.emit(p.lt.line(p.req.Target.String(), stream, id, msg, ts))
+	l := p.lt.line(p.req.Target.String(), stream, id, msg, ts)
+	if p.hold != nil {
+		*p.hold = append(*p.hold, l)
+		return true
+	}
+	p.emit(l)
 	return true
 }
 
 func (p *poller) prune() {
+	if p.hold != nil {
+		return // a tail read de-duplicates across its whole history
+	}
 	floor := p.cursor - 2*pollLookback.Milliseconds()
 	for id, ts := range p.seen {
 		if ts < floor {

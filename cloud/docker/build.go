@@ -132,6 +132,10 @@ func (e *Engine) buildOnce(ctx context.Context, opts cloud.BuildOptions, bc *bui
 		}
 		return cloud.BuildResult{}, fmt.Errorf("build cancelled: %w", ctx.Err())
 	}
+	where := "build of " + bc.dockerfilePath
+	if tr.step != "" {
+		where = "build at " + tr.step
+	}
 	if tr.errMsg != "" {
 		var err error
 		if tr.errStep != "" {
@@ -142,16 +146,29 @@ func (e *Engine) buildOnce(ctx context.Context, opts cloud.BuildOptions, bc *bui
 		if !opts.NoCache && strings.HasPrefix(tr.errMsg, `unable to find image "sha256:`) {
 			err = &lostImageError{err: err}
 		}
+		// A step killed (137) while the engine stops: say the engine
+		// stopped, not only the step's code. An OOM kill or the step's own
+		// kill leaves the engine answering, and the step's error stands.
+		if killedStep(tr.errMsg) {
+			if gone := e.engineGone(ctx); gone != nil {
+				return cloud.BuildResult{}, engineStopped(where, "its step was killed: "+tr.errMsg, gone)
+			}
+		}
 		return cloud.BuildResult{}, err
-	}
-	if streamErr != nil {
-		return cloud.BuildResult{}, e.wrap(ctx, streamErr, "reading build output")
 	}
 	id := tr.imageID
 	if id == "" {
 		id = tr.built
 	}
-	if id == "" {
+	if streamErr != nil || id == "" {
+		// The stream broke off (or ended without a result): when the
+		// engine no longer answers, that is the reason.
+		if gone := e.engineGone(ctx); gone != nil {
+			return cloud.BuildResult{}, engineStopped(where, "its connection dropped", gone)
+		}
+		if streamErr != nil {
+			return cloud.BuildResult{}, e.wrap(ctx, streamErr, "reading build output")
+		}
 		return cloud.BuildResult{}, errors.New("build ended without producing an image")
 	}
 	ins, err := e.cli.ImageInspect(ctx, id)
@@ -169,6 +186,47 @@ func (e *Engine) buildOnce(ctx context.Context, opts cloud.BuildOptions, bc *bui
 		}
 	}
 	return res, nil
+}
+
+// engineStoppedError says a stream ended because the Docker engine went
+// away (stopped or crashed mid-build). It matches cloud.ErrUnreachable
+// through the failed ping it wraps.
+type engineStoppedError struct {
+	where, how string
+	ping       error
+}
+
+func (e *engineStoppedError) Error() string {
+	return fmt.Sprintf("%s: the Docker engine stopped (%s; %v)", e.where, e.how, e.ping)
+}
+func (e *engineStoppedError) Unwrap() error { return e.ping }
+
+func engineStopped(where, how string, ping error) error {
+	return &engineStoppedError{where: where, how: how, ping: ping}
+}
+
+// engineGoneTimeout bounds the ping that tells a stopped engine from a
+// failed step.
+const engineGoneTimeout = 3 * time.Second
+
+// engineGone pings the engine after a stream ended abnormally: it returns
+// the ping's error (matching cloud.ErrUnreachable) when the engine no
+// longer answers, nil when it does.
+func (e *Engine) engineGone(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), engineGoneTimeout)
+	defer cancel()
+	err := e.Ping(pctx)
+	if err == nil || !errors.Is(err, cloud.ErrUnreachable) {
+		return nil
+	}
+	return err
+}
+
+// killedStep reports whether a classic-builder error is a step killed by
+// SIGKILL ("The command '/bin/sh -c …' returned a non-zero code: 137"),
+// which is what a step reports when the engine stops under it.
+func killedStep(msg string) bool {
+	return strings.HasSuffix(strings.TrimSpace(msg), "returned a non-zero code: 137")
 }
 
 // parsePlatform reads "os/arch[/variant]".

@@ -90,6 +90,8 @@ type Backend struct {
 	idTokens  map[string]*oauth2.Token // audience → cached ID token
 	urls      map[string]string        // address → service URL, for invoke
 	tails     map[string]*tailHub      // project (+query) → shared live tail
+	pacers    map[string]*pacer        // project → ListLogEntries pacing
+	clock     clock                    // pacing and backoff; tests replace it
 }
 
 // New returns a Backend; it touches neither the network nor ADC.
@@ -97,7 +99,7 @@ func New(opts Options) *Backend {
 	if opts.ListConcurrency <= 0 {
 		opts.ListConcurrency = 8
 	}
-	return &Backend{opts: opts, idTokens: map[string]*oauth2.Token{}, urls: map[string]string{}, tails: map[string]*tailHub{}}
+	return &Backend{opts: opts, idTokens: map[string]*oauth2.Token{}, urls: map[string]string{}, tails: map[string]*tailHub{}, clock: realClock{}}
 }
 
 // Compile-time proofs of the capabilities this backend offers.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,8 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	logging "cloud.google.com/go/logging/apiv2"
 	"cloud.google.com/go/logging/apiv2/loggingpb"
-	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -28,34 +29,75 @@ import (
 
 const loggingAPI = "logging.googleapis.com"
 
-// defaultSince is how far back a non-follow read looks without --since.
-const defaultSince = 15 * time.Minute
-
 // subscriberBuffer is how many tail entries wait for a slow reader before
 // the hub drops (and counts) the rest instead of stalling other panes.
 const subscriberBuffer = 8192
 
-// revisionFilter selects every Cloud Run service's logs; services and
-// regions are told apart client-side so one tail serves many panes.
+// historyPageSize is the largest page ListLogEntries returns.
+const historyPageSize = 1000
+
+// revisionFilter selects Cloud Run services' logs.
 const revisionFilter = `resource.type="cloud_run_revision"`
 
 // serviceFilter is the Cloud Logging filter for one service.
 func serviceFilter(t cloud.Address) string {
-	return fmt.Sprintf(`%s AND resource.labels.service_name=%s AND resource.labels.location=%s`,
-		revisionFilter, strconv.Quote(t.Function), strconv.Quote(t.Region))
+	return revisionFilter + " AND " + serviceTerm(t)
 }
 
-// Logs reads a service's logs. History comes from ListLogEntries (from
-// req.Since, default 15 minutes when not following); with Follow the live
-// tail is subscribed to before the history is read, and tail entries already
-// seen in the history (same insertId) are skipped, so nothing is lost or
-// shown twice at the seam. Live tails are shared per project among
-// concurrent calls. req.Filter is a literal substring matched here;
-// req.Query is appended to the server filter as raw Cloud Logging syntax.
+// serviceTerm names one service in its region.
+func serviceTerm(t cloud.Address) string {
+	return fmt.Sprintf(`resource.labels.service_name=%s AND resource.labels.location=%s`,
+		strconv.Quote(t.Function), strconv.Quote(t.Region))
+}
+
+// servicesFilter selects the logs of every service named: an OR of them,
+// not the whole project. Services and regions are still told apart
+// client-side, since one tail serves many panes.
+func servicesFilter(svcs []cloud.Address, query string) string {
+	terms := make([]string, len(svcs))
+	for i, a := range svcs {
+		terms[i] = "(" + serviceTerm(a) + ")"
+	}
+	f := revisionFilter
+	if len(terms) > 0 {
+		f += " AND (" + strings.Join(terms, " OR ") + ")"
+	}
+	if query != "" {
+		f += " AND (" + query + ")"
+	}
+	return f
+}
+
+// entryKey identifies a Cloud Logging entry: (logName, timestamp,
+// insertId), as the API de-duplicates. It is comparable, and building it
+// copies no string.
+type entryKey struct {
+	logName, insertID string
+	sec               int64
+	nanos             int32
+}
+
+func keyOf(e *loggingpb.LogEntry) entryKey {
+	ts := e.GetTimestamp()
+	return entryKey{logName: e.GetLogName(), insertID: e.GetInsertId(), sec: ts.GetSeconds(), nanos: ts.GetNanos()}
+}
+
+// Logs reads a service's logs. History comes from ListLogEntries, paced
+// within the project's quota: without Since, the last req.Tail entries
+// whatever their age (newest first, shown oldest first); with Since,
+// everything since then (its last req.Tail when set). With Follow the live
+// tail is subscribed to before the history is read, and tail entries the
+// history already showed are skipped, so nothing is lost or shown twice at
+// the seam. Live tails are shared per project among concurrent calls.
+// req.Filter is a literal substring matched here; req.Query is appended to
+// the server filter as raw Cloud Logging syntax.
 func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(cloud.LogLine)) error {
 	t := req.Target
 	if t.Provider != cloud.GCP {
 		return fmt.Errorf("reading logs of %s: not a cloud run address: %w", t, cloud.ErrInvalid)
+	}
+	if req.Tail < 0 {
+		return fmt.Errorf("reading logs of %s: tail %d must not be negative: %w", t, req.Tail, cloud.ErrInvalid)
 	}
 	client, err := b.loggingClient(ctx)
 	if err != nil {
@@ -74,48 +116,93 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 	var sub *tailSub
 	if req.Follow {
 		var release func()
-		sub, release = b.subscribe(ctx, t.Project, req.Query)
+		sub, release = b.subscribe(ctx, t, req.Query)
 		defer release()
 	}
-	since := req.Since
-	if since.IsZero() && !req.Follow {
-		since = time.Now().Add(-defaultSince)
+	n := req.Tail
+	if req.Since.IsZero() && n <= 0 {
+		n = cloud.DefaultLogTail
 	}
-	seen := map[string]struct{}{}
-	var histEnd time.Time
-	if !since.IsZero() {
-		filter := serviceFilter(t) + fmt.Sprintf(` AND timestamp>=%q`, since.UTC().Format(time.RFC3339Nano))
-		if req.Query != "" {
-			filter += " AND (" + req.Query + ")"
+	notify := func(wait time.Duration) {
+		emit(cloud.LogLine{Time: time.Now(), Address: addr, Notice: true,
+			Message: fmt.Sprintf("cloud logging read quota of project %s reached; retrying in %s", t.Project, wait)})
+	}
+	filter := serviceFilter(t)
+	order := "timestamp desc"
+	if !req.Since.IsZero() {
+		filter += fmt.Sprintf(` AND timestamp>=%q`, req.Since.UTC().Format(time.RFC3339Nano))
+		order = "timestamp asc"
+	}
+	if req.Query != "" {
+		filter += " AND (" + req.Query + ")"
+	}
+	seen := map[entryKey]struct{}{}
+	var histStart, histEnd time.Time
+	shown := 0
+	show := func(e *loggingpb.LogEntry) {
+		line := entryToLine(t.Project, e)
+		if req.Follow {
+			seen[keyOf(e)] = struct{}{}
 		}
-		it := client.ListLogEntries(ctx, &loggingpb.ListLogEntriesRequest{
-			ResourceNames: []string{"projects/" + t.Project},
-			Filter:        filter,
-			OrderBy:       "timestamp asc",
-			PageSize:      1000,
-		})
-		for {
-			e, err := it.Next()
-			if err == iterator.Done {
-				break
-			}
-			if err != nil {
-				return classify(err, "reading logs of "+addr, t.Project, loggingAPI)
-			}
-			line := entryToLine(t.Project, e)
-			if req.Follow && line.ID != "" {
-				seen[line.ID] = struct{}{}
-			}
-			if line.Time.After(histEnd) {
-				histEnd = line.Time
-			}
-			if match(&line) {
-				emit(line)
+		if histStart.IsZero() || line.Time.Before(histStart) {
+			histStart = line.Time
+		}
+		if line.Time.After(histEnd) {
+			histEnd = line.Time
+		}
+		if match(&line) {
+			shown++
+			emit(line)
+		}
+	}
+	// Everything since Since streams out as it is read; a tail (the last
+	// n) is gathered first, newest first when there is no Since.
+	streaming := order == "timestamp asc" && n <= 0
+	var hist []*loggingpb.LogEntry
+	listReq := &loggingpb.ListLogEntriesRequest{ResourceNames: []string{"projects/" + t.Project}, Filter: filter, OrderBy: order}
+	pageSize := historyPageSize
+	if order == "timestamp desc" {
+		pageSize = min(n, historyPageSize) // the newest n: one page when it fits
+	}
+	err = b.listEntries(ctx, client, t.Project, listReq, pageSize, notify, func(e *loggingpb.LogEntry) bool {
+		if streaming {
+			show(e)
+			return true
+		}
+		if req.Filter != "" {
+			if l := entryToLine(t.Project, e); !match(&l) {
+				return true
 			}
 		}
+		hist = append(hist, e)
+		if order == "timestamp desc" {
+			return len(hist) < n
+		}
+		if len(hist) > 2*n {
+			hist = append(hist[:0], hist[len(hist)-n:]...) // keep the newest n, amortised
+		}
+		return true
+	})
+	if err != nil {
+		return classify(err, "reading logs of "+addr, t.Project, loggingAPI)
+	}
+	if order == "timestamp desc" {
+		slices.Reverse(hist)
+	}
+	if n > 0 && len(hist) > n {
+		hist = hist[len(hist)-n:]
+	}
+	for _, e := range hist {
+		show(e)
 	}
 	if !req.Follow {
 		return nil
+	}
+	if shown == 0 && req.Since.IsZero() && req.Filter == "" && req.Query == "" {
+		emit(cloud.LogLine{Time: time.Now(), Address: addr, Notice: true, Message: cloud.WaitingNotice + " (no log entries yet)"})
+	}
+	if !req.Since.IsZero() && histStart.IsZero() {
+		histStart = req.Since
 	}
 	for {
 		select {
@@ -135,22 +222,59 @@ func (b *Backend) Logs(ctx context.Context, req cloud.LogRequest, emit func(clou
 			line := ev.line
 			if line.Notice {
 				line.Address = addr
-			}
-			if len(seen) > 0 && line.ID != "" {
-				if _, dup := seen[line.ID]; dup {
-					delete(seen, line.ID)
+			} else {
+				// A gap fill after a restart may reach back before this
+				// reader's history: what is older than the history
+				// started with is not this reader's to show.
+				if line.Time.Before(histStart) {
 					continue
 				}
-				// Entries arrive at most a buffer window late; well past the
-				// history's end nothing can repeat, so free the set.
-				if line.Time.Sub(histEnd) > 2*time.Minute {
-					seen = nil
+				if len(seen) > 0 {
+					if _, dup := seen[ev.key]; dup {
+						delete(seen, ev.key)
+						continue
+					}
+					// Entries arrive at most a buffer window late; well past
+					// the history's end nothing can repeat, so free the set.
+					if line.Time.Sub(histEnd) > 2*time.Minute {
+						seen = nil
+					}
 				}
 			}
 			if match(&line) {
 				emit(line)
 			}
 		}
+	}
+}
+
+// listEntries pages through ListLogEntries, one paced request per page,
+// handing each entry to each until it returns false.
+func (b *Backend) listEntries(ctx context.Context, client *logging.Client, project string, req *loggingpb.ListLogEntriesRequest, pageSize int, notify func(time.Duration), each func(*loggingpb.LogEntry) bool) error {
+	req.PageSize = int32(pageSize)
+	token := ""
+	for {
+		var entries []*loggingpb.LogEntry
+		var next string
+		err := b.paced(ctx, project, notify, func() error {
+			// InternalFetch sends exactly one request: the iterator's own
+			// paging would send several (it skips empty pages) unpaced.
+			var err error
+			entries, next, err = client.ListLogEntries(ctx, req).InternalFetch(pageSize, token)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if !each(e) {
+				return nil
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		token = next
 	}
 }
 
@@ -300,10 +424,30 @@ func appendJSONString(buf []byte, s string) []byte {
 
 // ---------- shared live tail ----------
 
-// tailEvent is one thing a hub delivers: a line (entry or notice) or the
-// error that ended the tail.
+// gapLookback re-reads this much before the newest entry a tail saw when
+// filling the gap after a restart: entries can arrive a buffer window late
+// with earlier timestamps. Keys de-duplicate what is read twice.
+const gapLookback = 10 * time.Second
+
+// A hub remembers the keys of the entries it delivered within recentKeep of
+// the newest one (what a gap fill re-reads), at most recentCap of them, so
+// memory stays bounded during a flood.
+const (
+	recentKeep = 2 * gapLookback
+	recentCap  = 100_000
+)
+
+// recentKey is one remembered key, in delivery order.
+type recentKey struct {
+	key entryKey
+	ts  time.Time
+}
+
+// tailEvent is one thing a hub delivers: a line (entry or notice) with the
+// entry's key, or the error that ended the tail.
 type tailEvent struct {
 	line cloud.LogLine
+	key  entryKey
 	err  error
 }
 
@@ -311,35 +455,86 @@ type tailEvent struct {
 type tailSub struct {
 	ch      chan tailEvent
 	dropped atomic.Int64
+	target  cloud.Address
 }
 
-// tailHub runs one TailLogEntries stream for a project (and raw query) and
-// fans its entries out to every subscriber. Cloud Logging limits open tails
-// per project, so panes share. It reconnects when the stream ends.
+// tailHub runs one TailLogEntries stream for a project (and raw query)
+// whose filter names the services its subscribers follow, and fans its
+// entries out to every subscriber. Cloud Logging limits open tails per
+// project, so panes share. The stream restarts when the set of services
+// changes and reconnects when it ends; after either, the gap is filled from
+// ListLogEntries since the newest entry seen, de-duplicated by entry key.
 type tailHub struct {
 	project, query string
 	cancel         context.CancelFunc
+	// changed is signalled when the set of services changes.
+	changed chan struct{}
 
 	mu   sync.Mutex
 	subs map[*tailSub]struct{}
+
+	// Owned by runTail's goroutine.
+	newest time.Time             // newest entry timestamp seen
+	recent map[entryKey]struct{} // keys of recently delivered entries
+	order  []recentKey           // the same keys, oldest delivered first
 }
 
-// subscribe joins (or starts) the project's live tail. release leaves it;
-// the last one to leave stops the stream.
-func (b *Backend) subscribe(ctx context.Context, project, query string) (*tailSub, func()) {
+// services returns the distinct services the subscribers follow, sorted.
+func (h *tailHub) services() []cloud.Address {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]cloud.Address{}
+	for s := range h.subs {
+		seen[s.target.String()] = s.target
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]cloud.Address, len(keys))
+	for i, k := range keys {
+		out[i] = seen[k]
+	}
+	return out
+}
+
+func (h *tailHub) signalChanged() {
+	select {
+	case h.changed <- struct{}{}:
+	default:
+	}
+}
+
+// subscribe joins (or starts) the project's live tail for target. release
+// leaves it; the last one to leave stops the stream.
+func (b *Backend) subscribe(ctx context.Context, target cloud.Address, query string) (*tailSub, func()) {
+	project := target.Project
 	key := project + "\x00" + query
-	sub := &tailSub{ch: make(chan tailEvent, subscriberBuffer)}
+	sub := &tailSub{ch: make(chan tailEvent, subscriberBuffer), target: target}
 	b.mu.Lock()
 	h, ok := b.tails[key]
 	if !ok {
 		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		h = &tailHub{project: project, query: query, cancel: cancel, subs: map[*tailSub]struct{}{}}
+		h = &tailHub{project: project, query: query, cancel: cancel, changed: make(chan struct{}, 1),
+			subs: map[*tailSub]struct{}{}, recent: map[entryKey]struct{}{}}
 		b.tails[key] = h
+		h.subs[sub] = struct{}{}
 		go b.runTail(hctx, key, h)
+	} else {
+		h.mu.Lock()
+		fresh := true
+		for s := range h.subs {
+			if s.target == target {
+				fresh = false
+			}
+		}
+		h.subs[sub] = struct{}{}
+		h.mu.Unlock()
+		if fresh {
+			h.signalChanged()
+		}
 	}
-	h.mu.Lock()
-	h.subs[sub] = struct{}{}
-	h.mu.Unlock()
 	b.mu.Unlock()
 	release := func() {
 		b.mu.Lock()
@@ -347,12 +542,20 @@ func (b *Backend) subscribe(ctx context.Context, project, query string) (*tailSu
 		h.mu.Lock()
 		delete(h.subs, sub)
 		last := len(h.subs) == 0
+		gone := true
+		for s := range h.subs {
+			if s.target == target {
+				gone = false
+			}
+		}
 		h.mu.Unlock()
 		if last {
 			h.cancel()
 			if b.tails[key] == h {
 				delete(b.tails, key)
 			}
+		} else if gone {
+			h.signalChanged()
 		}
 	}
 	return sub, release
@@ -368,6 +571,41 @@ func (h *tailHub) broadcast(ev tailEvent) {
 		case s.ch <- ev:
 		default:
 			s.dropped.Add(1)
+		}
+	}
+}
+
+// deliver broadcasts an entry unless the hub already delivered it.
+func (h *tailHub) deliver(e *loggingpb.LogEntry) {
+	k := keyOf(e)
+	if _, dup := h.recent[k]; dup {
+		return
+	}
+	line := entryToLine(h.project, e)
+	h.recent[k] = struct{}{}
+	h.order = append(h.order, recentKey{key: k, ts: line.Time})
+	if line.Time.After(h.newest) {
+		h.newest = line.Time
+	}
+	h.broadcast(tailEvent{line: line, key: k})
+	h.prune()
+}
+
+// prune forgets keys delivered longest ago once they are well behind the
+// newest entry, or beyond recentCap. Entries arrive roughly in time order,
+// so the oldest delivered are the oldest in time.
+func (h *tailHub) prune() {
+	floor := h.newest.Add(-recentKeep)
+	i := 0
+	for i < len(h.order) && (len(h.order)-i > recentCap || h.order[i].ts.Before(floor)) {
+		delete(h.recent, h.order[i].key)
+		i++
+	}
+	if i > 0 {
+		if i >= len(h.order)/2 {
+			h.order = append(h.order[:0], h.order[i:]...) // amortised compaction
+		} else {
+			h.order = h.order[i:]
 		}
 	}
 }
@@ -401,6 +639,10 @@ func retryableTailError(err error) bool {
 	return false
 }
 
+// errServicesChanged ends a stream whose filter no longer names the
+// services followed.
+var errServicesChanged = errors.New("the services followed changed")
+
 // runTail keeps the project's TailLogEntries stream open until ctx ends.
 func (b *Backend) runTail(ctx context.Context, key string, h *tailHub) {
 	defer func() {
@@ -410,25 +652,24 @@ func (b *Backend) runTail(ctx context.Context, key string, h *tailHub) {
 		}
 		b.mu.Unlock()
 	}()
-	filter := revisionFilter
-	if h.query != "" {
-		filter += " AND (" + h.query + ")"
-	}
 	backoff := time.Second
+	var gapFrom time.Time // zero: the first stream, no gap to fill
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			backoff = min(backoff*2, 30*time.Second)
-		}
-		got, err := b.tailOnce(ctx, h, filter)
+		opened := b.clock.Now()
+		got, err := b.tailOnce(ctx, h, gapFrom)
 		if ctx.Err() != nil {
 			return
+		}
+		// The next stream fills the gap from the newest entry seen, or
+		// from when this one opened if it saw none.
+		if !h.newest.IsZero() {
+			gapFrom = h.newest.Add(-gapLookback)
+		} else if gapFrom.IsZero() {
+			gapFrom = opened.Add(-gapLookback)
+		}
+		if errors.Is(err, errServicesChanged) {
+			backoff = time.Second
+			continue
 		}
 		if got {
 			backoff = time.Second
@@ -449,20 +690,63 @@ func (b *Backend) runTail(ctx context.Context, key string, h *tailHub) {
 			msg = "live tail interrupted (" + status.Convert(err).Message() + "); reconnecting"
 		}
 		h.broadcast(tailEvent{line: cloud.LogLine{Time: time.Now(), Notice: true, Message: msg}})
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(backoff*2, 30*time.Second)
 	}
 }
 
-// tailOnce runs one stream to its end; got reports whether it delivered anything.
-func (b *Backend) tailOnce(ctx context.Context, h *tailHub, filter string) (got bool, err error) {
+// tailOnce runs one stream to its end; got reports whether it delivered
+// anything. With gapFrom set (a restart or reconnect), it first fills the
+// gap from ListLogEntries: the stream is open by then, so what arrives
+// meanwhile waits in it, and keys drop what both deliver.
+func (b *Backend) tailOnce(ctx context.Context, h *tailHub, gapFrom time.Time) (got bool, err error) {
 	client, err := b.loggingClient(ctx)
 	if err != nil {
 		return false, err
 	}
+	select {
+	case <-h.changed: // this stream's filter is computed now
+	default:
+	}
+	svcs := h.services()
+	if len(svcs) == 0 {
+		return false, nil
+	}
+	filter := servicesFilter(svcs, h.query)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var changed atomic.Bool
+	go func() {
+		for {
+			select {
+			case <-h.changed:
+				// A change that raced with reading svcs may already be
+				// in this stream's filter.
+				if !slices.Equal(h.services(), svcs) {
+					changed.Store(true)
+					cancel()
+					return
+				}
+			case <-sctx.Done():
+				return
+			}
+		}
+	}()
+	ended := func(err error) error {
+		if changed.Load() && ctx.Err() == nil {
+			return errServicesChanged
+		}
+		return err
+	}
 	stream, err := client.TailLogEntries(sctx)
 	if err != nil {
-		return false, err
+		return false, ended(err)
 	}
 	if err := stream.Send(&loggingpb.TailLogEntriesRequest{
 		ResourceNames: []string{"projects/" + h.project},
@@ -472,16 +756,31 @@ func (b *Backend) tailOnce(ctx context.Context, h *tailHub, filter string) (got 
 		if err == io.EOF {
 			_, err = stream.Recv() // the real error is on the receive side
 		}
-		return false, err
+		return false, ended(err)
+	}
+	if !gapFrom.IsZero() {
+		req := &loggingpb.ListLogEntriesRequest{
+			ResourceNames: []string{"projects/" + h.project},
+			Filter:        filter + fmt.Sprintf(` AND timestamp>=%q`, gapFrom.UTC().Format(time.RFC3339Nano)),
+			OrderBy:       "timestamp asc",
+		}
+		err := b.listEntries(sctx, client, h.project, req, historyPageSize, nil, func(e *loggingpb.LogEntry) bool {
+			h.deliver(e)
+			return true
+		})
+		if err != nil && sctx.Err() == nil {
+			h.broadcast(tailEvent{line: cloud.LogLine{Time: time.Now(), Notice: true,
+				Message: fmt.Sprintf("filling the gap after the live tail restarted failed (%s); entries logged meanwhile may be missing", status.Convert(err).Message())}})
+		}
 	}
 	for {
 		resp, err := stream.Recv()
 		if err != nil {
-			return got, err
+			return got, ended(err)
 		}
 		got = true
 		for _, e := range resp.GetEntries() {
-			h.broadcast(tailEvent{line: entryToLine(h.project, e)})
+			h.deliver(e)
 		}
 		for _, s := range resp.GetSuppressionInfo() {
 			h.broadcast(tailEvent{line: cloud.LogLine{Time: time.Now(), Notice: true,

@@ -179,8 +179,9 @@ func TestLogsTailReconnectsWhenStreamEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	msgs := c.messages()
-	if len(msgs) != 3 || msgs[1] != "live tail ended; reconnecting" {
-		t.Errorf("messages = %q", msgs)
+	want := []string{cloud.WaitingNotice + " (no log entries yet)", "one", "live tail ended; reconnecting", "two"}
+	if strings.Join(msgs, "|") != strings.Join(want, "|") {
+		t.Errorf("messages = %q, want %q", msgs, want)
 	}
 }
 
@@ -202,16 +203,34 @@ func TestLogsShareOneTailPerProject(t *testing.T) {
 			}
 		}()
 	}
-	ft := l.NextTail(t)
+	// One stream per project at a time, whose filter names the services
+	// followed: when the second reader joins, the first stream (naming one
+	// service) is closed and one naming both replaces it.
 	waitSubscribers(t, b, "acme-web", 2)
+	ft := l.NextTail(t)
+	var closed []*gcpfake.Tail
+	for !strings.Contains(ft.Request.GetFilter(), `service_name="api"`) || !strings.Contains(ft.Request.GetFilter(), `service_name="web"`) {
+		closed = append(closed, ft)
+		ft = l.NextTail(t)
+	}
+	for _, old := range closed {
+		select {
+		case <-old.Done():
+		case <-time.After(30 * time.Second):
+			t.Fatal("the stream naming fewer services stayed open")
+		}
+	}
+	if f := ft.Request.GetFilter(); f != `resource.type="cloud_run_revision" AND ((resource.labels.service_name="api" AND resource.labels.location="europe-west1") OR (resource.labels.service_name="web" AND resource.labels.location="europe-west1"))` {
+		t.Errorf("tail filter = %s", f)
+	}
 	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{
 		textEntry("api", "1", "for api", time.Now()), textEntry("web", "2", "for web", time.Now())}})
 	api.waitFor(t, "for api")
 	web.waitFor(t, "for web")
-	if n := l.Opened(); n != 1 {
-		t.Errorf("%d tail streams opened for one project, want 1", n)
+	if n := l.Opened(); n != len(closed)+1 {
+		t.Errorf("%d tail streams opened, want %d", n, len(closed)+1)
 	}
-	if len(api.messages()) != 1 || len(web.messages()) != 1 {
+	if len(live(api.snapshot())) != 1 || len(live(web.snapshot())) != 1 {
 		t.Errorf("api got %q, web got %q", api.messages(), web.messages())
 	}
 	cancel()
@@ -250,7 +269,7 @@ func TestLogsHistoryFilterIsLiteralAndQueryIsPassed(t *testing.T) {
 	l.AddEntries(
 		textEntry("api", "1", "axb done", now.Add(-time.Minute)),
 		textEntry("api", "2", "a.b done", now.Add(-time.Minute)),
-		jsonEntry(t, "api", "3", now.Add(-time.Minute), map[string]any{"msg": "a.b in json"}),
+		jsonEntry(t, "api", "3", now.Add(-59*time.Second), map[string]any{"msg": "a.b in json"}),
 		textEntry("api", "4", "a.b but old", now.Add(-20*time.Minute)),
 	)
 	c := newCollector()
@@ -259,14 +278,17 @@ func TestLogsHistoryFilterIsLiteralAndQueryIsPassed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msgs := c.messages(); len(msgs) != 2 || msgs[0] != "a.b done" || msgs[1] != `{"msg":"a.b in json"}` {
-		t.Errorf("messages = %q (want the literal matches of the default 15 minutes)", msgs)
+	if msgs := c.messages(); strings.Join(msgs, "|") != `a.b but old|a.b done|{"msg":"a.b in json"}` {
+		t.Errorf("messages = %q (want the literal matches, whatever their age, oldest first)", msgs)
 	}
 	f := l.Filters()[0]
-	for _, part := range []string{`resource.labels.service_name="api"`, `resource.labels.location="europe-west1"`, `timestamp>="`, ` AND (severity>=ERROR)`} {
+	for _, part := range []string{`resource.labels.service_name="api"`, `resource.labels.location="europe-west1"`, ` AND (severity>=ERROR)`} {
 		if !strings.Contains(f, part) {
 			t.Errorf("filter %q lacks %q", f, part)
 		}
+	}
+	if strings.Contains(f, "timestamp") {
+		t.Errorf("filter %q bounds the time: the last events are wanted whatever their age", f)
 	}
 }
 
@@ -311,6 +333,9 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- b.Logs(ctx, cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Follow: true}, func(line cloud.LogLine) {
+			if strings.HasPrefix(line.Message, cloud.WaitingNotice) {
+				return
+			}
 			mu.Lock()
 			if line.Notice {
 				dropNotices = append(dropNotices, line.Message)
@@ -357,6 +382,14 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 		t.Errorf("queued %d entries for the stalled reader, want the bound %d", q, subscriberBuffer)
 	}
 	close(gate)
+	// The reader has room again once it took a line: only then does a new
+	// entry reach it rather than the drop count.
+	for len(sub.ch) >= subscriberBuffer {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader never resumed")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	send(t, ft, &loggingpb.TailLogEntriesResponse{Entries: []*loggingpb.LogEntry{textEntry("api", "z", "after the stall", time.Now())}})
 	deadline = time.Now().Add(30 * time.Second)
 	for {
@@ -379,4 +412,15 @@ func TestLogsSlowReaderIsBoundedAndTold(t *testing.T) {
 	if strings.Join(dropNotices, "|") != strings.Join(want, "|") {
 		t.Errorf("notices = %q, want %q", dropNotices, want)
 	}
+}
+
+// live keeps the lines that are log entries, not fndeck's notices.
+func live(lines []cloud.LogLine) []cloud.LogLine {
+	var out []cloud.LogLine
+	for _, l := range lines {
+		if !l.Notice {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -584,3 +584,24 @@ func TestFndeckLinksNoCloudSDK(t *testing.T) {
 		t.Fatal("fndeck does not link cloud/remote: the check above proves nothing")
 	}
 }
+
+// The tail count crosses the pipe: the helper reads the last N entries
+// whatever their age, not a time window.
+func TestLogsTailCrossesThePipe(t *testing.T) {
+	isolate(t)
+	l := gcpfake.StartLogging(t)
+	now := time.Now()
+	for i := range 5 {
+		l.AddEntries(gcpfake.TextEntry("acme-web", "europe-west1", "api", fmt.Sprint(i), fmt.Sprintf("old %d", i), now.Add(-30*time.Hour+time.Duration(i)*time.Minute)))
+	}
+	c := newClient(t, wire.Init{GCP: wire.GCPOptions{Projects: []string{"acme-web"}, LoggingEndpoint: l.Addr}})
+	b := remote.New(cloud.GCP, c)
+	var got []string
+	err := b.Logs(context.Background(), cloud.LogRequest{Target: mustAddr(t, "cloudrun:acme-web/europe-west1/api"), Tail: 2}, func(ll cloud.LogLine) { got = append(got, ll.Message) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "|") != "old 3|old 4" {
+		t.Errorf("lines through the helper = %q, want the last 2", got)
+	}
+}

@@ -98,6 +98,9 @@ type Session struct {
 	ResolveTarget func(name string) (Target, bool)
 	// RecordInvoke keeps invoke history; may be nil.
 	RecordInvoke func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult)
+	// LogTail is how many of the newest events `logs` prints without
+	// --since (config logs.tail); 0 means cloud.DefaultLogTail.
+	LogTail int
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()

@@ -771,19 +771,26 @@ func (a *app) printInvoke(res cloud.InvokeResult, streamed bool) {
 func (a *app) logsCmd() *cobra.Command {
 	var follow, asJSON bool
 	var since, filter, query string
+	var tail int
 	cmd := &cobra.Command{
 		Use:   "logs TARGET",
 		Short: "Print a function's logs (and follow them)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			ctx := cmd.Context()
-			from, err := parseSince(since, time.Now())
+			req, err := logsRequest(since, tail, cmd.Flags().Changed("tail"), time.Now())
 			if err != nil {
 				return UsageError(err)
 			}
 			sess, err := a.session(ctx)
 			if err != nil {
 				return err
+			}
+			if req.Since.IsZero() && req.Tail == 0 {
+				req.Tail = sess.LogTail
+				if req.Tail <= 0 {
+					req.Tail = cloud.DefaultLogTail
+				}
 			}
 			t, err := a.resolveTarget(sess, pos[0])
 			if err != nil {
@@ -793,11 +800,16 @@ func (a *app) logsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			req.Target, req.Follow, req.Filter, req.Query = t.Address, follow, filter, query
 			jw := &jsonWriter{w: a.deps.Stdout}
 			h := &human{w: a.deps.Stdout}
-			err = lt.Logs(ctx, cloud.LogRequest{Target: t.Address, Since: from, Follow: follow, Filter: filter, Query: query}, func(l cloud.LogLine) {
+			events := 0
+			err = lt.Logs(ctx, req, func(l cloud.LogLine) {
 				if l.Address == "" {
 					l.Address = t.Address.String()
+				}
+				if !l.Notice {
+					events++
 				}
 				if asJSON {
 					_ = jw.write(l)
@@ -816,22 +828,60 @@ func (a *app) logsCmd() *cobra.Command {
 			if err != nil && !(follow && errors.Is(err, context.Canceled)) {
 				return fmt.Errorf("logs of %s: %w", t.Address, err)
 			}
+			if events == 0 && !follow {
+				fmt.Fprintln(a.deps.Stderr, noLogEvents(t.Address, req))
+			}
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.BoolVarP(&follow, "follow", "f", false, "keep printing new lines")
-	fl.StringVar(&since, "since", "15m", "how far back: a duration (15m, 2h) or a time (RFC 3339)")
+	fl.IntVar(&tail, "tail", 0, "the last N events, whatever their age (default logs.tail, 200)")
+	fl.StringVar(&since, "since", "", "only events since: a duration (15m, 2h, 3d) or a time (RFC 3339); default the last --tail events")
 	fl.StringVar(&filter, "filter", "", "only lines containing this text (literal)")
 	fl.StringVar(&query, "query", "", "provider filter syntax (CloudWatch pattern, Cloud Logging filter)")
 	fl.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
 }
 
-func parseSince(v string, now time.Time) (time.Time, error) {
-	if v == "" {
-		return now.Add(-15 * time.Minute), nil
+// logsRequest turns --since and --tail into a request's history bounds:
+// without --since, the last N events whatever their age (N from --tail, or
+// zero for the configured logs.tail); with --since, everything since then,
+// or its last N when --tail is given too.
+func logsRequest(since string, tail int, tailSet bool, now time.Time) (cloud.LogRequest, error) {
+	var req cloud.LogRequest
+	if tailSet && tail < 1 {
+		return req, fmt.Errorf("--tail %d: give a number of events of at least 1", tail)
 	}
+	if tailSet {
+		req.Tail = tail
+	}
+	if since != "" {
+		from, err := parseSince(since, now)
+		if err != nil {
+			return req, err
+		}
+		req.Since = from
+	}
+	return req, nil
+}
+
+// noLogEvents is what stderr says when a non-following read found nothing.
+func noLogEvents(target cloud.Address, req cloud.LogRequest) string {
+	msg := "no log events for " + s(target.String())
+	filtered := req.Filter != "" || req.Query != ""
+	if filtered {
+		msg += " matching the filter"
+	}
+	if !req.Since.IsZero() {
+		msg += " since " + req.Since.Local().Format(time.RFC3339)
+	} else if !filtered {
+		msg += " (it may never have been invoked)"
+	}
+	return msg
+}
+
+func parseSince(v string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(v); err == nil {
 		if d < 0 {
 			return time.Time{}, fmt.Errorf("--since %q: a duration back in time must be positive", v)

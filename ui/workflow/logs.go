@@ -89,9 +89,6 @@ func (l *logFeed) take(now time.Time) ([]cloud.LogLine, bool) {
 	return out, l.done
 }
 
-// logHistoryLines is how much history `l` shows before following from now.
-const logHistoryLines = 200
-
 // logNextMsg says a feed has lines for Handle to pass to the output pane.
 type logNextMsg struct{ feed *logFeed }
 
@@ -135,9 +132,10 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 	feed.addr = addr.String()
 	f.tails[id] = feed
 	f.mu.Unlock()
-	// Recent context, then from now: the last logHistoryLines of the past
-	// 15 minutes, so a pane opened on a flooding function never replays it.
-	since := f.d.Now().Add(-15 * time.Minute)
+	// Recent context, then from now: the last LogTail events whatever
+	// their age, so a function last called an hour ago still opens on its
+	// latest lines, and a pane opened on a flooding one never replays it.
+	tail := f.d.LogTail
 	var runs atomic.Int32
 	taskID := f.d.Runner.Submit("logs", "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
 		emit := feed.push
@@ -149,8 +147,8 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 			// lines go to the task's own output.
 			emit = func(l cloud.LogLine) { out.Line(l.Time.Format("15:04:05.000") + " " + l.Message) }
 		}
-		out.Line(fmt.Sprintf("following %s: the last %d lines since %s, then from now (cancel this task to stop)", addr, logHistoryLines, since.Format(time.RFC3339)))
-		err := lt.Logs(ctx, cloud.LogRequest{Target: addr, Since: since, Tail: logHistoryLines, Follow: true}, emit)
+		out.Line(fmt.Sprintf("following %s: the last %d events, then from now (cancel this task to stop)", addr, tail))
+		err := lt.Logs(ctx, cloud.LogRequest{Target: addr, Tail: tail, Follow: true}, emit)
 		if err != nil && ctx.Err() != nil {
 			return nil // cancelled by the user: the tail simply stops
 		}

@@ -82,7 +82,10 @@ type Deps struct {
 	SelectedTask func() string
 	// LogBufferLines bounds a log tail's pending lines (logs.buffer_lines).
 	LogBufferLines int
-	Now            func() time.Time
+	// LogTail is how many of the newest events `l` shows before following,
+	// whatever their age (logs.tail); 0 means 200.
+	LogTail int
+	Now     func() time.Time
 }
 
 // Flow handles the TUI's work requests. Handle is called by the root for
@@ -103,6 +106,9 @@ type Flow struct {
 func New(d Deps) *Flow {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.LogTail <= 0 {
+		d.LogTail = 200
 	}
 	if d.LogBufferLines <= 0 {
 		d.LogBufferLines = 50_000

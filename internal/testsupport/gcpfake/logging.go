@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,73 @@ type Logging struct {
 	pageSize int
 	opened   int
 	tails    chan *Tail
+	// quota: at most quotaN ListLogEntries per quotaPer per project, as
+	// the real API (60 per minute); 0 = unlimited. now is the clock the
+	// window is measured on (tests pass their fake clock).
+	quotaN   int
+	quotaPer time.Duration
+	now      func() time.Time
+	calls    map[string][]time.Time // project → accepted request times
+	rejected int
+}
+
+// SetQuota limits ListLogEntries to n requests per `per` per project, as
+// Cloud Logging's 60 read requests per minute: a request beyond it fails
+// with ResourceExhausted (and does not count). now is the clock the window
+// is measured on; nil means time.Now.
+func (l *Logging) SetQuota(n int, per time.Duration, now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	l.quotaN, l.quotaPer, l.now, l.calls = n, per, now, map[string][]time.Time{}
+}
+
+// UseQuota spends n requests of project's quota, as another reader would.
+func (l *Logging) UseQuota(project string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for range n {
+		l.calls[project] = append(l.calls[project], l.now())
+	}
+}
+
+// Rejected is how many ListLogEntries requests the quota refused.
+func (l *Logging) Rejected() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rejected
+}
+
+// ListCalls is how many ListLogEntries requests were answered (quota
+// refusals not counted).
+func (l *Logging) ListCalls() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.filters) - l.rejected
+}
+
+// overQuota records a request of project and reports whether the quota
+// refuses it. Called with l.mu held.
+func (l *Logging) overQuota(project string) bool {
+	if l.quotaN <= 0 {
+		return false
+	}
+	now := l.now()
+	calls := l.calls[project]
+	i := 0
+	for i < len(calls) && !calls[i].After(now.Add(-l.quotaPer)) {
+		i++
+	}
+	calls = calls[i:]
+	if len(calls) >= l.quotaN {
+		l.calls[project] = calls
+		l.rejected++
+		return true
+	}
+	l.calls[project] = append(calls, now)
+	return false
 }
 
 // NewLogging returns fake Cloud Logging state with no server; most tests
@@ -83,6 +151,7 @@ func (l *Logging) Opened() int {
 }
 
 var (
+	reFilterPair    = regexp.MustCompile(`resource\.labels\.service_name="([^"]+)" AND resource\.labels\.location="([^"]+)"`)
 	reFilterService = regexp.MustCompile(`resource\.labels\.service_name="([^"]+)"`)
 	reFilterRegion  = regexp.MustCompile(`resource\.labels\.location="([^"]+)"`)
 	reFilterSince   = regexp.MustCompile(`timestamp>="([^"]+)"`)
@@ -99,8 +168,16 @@ func (l *Logging) ListLogEntries(_ context.Context, req *loggingpb.ListLogEntrie
 		return nil, status.Error(codes.InvalidArgument, "resource_names must name one project")
 	}
 	project := strings.TrimPrefix(req.GetResourceNames()[0], "projects/")
+	if l.overQuota(project) {
+		return nil, status.Errorf(codes.ResourceExhausted, "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'logging.googleapis.com' for consumer 'project_number:%s'.", project)
+	}
+	// A filter naming several services ORs "(service AND location)" pairs.
+	pairs := reFilterPair.FindAllStringSubmatch(req.GetFilter(), -1)
 	svc := reFilterService.FindStringSubmatch(req.GetFilter())
 	region := reFilterRegion.FindStringSubmatch(req.GetFilter())
+	if len(pairs) > 1 {
+		svc, region = nil, nil
+	}
 	var since time.Time
 	if m := reFilterSince.FindStringSubmatch(req.GetFilter()); m != nil {
 		var err error
@@ -117,10 +194,27 @@ func (l *Logging) ListLogEntries(_ context.Context, req *loggingpb.ListLogEntrie
 		if svc != nil && labels["service_name"] != svc[1] || region != nil && labels["location"] != region[1] {
 			continue
 		}
+		if len(pairs) > 1 && !slices.ContainsFunc(pairs, func(p []string) bool {
+			return labels["service_name"] == p[1] && labels["location"] == p[2]
+		}) {
+			continue
+		}
 		if e.GetTimestamp().AsTime().Before(since) {
 			continue
 		}
 		match = append(match, e)
+	}
+	switch req.GetOrderBy() {
+	case "", "timestamp asc":
+		slices.SortStableFunc(match, func(a, b *loggingpb.LogEntry) int {
+			return a.GetTimestamp().AsTime().Compare(b.GetTimestamp().AsTime())
+		})
+	case "timestamp desc":
+		slices.SortStableFunc(match, func(a, b *loggingpb.LogEntry) int {
+			return b.GetTimestamp().AsTime().Compare(a.GetTimestamp().AsTime())
+		})
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "order_by %q: use \"timestamp asc\" or \"timestamp desc\"", req.GetOrderBy())
 	}
 	start, err := pageStart(req.GetPageToken(), len(match))
 	if err != nil {
