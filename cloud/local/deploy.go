@@ -22,6 +22,7 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // invokePath is the RIE-compatible invoke route the shim serves.
@@ -197,7 +198,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 			_, _ = b.c.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
 			return res, dockerErr("deploying "+target.String()+": removing the previous container", err)
 		}
-		out.Line("removed the previous container " + shortID(old.ID) + " (" + res.OldImage + ")")
+		out.Line("removed the previous container " + text.ShortID(old.ID) + " (" + res.OldImage + ")")
 	}
 	if _, err := b.c.ContainerRename(context.WithoutCancel(ctx), created.ID, client.ContainerRenameOptions{NewName: ContainerName(name)}); err != nil {
 		_, _ = b.c.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
@@ -206,7 +207,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	if _, err := b.c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return res, dockerErr(fmt.Sprintf("deploying %s: starting %s (left in place; see fndeck logs %s)", target, ContainerName(name), target), err)
 	}
-	out.Line(fmt.Sprintf("started %s; waiting for http://127.0.0.1:%d to answer", shortID(created.ID), port))
+	out.Line(fmt.Sprintf("started %s; waiting for http://127.0.0.1:%d to answer", text.ShortID(created.ID), port))
 	if err := b.waitReady(ctx, created.ID, st.mode, port); err != nil {
 		return res, fmt.Errorf("deploying %s: %w", target, err)
 	}
@@ -407,13 +408,6 @@ func (b *Backend) waitReady(ctx context.Context, id, mode string, port int) erro
 		case <-tick.C:
 		}
 	}
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 func randomToken() string {

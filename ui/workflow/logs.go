@@ -126,7 +126,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 			// rather than start a second one.
 			f.mu.Unlock()
 			f.d.Output.ShowLogs(live.id, live.title)
-			return msgCmd(common.ShowOutputMsg{Pane: f.d.Output})
+			return common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output})
 		}
 	}
 	f.seq++
@@ -164,21 +164,21 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 	}
 	f.mu.Unlock()
 	f.d.Output.ShowLogs(id, feed.title)
-	return tea.Batch(waitLogs(feed), msgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
+	return tea.Batch(waitLogs(feed), common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
 }
 
 func (f *Flow) nextLogs(msg logNextMsg) tea.Cmd {
 	lines, done := msg.feed.take(f.d.Now())
 	var cmds []tea.Cmd
 	if len(lines) > 0 {
-		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: lines}))
+		cmds = append(cmds, common.MsgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: lines}))
 	}
 	if done {
 		f.mu.Lock()
 		delete(f.tails, msg.feed.id)
 		delete(f.logTasks, msg.feed.taskID)
 		f.mu.Unlock()
-		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: []cloud.LogLine{{Time: f.d.Now(), Notice: true, Message: "log tail ended"}}}))
+		cmds = append(cmds, common.MsgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: []cloud.LogLine{{Time: f.d.Now(), Notice: true, Message: "log tail ended"}}}))
 	} else {
 		cmds = append(cmds, waitLogs(msg.feed))
 	}

@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/invoke"
@@ -116,8 +117,6 @@ func fail(err error) tea.Cmd {
 	return func() tea.Msg { return common.ErrorMsg{Err: err, Hint: cloud.Hint(err)} }
 }
 
-func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
-
 // laterMsg carries work that must happen only when the user confirms (a
 // dialog's Yes), on the UI goroutine through Handle: building the task
 // while the dialog is being prepared would start it before anyone said yes.
@@ -125,7 +124,7 @@ type laterMsg struct{ run func() tea.Cmd }
 
 // later returns a command that runs fn when it is executed (a confirmed
 // dialog), not when it is built.
-func (f *Flow) later(fn func() tea.Cmd) tea.Cmd { return msgCmd(laterMsg{run: fn}) }
+func (f *Flow) later(fn func() tea.Cmd) tea.Cmd { return common.MsgCmd(laterMsg{run: fn}) }
 
 // Handle routes one message.
 func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
@@ -176,7 +175,7 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 		// A live tail: show it (lines from now on reach the pane again).
 		f.d.Output.ShowLogs(feed.id, feed.title)
 		if focus {
-			return msgCmd(common.ShowOutputMsg{Pane: f.d.Output})
+			return common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output})
 		}
 		return nil
 	}
@@ -189,7 +188,7 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 		f.d.Output.SetLogFile(lf)
 	}
 	if focus {
-		return tea.Batch(cmd, msgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
+		return tea.Batch(cmd, common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
 	}
 	return cmd
 }
@@ -220,7 +219,7 @@ func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ct
 		return err
 	})
 	cmds := []tea.Cmd{status("%s: started (task %s)", title, id), f.showTask(id, false),
-		msgCmd(tasks.SelectMsg{ID: id}), msgCmd(common.FocusMsg{Pane: "tasks"})}
+		common.MsgCmd(tasks.SelectMsg{ID: id}), common.MsgCmd(common.FocusMsg{Pane: "tasks"})}
 	if after != nil {
 		ctx := f.d.Ctx
 		cmds = append(cmds, func() tea.Msg {
@@ -259,7 +258,7 @@ func (f *Flow) build(image string) tea.Cmd {
 		for _, b := range f.d.Builds {
 			names = append(names, b.Function)
 		}
-		return msgCmd(common.PromptRequestMsg{
+		return common.MsgCmd(common.PromptRequestMsg{
 			Title: "Build", Label: "Which function of fndeck.yaml?", Value: names[0],
 			Help: []string{"functions: " + strings.Join(names, ", ")},
 			OnSubmit: func(v string) tea.Cmd {
@@ -273,7 +272,7 @@ func (f *Flow) build(image string) tea.Cmd {
 		})
 	}
 	// No project file: ask for a context directory, then the tag.
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Build", Label: "Build context (a directory with a Dockerfile)", Value: ".",
 		OnSubmit: func(dir string) tea.Cmd {
 			st, err := os.Stat(dir)
@@ -301,7 +300,7 @@ func (f *Flow) confirmBuildTag(name, repo string, opts cloud.BuildOptions) tea.C
 		repo = sanitizeRepo(name)
 	}
 	def := repo + ":" + f.d.Now().UTC().Format("20060102-150405")
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Build " + name, Label: "Tag the image as", Value: def,
 		Help: []string{"context: " + opts.ContextDir, "the image is also tagged :latest"},
 		OnSubmit: func(tag string) tea.Cmd {
@@ -316,7 +315,7 @@ func (f *Flow) confirmBuildTag(name, repo string, opts cloud.BuildOptions) tea.C
 			return f.submit("build", tag, "build "+tag, func(ctx context.Context, out cloud.Sink) error {
 				res, err := f.d.Builder.Build(ctx, o, out)
 				if err == nil {
-					out.Line(fmt.Sprintf("built %s (%s, %s/%s)", strings.Join(res.Tags, ", "), shortID(res.ImageID), res.OS, res.Architecture))
+					out.Line(fmt.Sprintf("built %s (%s, %s/%s)", strings.Join(res.Tags, ", "), text.ShortID(res.ImageID), res.OS, res.Architecture))
 				}
 				return err
 			})
@@ -331,7 +330,7 @@ func (f *Flow) push(image string) tea.Cmd {
 	if image == "" || strings.HasPrefix(image, "sha256:") || strings.Contains(image, "<none>") {
 		return fail(errors.New("push: tag the image first (an untagged image cannot be pushed)"))
 	}
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Push " + image, Label: "Push as (a registry reference)", Value: image,
 		Help: []string{"e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1 or europe-docker.pkg.dev/p/repo/app:v1"},
 		OnSubmit: func(to string) tea.Cmd {
@@ -398,7 +397,7 @@ func (f *Flow) deployImage(image, target string) tea.Cmd {
 	if n := f.targetNames(); len(n) > 0 {
 		help = append(help, "targets: "+strings.Join(n, ", "))
 	}
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Deploy " + image, Label: "Deploy to", Value: def, Help: help,
 		OnSubmit: func(v string) tea.Cmd {
 			req, err := f.resolveTarget(v)
@@ -416,7 +415,7 @@ func (f *Flow) deployToFunction(address string) tea.Cmd {
 	if err != nil {
 		return fail(err)
 	}
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Deploy to " + address, Label: "Image (a local image or a registry reference)",
 		OnSubmit: func(image string) tea.Cmd {
 			if image == "" {
@@ -474,7 +473,7 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Deploy(ctx, dep, req, out)
 					if err == nil {
-						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, orDash(res.OldImage), res.NewImage))
+						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, text.OrDash(res.OldImage), res.NewImage))
 					}
 					return err
 				})
@@ -547,21 +546,6 @@ func sanitizeRepo(name string) string {
 		return "image"
 	}
 	return b.String()
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func sortedKeys(m map[string]string) []string {
