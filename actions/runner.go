@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/redact"
 )
 
 // DefaultLimit is how many tasks run at once when RunnerOptions.Limit is unset.
@@ -67,7 +68,7 @@ type Runner struct {
 
 	// secrets are redacted from every task's output (values known to the
 	// whole program, e.g. registry passwords from the docker config).
-	secrets *Redactor
+	secrets *redact.Redactor
 
 	pruned chan struct{} // closed when the start-up prune of old output is done
 }
@@ -76,7 +77,7 @@ type task struct {
 	info      TaskInfo
 	spec      Spec
 	buf       *Buffer
-	red       *Redactor
+	red       *redact.Redactor
 	out       *taskOutput
 	cancel    context.CancelFunc
 	cancelled bool // cancelled by us (Cancel or Close), not by the task itself
@@ -107,7 +108,7 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		now:     now,
 		tasks:   map[ID]*task{},
 		changed: make(chan struct{}, 1),
-		secrets: NewRedactor(),
+		secrets: redact.New(),
 	}
 	if opts.StateDir != "" {
 		r.taskDir = filepath.Join(opts.StateDir, "tasks")
@@ -180,7 +181,7 @@ func (r *Runner) submitLocked(s Spec, retryOf ID) ID {
 	t := &task{
 		spec: s,
 		buf:  NewBuffer(r.opts.BufferLines, r.opts.BufferBytes),
-		red:  &Redactor{parent: r.secrets},
+		red:  r.secrets.Child(),
 		done: make(chan struct{}),
 		info: TaskInfo{
 			ID:      r.nextID,

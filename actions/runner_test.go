@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/redact"
 )
 
 const hangBound = 30 * time.Second
@@ -400,7 +401,7 @@ func TestRunnerRedactsSecrets(t *testing.T) {
 		t.Fatalf("state %s", info.State)
 	}
 	for what, s := range map[string]string{"error": info.Err, "summary": info.Summary} {
-		if strings.Contains(s, token) || !strings.Contains(s, Redacted) {
+		if strings.Contains(s, token) || !strings.Contains(s, redact.Redacted) {
 			t.Errorf("%s not redacted: %q", what, s)
 		}
 	}
@@ -414,7 +415,7 @@ func TestRunnerRedactsSecrets(t *testing.T) {
 		if strings.Contains(s, "5f2b9c") || strings.Contains(s, "hunter22") {
 			t.Errorf("%s holds a secret:\n%s", what, s)
 		}
-		if strings.Count(s, Redacted) != 3 {
+		if strings.Count(s, redact.Redacted) != 3 {
 			t.Errorf("%s: want 3 redactions:\n%s", what, s)
 		}
 	}
@@ -533,7 +534,7 @@ func TestRunnerWideSecretAndForgetting(t *testing.T) {
 		return true
 	})
 	close(gate)
-	if info := wait(t, r, push); info.State != Succeeded || info.LastLine != "login "+Redacted {
+	if info := wait(t, r, push); info.State != Succeeded || info.LastLine != "login "+redact.Redacted {
 		t.Fatalf("push: %s last line %q", info.State, info.LastLine)
 	}
 	var left []ID

@@ -3,6 +3,8 @@ package remote
 import (
 	"strings"
 	"testing"
+
+	"github.com/fndeck/fndeck/internal/redact"
 )
 
 func TestRedactHidesSecretsInHelperStderr(t *testing.T) {
@@ -13,12 +15,12 @@ func TestRedactHidesSecretsInHelperStderr(t *testing.T) {
 		`using key AKIAIOSFODNN7EXAMPLE for the request`: "AKIAIOSFODNN7EXAMPLE",
 		`Authorization: Bearer ya29.tok`:                 "ya29.tok",
 	} {
-		out := redact(in)
+		out := redact.Patterns(in)
 		if strings.Contains(out, secret) || !strings.Contains(out, "[redacted]") {
 			t.Errorf("redact(%q) = %q", in, out)
 		}
 	}
-	if in := "panic: runtime error: index out of range"; redact(in) != in {
-		t.Errorf("redact changed a line without a secret: %q", redact(in))
+	if in := "panic: runtime error: index out of range"; redact.Patterns(in) != in {
+		t.Errorf("redact changed a line without a secret: %q", redact.Patterns(in))
 	}
 }
