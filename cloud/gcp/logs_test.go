@@ -15,7 +15,7 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/gcp/gcpfake"
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 func textEntry(service, id, text string, ts time.Time) *loggingpb.LogEntry {

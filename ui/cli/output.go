@@ -7,7 +7,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 // jsonWriter writes one JSON value per line. encoding/json already escapes

@@ -20,9 +20,9 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
 	"github.com/fndeck/fndeck/ui/table"
 )
 
