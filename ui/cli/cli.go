@@ -207,7 +207,7 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.BoolVar(&a.globals.NoColor, "no-color", false, "no colours (NO_COLOR is honoured too)")
 	root.AddCommand(
 		a.versionCmd(), a.imagesCmd(), a.functionsCmd(), a.buildCmd(), a.pushCmd(),
-		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(),
+		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(), a.rmCmd(),
 	)
 	return root
 }
