@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/output"
 )
@@ -21,7 +22,7 @@ type logFeed struct {
 	id     string
 	title  string // the output pane's title for the tail
 	addr   string
-	taskID string
+	taskID task.ID
 	mu     sync.Mutex
 	lines  []cloud.LogLine
 	limit  int
@@ -139,7 +140,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 	// 15 minutes, so a pane opened on a flooding function never replays it.
 	since := f.d.Now().Add(-15 * time.Minute)
 	var runs atomic.Int32
-	taskID := f.d.Runner.Submit("logs", "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
+	taskID := f.d.Runner.Submit(task.KindLogs, "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
 		emit := feed.push
 		if runs.Add(1) == 1 {
 			defer feed.close()
@@ -156,7 +157,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 		}
 		return err
 	})
-	feed.title = "logs " + addr.String() + " (task " + taskID + ")"
+	feed.title = "logs " + addr.String() + " (task " + taskID.String() + ")"
 	f.mu.Lock()
 	if f.tails[id] == feed { // not already ended
 		feed.taskID = taskID

@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/functions"
@@ -28,13 +29,13 @@ import (
 // TaskRunner is what the workflows need of the task runner.
 type TaskRunner interface {
 	// Submit queues a task and returns its ID.
-	Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string
+	Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID
 	// Output is the task's output stream (nil for an unknown ID).
-	Output(id string) output.Source
+	Output(id task.ID) output.Source
 	// LogFile is the task's full output file ("" when none yet).
-	LogFile(id string) string
+	LogFile(id task.ID) string
 	// Cancel cancels a task.
-	Cancel(id string)
+	Cancel(id task.ID)
 }
 
 // BuildTarget is a fndeck.yaml function that can be built.
@@ -77,7 +78,7 @@ type Deps struct {
 	Output *output.Model
 	// SelectedTask is the tasks pane's cursor. Commands run concurrently, so
 	// selection messages can arrive out of order; only the current one counts.
-	SelectedTask func() string
+	SelectedTask func() task.ID
 	// LogBufferLines bounds a log tail's pending lines (logs.buffer_lines).
 	LogBufferLines int
 	Now            func() time.Time
@@ -92,7 +93,7 @@ type Flow struct {
 	tails   map[string]*logFeed   // by pane id
 	// logTasks maps a live log tail's task ID to its feed, so selecting
 	// that task shows the tail rather than the task's own few lines.
-	logTasks map[string]*logFeed
+	logTasks map[task.ID]*logFeed
 	panes    map[string]*invoke.Model
 	seq      int
 }
@@ -105,7 +106,7 @@ func New(d Deps) *Flow {
 	if d.LogBufferLines <= 0 {
 		d.LogBufferLines = 50_000
 	}
-	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, logTasks: map[string]*logFeed{}, panes: map[string]*invoke.Model{}}
+	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, logTasks: map[task.ID]*logFeed{}, panes: map[string]*invoke.Model{}}
 }
 
 func status(format string, args ...any) tea.Cmd {
@@ -164,8 +165,8 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 
 // ---------- tasks in the output pane ----------
 
-func (f *Flow) showTask(id string, focus bool) tea.Cmd {
-	if f.d.Output == nil || id == "" {
+func (f *Flow) showTask(id task.ID, focus bool) tea.Cmd {
+	if f.d.Output == nil || id == 0 {
 		return nil
 	}
 	f.mu.Lock()
@@ -183,7 +184,7 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 	if src == nil {
 		return nil
 	}
-	cmd := f.d.Output.SetSource("task:"+id, src, "task "+id)
+	cmd := f.d.Output.SetSource("task:"+id.String(), src, "task "+id.String())
 	if lf := f.d.Runner.LogFile(id); lf != "" {
 		f.d.Output.SetLogFile(lf)
 	}
@@ -193,13 +194,13 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 	return cmd
 }
 
-func (f *Flow) submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
+func (f *Flow) submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
 	return f.submitThen(kind, target, title, nil, run)
 }
 
 // submitThen is submit, and after (when not nil) is sent once the task's
 // run has returned, so a pane can show what the task changed.
-func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
+func (f *Flow) submitThen(kind task.Kind, target, title string, after tea.Msg, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
 	done := make(chan struct{})
 	var once sync.Once // Retry (R in Tasks) runs this closure again
 	id := f.d.Runner.Submit(kind, target, title, func(ctx context.Context, out cloud.Sink) error {
@@ -312,7 +313,7 @@ func (f *Flow) confirmBuildTag(name, repo string, opts cloud.BuildOptions) tea.C
 			if latest := repoOf(tag) + ":latest"; latest != tag {
 				o.Tags = append(o.Tags, latest)
 			}
-			return f.submit("build", tag, "build "+tag, func(ctx context.Context, out cloud.Sink) error {
+			return f.submit(task.KindBuild, tag, "build "+tag, func(ctx context.Context, out cloud.Sink) error {
 				res, err := f.d.Builder.Build(ctx, o, out)
 				if err == nil {
 					out.Line(fmt.Sprintf("built %s (%s, %s/%s)", strings.Join(res.Tags, ", "), text.ShortID(res.ImageID), res.OS, res.Architecture))
@@ -342,7 +343,7 @@ func (f *Flow) push(image string) tea.Cmd {
 			if opts.To != "" {
 				target = opts.To
 			}
-			return f.submit("push", target, "push "+target, func(ctx context.Context, out cloud.Sink) error {
+			return f.submit(task.KindPush, target, "push "+target, func(ctx context.Context, out cloud.Sink) error {
 				res, err := f.d.Pusher.Push(ctx, opts, out)
 				if err == nil {
 					out.Line(fmt.Sprintf("pushed %s@%s (%s)", res.Ref, res.Digest, res.MediaType))
@@ -470,7 +471,7 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 			Title: "Deploy to " + req.Target.String() + "?",
 			Body:  body,
 			Yes: f.later(func() tea.Cmd {
-				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
+				return f.submitThen(task.KindDeploy, req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Deploy(ctx, dep, req, out)
 					if err == nil {
 						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, text.OrDash(res.OldImage), res.NewImage))
@@ -508,7 +509,7 @@ func (f *Flow) rollback(address string) tea.Cmd {
 			Title: "Roll back?",
 			Body:  []string{"target: " + addr.String(), "back to: " + to},
 			Yes: f.later(func() tea.Cmd {
-				return f.submitThen("rollback", addr.String(), "rollback "+addr.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
+				return f.submitThen(task.KindRollback, addr.String(), "rollback "+addr.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Rollback(ctx, rb, addr, out)
 					if err == nil {
 						out.Line(fmt.Sprintf("rolled back %s: now %s", addr, res.NewImage))
