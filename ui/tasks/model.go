@@ -14,6 +14,7 @@ import (
 	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
+	"github.com/fndeck/fndeck/ui/table"
 )
 
 // Options configures the pane.
@@ -311,7 +312,7 @@ func (m *Model) View() string {
 	}
 	lines := make([]string, 0, m.height)
 	if len(m.rows) == 0 {
-		lines = append(lines, m.fit(m.theme.Muted.Render("no tasks yet — build, push or deploy to start one")))
+		lines = append(lines, table.Fit(m.theme.Muted.Render("no tasks yet — build, push or deploy to start one"), m.width, false))
 		return m.finish(lines)
 	}
 	detail := m.detail()
@@ -332,7 +333,7 @@ func (m *Model) View() string {
 		lines = append(lines, blank)
 	}
 	for _, d := range detail {
-		lines = append(lines, m.fit(d))
+		lines = append(lines, table.Fit(d, m.width, false))
 	}
 	return m.finish(lines)
 }
@@ -344,19 +345,6 @@ func (m *Model) finish(lines []string) string {
 		lines = append(lines, blank)
 	}
 	return strings.Join(lines[:m.height], "\n")
-}
-
-// fit pads or cuts a styled line to exactly the pane width.
-func (m *Model) fit(s string) string {
-	w := lipgloss.Width(s)
-	if w > m.width {
-		s = ansi.Truncate(s, m.width, "…")
-		w = lipgloss.Width(s)
-	}
-	if w < m.width {
-		s += strings.Repeat(" ", m.width-w)
-	}
-	return s
 }
 
 func (m *Model) targetWidth() int {
@@ -389,7 +377,7 @@ func (m *Model) header() string {
 		cell("STATE", colState), cell("KIND", colKind), cell("TARGET", m.targetWidth()),
 		cell("ELAPSED", colElapsed), cell("PROGRESS", colProg), cell("LAST LINE", m.lastWidth()),
 	}, " ")
-	m.headerW, m.headerS = m.width, m.fit(wrapStyle(m.theme.Header, h))
+	m.headerW, m.headerS = m.width, table.Fit(wrapStyle(m.theme.Header, h), m.width, false)
 	return m.headerS
 }
 
@@ -436,7 +424,7 @@ func (m *Model) row(i int) string {
 	default:
 		out = wrapStyle(st, stateCell) + " " + rest
 	}
-	out = m.fit(out)
+	out = table.Fit(out, m.width, false)
 	m.cache[r.ID] = cachedRow{key: k, out: out}
 	return out
 }
