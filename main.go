@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +29,7 @@ import (
 	"github.com/fndeck/fndeck/cloud/remote"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
 	"github.com/fndeck/fndeck/config"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/app"
 	"github.com/fndeck/fndeck/ui/cli"
 	"github.com/fndeck/fndeck/ui/common"
@@ -312,10 +312,10 @@ func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
 // streams their (redacted) output lines back.
 type taskRunner struct{ r *actions.Runner }
 
-func (t taskRunner) Run(ctx context.Context, spec cli.TaskSpec, onLine func(string), onProgress func(cloud.Progress)) (any, error) {
+func (t taskRunner) Run(ctx context.Context, spec cli.TaskSpec, onLine func(string), onProgress func(cloud.Progress)) (task.Event, error) {
 	var runErr error // the task's own error, kept for errors.Is and hints
 	id := t.r.Submit(actions.Spec{
-		Kind:   actions.Kind(spec.Kind),
+		Kind:   spec.Kind,
 		Target: spec.Target,
 		Title:  spec.Title,
 		Run: func(ctx context.Context, out actions.Output) error {
@@ -351,9 +351,9 @@ func (t taskRunner) Run(ctx context.Context, spec cli.TaskSpec, onLine func(stri
 	}
 	ev := info.Event()
 	switch info.State {
-	case actions.Succeeded:
+	case task.Succeeded:
 		return ev, nil
-	case actions.Cancelled:
+	case task.Cancelled:
 		return ev, fmt.Errorf("%s cancelled: %s", spec.Kind, strings.TrimSpace(info.Err))
 	}
 	return ev, &redactedError{msg: info.Err, err: runErr}
@@ -405,7 +405,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 	dark := d.cfg.UI.Theme != "light"
 	theme := common.NewTheme(dark, noColor)
 	outPane := output.New(output.Options{Theme: theme, BufferLines: d.cfg.Logs.BufferLines, BufferBytes: int(d.cfg.Logs.BufferBytes)})
-	taskPane := tasks.New(tasks.Options{Theme: theme, Source: taskSource{r: d.runner}})
+	taskPane := tasks.New(tasks.Options{Theme: theme, Source: d.runner})
 
 	backends := func(p cloud.Provider) any {
 		for _, pi := range d.providers {
@@ -445,9 +445,9 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		// The output pane follows the tasks pane's cursor only while the user
 		// is in the tasks pane: a new task (a log tail's own task, say) must
 		// not take the output pane from the tail or invocation it shows.
-		SelectedTask: func() string {
+		SelectedTask: func() task.ID {
 			if model == nil || model.Focused() != app.PaneTasks {
-				return ""
+				return 0
 			}
 			return taskPane.Selected()
 		},
@@ -572,76 +572,25 @@ func projectPayloads(p *config.Project) func(cloud.Address) map[string]string {
 	}
 }
 
-// taskSource adapts the runner to the tasks pane.
-type taskSource struct{ r *actions.Runner }
-
-func (t taskSource) Tasks() []tasks.TaskRow {
-	infos := t.r.Tasks()
-	rows := make([]tasks.TaskRow, len(infos))
-	for i, in := range infos {
-		rows[i] = tasks.TaskRow{
-			ID: strconv.FormatUint(uint64(in.ID), 10), Kind: string(in.Kind), Target: in.Target, Title: in.Title,
-			State: tasks.State(in.State), Queued: in.Queued, Started: in.Started, Finished: in.Finished,
-			Err: in.Err, Progress: in.Progress, LastLine: in.LastLine, Summary: in.Summary, LogFile: in.LogFile,
-		}
-	}
-	return rows
-}
-func (t taskSource) Changed() <-chan struct{} { return t.r.Changed() }
-func (t taskSource) Cancel(id string) {
-	if n, err := strconv.ParseUint(id, 10, 64); err == nil {
-		t.r.Cancel(actions.ID(n))
-	}
-}
-func (t taskSource) Retry(id string) (string, error) {
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil {
-		return "", fmt.Errorf("task %q: %w", id, err)
-	}
-	nid, err := t.r.Retry(actions.ID(n))
-	return strconv.FormatUint(uint64(nid), 10), err
-}
-
-// bufferSource adapts a task's output ring to the output pane.
-type bufferSource struct{ b *actions.Buffer }
-
-func (s bufferSource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) {
-	lines, next, dropped, done := s.b.Since(seq)
-	out := make([]output.Line, len(lines))
-	for i, l := range lines {
-		out[i] = output.Line{Seq: l.Seq, Time: l.Time, Text: l.Text}
-	}
-	return out, next, dropped, done
-}
-func (s bufferSource) Notify() <-chan struct{} { return s.b.Notify() }
-
-// flowRunner adapts the runner to the TUI workflows.
+// flowRunner wires the runner to the TUI workflows, which give a task a
+// cloud.Sink and never see actions.Output.
 type flowRunner struct{ r *actions.Runner }
 
-func (f flowRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
-	id := f.r.Submit(actions.Spec{Kind: actions.Kind(kind), Target: target, Title: title,
+func (f flowRunner) Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
+	return f.r.Submit(actions.Spec{Kind: kind, Target: target, Title: title,
 		Run: func(ctx context.Context, out actions.Output) error { return run(ctx, out) }})
-	return strconv.FormatUint(uint64(id), 10)
 }
-func (f flowRunner) Output(id string) output.Source {
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil {
-		return nil
+func (f flowRunner) Output(id task.ID) output.Source {
+	if b := f.r.Output(id); b != nil {
+		return b
 	}
-	if b := f.r.Output(actions.ID(n)); b != nil {
-		return bufferSource{b: b}
-	}
-	return nil
+	return nil // not a nil *Buffer inside a non-nil interface
 }
-func (f flowRunner) LogFile(id string) string {
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil {
-		return ""
-	}
-	info, _ := f.r.Get(actions.ID(n))
+func (f flowRunner) LogFile(id task.ID) string {
+	info, _ := f.r.Get(id)
 	return info.LogFile
 }
-func (f flowRunner) Cancel(id string) { taskSource(f).Cancel(id) }
+func (f flowRunner) Cancel(id task.ID) { f.r.Cancel(id) }
 
 // invokeStore adapts the invoke history to the invoke pane.
 type invokeStore struct{ s *actions.InvokeStore }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 // ErrBufferClosed is returned by Write after Close.
@@ -30,13 +32,6 @@ const maxLineCap = 1 << 20
 // minLineCap keeps tiny test buffers usable.
 const minLineCap = 64
 
-// Line is one line of output. Text is raw (unsanitized) and never holds '\n'.
-type Line struct {
-	Seq  uint64
-	Time time.Time
-	Text string
-}
-
 // Buffer is a thread-safe ring of output lines bounded by a line count and a
 // byte total. Writers never block on readers: old lines are evicted and
 // counted. Readers pull with Since and wait on Notify.
@@ -50,11 +45,11 @@ type Buffer struct {
 	maxBytes int
 	lineCap  int
 
-	ring  []Line // grows to maxLines, then wraps
-	head  int    // index of the oldest held line once the ring wraps
-	count int    // lines held
-	bytes int    // sum of len(Text) of held lines
-	next  uint64 // seq of the next line written
+	ring  []task.Line // grows to maxLines, then wraps
+	head  int         // index of the oldest held line once the ring wraps
+	count int         // lines held
+	bytes int         // sum of len(Text) of held lines
+	next  uint64      // seq of the next line written
 
 	dropped uint64 // lines evicted so far
 
@@ -189,14 +184,14 @@ func (b *Buffer) push(now time.Time, text string, cut int) {
 		}
 		text += "… [" + strconv.Itoa(cut) + " bytes cut]"
 	}
-	ln := Line{Seq: b.next, Time: now, Text: text}
+	ln := task.Line{Seq: b.next, Time: now, Text: text}
 	b.next++
 	b.bytes += len(text)
 	switch {
 	case b.count < len(b.ring): // a free slot (bytes evicted some lines)
 	case len(b.ring) < b.maxLines: // grow lazily: most tasks print little
 		if b.head != 0 { // rare: linearize after byte evictions wrapped the ring
-			lin := make([]Line, b.count, min(b.maxLines, 2*len(b.ring)))
+			lin := make([]task.Line, b.count, min(b.maxLines, 2*len(b.ring)))
 			k := copy(lin, b.ring[b.head:])
 			copy(lin[k:], b.ring[:b.head])
 			b.ring, b.head = lin, 0
@@ -239,7 +234,7 @@ func (b *Buffer) signal() {
 // next time, how many lines in [seq, first held) were evicted, and whether
 // the buffer is closed and the caller now has everything. With nothing new
 // it takes the lock, compares two integers and allocates nothing.
-func (b *Buffer) Since(seq uint64) (lines []Line, next uint64, dropped uint64, done bool) {
+func (b *Buffer) Since(seq uint64) (lines []task.Line, next uint64, dropped uint64, done bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if seq >= b.next {
@@ -251,7 +246,7 @@ func (b *Buffer) Since(seq uint64) (lines []Line, next uint64, dropped uint64, d
 		seq = first
 	}
 	n := int(b.next - seq)
-	lines = make([]Line, n)
+	lines = make([]task.Line, n)
 	start := b.count - n // offset from head
 	if len(b.ring) > 0 {
 		i := (b.head + start) % len(b.ring)

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/fndeck/fndeck/internal/task"
 )
 
-func texts(ls []Line) []string {
+func texts(ls []task.Line) []string {
 	out := make([]string, len(ls))
 	for i, l := range ls {
 		out[i] = l.Text

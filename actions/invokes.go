@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/redact"
 )
 
 // MaxInvokeHistory is how many invocations are kept per target.
@@ -92,9 +93,9 @@ func (s *InvokeStore) Append(ctx context.Context, target cloud.Address, payload 
 		body = res.Response
 	}
 	resp, _ := cutUTF8(body, maxStoredResponse)
-	rec.Response = RedactPatterns(resp)
+	rec.Response = redact.Patterns(resp)
 	if invokeErr != nil {
-		rec.Error = RedactPatterns(invokeErr.Error())
+		rec.Error = redact.Patterns(invokeErr.Error())
 	}
 	line, err := json.Marshal(rec)
 	if err != nil {

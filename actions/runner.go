@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/redact"
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 // DefaultLimit is how many tasks run at once when RunnerOptions.Limit is unset.
@@ -58,25 +60,25 @@ type Runner struct {
 	taskDir string
 
 	mu      sync.Mutex
-	tasks   map[ID]*task
-	order   []*task
-	nextID  ID
+	tasks   map[task.ID]*job
+	order   []*job
+	nextID  task.ID
 	closed  bool
 	changed chan struct{}
 	wg      sync.WaitGroup
 
 	// secrets are redacted from every task's output (values known to the
 	// whole program, e.g. registry passwords from the docker config).
-	secrets *Redactor
+	secrets *redact.Redactor
 
 	pruned chan struct{} // closed when the start-up prune of old output is done
 }
 
-type task struct {
-	info      TaskInfo
+type job struct {
+	info      task.Info
 	spec      Spec
 	buf       *Buffer
-	red       *Redactor
+	red       *redact.Redactor
 	out       *taskOutput
 	cancel    context.CancelFunc
 	cancelled bool // cancelled by us (Cancel or Close), not by the task itself
@@ -105,9 +107,9 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 	r := &Runner{
 		opts:    opts,
 		now:     now,
-		tasks:   map[ID]*task{},
+		tasks:   map[task.ID]*job{},
 		changed: make(chan struct{}, 1),
-		secrets: NewRedactor(),
+		secrets: redact.New(),
 	}
 	if opts.StateDir != "" {
 		r.taskDir = filepath.Join(opts.StateDir, "tasks")
@@ -167,7 +169,7 @@ func (r *Runner) notify() {
 
 // Submit queues a task and returns its ID. After Close, the task is
 // cancelled at once; a Spec without Run fails at once.
-func (r *Runner) Submit(s Spec) ID {
+func (r *Runner) Submit(s Spec) task.ID {
 	r.mu.Lock()
 	id := r.submitLocked(s, 0)
 	r.mu.Unlock()
@@ -175,14 +177,14 @@ func (r *Runner) Submit(s Spec) ID {
 	return id
 }
 
-func (r *Runner) submitLocked(s Spec, retryOf ID) ID {
+func (r *Runner) submitLocked(s Spec, retryOf task.ID) task.ID {
 	r.nextID++
-	t := &task{
+	t := &job{
 		spec: s,
 		buf:  NewBuffer(r.opts.BufferLines, r.opts.BufferBytes),
-		red:  &Redactor{parent: r.secrets},
+		red:  r.secrets.Child(),
 		done: make(chan struct{}),
-		info: TaskInfo{
+		info: task.Info{
 			ID:      r.nextID,
 			Kind:    s.Kind,
 			Target:  s.Target,
@@ -190,7 +192,7 @@ func (r *Runner) submitLocked(s Spec, retryOf ID) ID {
 			Args:    maps.Clone(s.Args),
 			After:   slices.Clone(s.After),
 			RetryOf: retryOf,
-			State:   Queued,
+			State:   task.Queued,
 			Queued:  r.now(),
 		},
 	}
@@ -198,9 +200,9 @@ func (r *Runner) submitLocked(s Spec, retryOf ID) ID {
 	r.order = append(r.order, t)
 	switch {
 	case r.closed:
-		r.finishLocked(t, Cancelled, "runner closed")
+		r.finishLocked(t, task.Cancelled, "runner closed")
 	case s.Run == nil:
-		r.finishLocked(t, Failed, "task has nothing to run")
+		r.finishLocked(t, task.Failed, "task has nothing to run")
 	default:
 		r.scheduleLocked()
 	}
@@ -216,18 +218,18 @@ func (r *Runner) scheduleLocked() {
 	for changed := true; changed; {
 		changed = false
 		for _, t := range r.order {
-			if t.info.State != Queued {
+			if t.info.State != task.Queued {
 				continue
 			}
 			for _, d := range t.info.After {
 				dt, ok := r.tasks[d]
 				switch {
 				case !ok:
-					r.finishLocked(t, Failed, fmt.Sprintf("skipped: depends on unknown task #%d", d))
-				case dt.info.State == Failed:
-					r.finishLocked(t, Failed, fmt.Sprintf("skipped: %s #%d failed", dt.info.Kind, d))
-				case dt.info.State == Cancelled:
-					r.finishLocked(t, Cancelled, fmt.Sprintf("skipped: %s #%d was cancelled", dt.info.Kind, d))
+					r.finishLocked(t, task.Failed, fmt.Sprintf("skipped: depends on unknown task #%d", d))
+				case dt.info.State == task.Failed:
+					r.finishLocked(t, task.Failed, fmt.Sprintf("skipped: %s #%d failed", dt.info.Kind, d))
+				case dt.info.State == task.Cancelled:
+					r.finishLocked(t, task.Cancelled, fmt.Sprintf("skipped: %s #%d was cancelled", dt.info.Kind, d))
 				default:
 					continue
 				}
@@ -236,12 +238,12 @@ func (r *Runner) scheduleLocked() {
 			}
 		}
 	}
-	var queued, running []TaskInfo
+	var queued, running []task.Info
 	for _, t := range r.order {
 		switch t.info.State {
-		case Queued:
+		case task.Queued:
 			queued = append(queued, t.info)
-		case Running:
+		case task.Running:
 			running = append(running, t.info)
 		}
 	}
@@ -253,7 +255,7 @@ func (r *Runner) scheduleLocked() {
 
 // forgetLocked drops the tasks that finished longest ago beyond KeepFinished.
 func (r *Runner) forgetLocked() {
-	var finished []*task
+	var finished []*job
 	for _, t := range r.order {
 		if t.info.State.Final() {
 			finished = append(finished, t)
@@ -263,15 +265,15 @@ func (r *Runner) forgetLocked() {
 	if over <= 0 {
 		return
 	}
-	needed := map[ID]bool{}
+	needed := map[task.ID]bool{}
 	for _, t := range r.order {
-		if t.info.State == Queued {
+		if t.info.State == task.Queued {
 			for _, d := range t.info.After {
 				needed[d] = true
 			}
 		}
 	}
-	slices.SortStableFunc(finished, func(a, b *task) int {
+	slices.SortStableFunc(finished, func(a, b *job) int {
 		if c := a.info.Finished.Compare(b.info.Finished); c != 0 {
 			return c
 		}
@@ -300,10 +302,10 @@ func (r *Runner) forgetLocked() {
 // summary from now on.
 func (r *Runner) Secret(value string) { r.secrets.Add(value) }
 
-func (r *Runner) startLocked(t *task) {
+func (r *Runner) startLocked(t *job) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	t.cancel = cancel
-	t.info.State = Running
+	t.info.State = task.Running
 	t.info.Started = r.now()
 	out := &taskOutput{r: r, t: t}
 	t.out = out
@@ -324,7 +326,7 @@ func (r *Runner) startLocked(t *task) {
 
 // createTaskLog creates <dir>/<start-time>-<id>-<kind>.log exclusively (two
 // fndeck processes both number their tasks from 1).
-func createTaskLog(dir string, info TaskInfo) (*os.File, string, error) {
+func createTaskLog(dir string, info task.Info) (*os.File, string, error) {
 	kind := strings.Map(func(c rune) rune {
 		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
 			return c
@@ -350,7 +352,7 @@ func createTaskLog(dir string, info TaskInfo) (*os.File, string, error) {
 	return nil, "", fmt.Errorf("creating task output file %s: too many files with that name", base)
 }
 
-func (r *Runner) run(ctx context.Context, t *task, out *taskOutput) {
+func (r *Runner) run(ctx context.Context, t *job, out *taskOutput) {
 	defer r.wg.Done()
 	err := func() (err error) {
 		defer func() {
@@ -367,15 +369,15 @@ func (r *Runner) run(ctx context.Context, t *task, out *taskOutput) {
 	r.mu.Lock()
 	switch {
 	case err == nil:
-		r.finishLocked(t, Succeeded, "")
+		r.finishLocked(t, task.Succeeded, "")
 	case t.cancelled:
 		msg := "cancelled"
 		if !errors.Is(err, context.Canceled) {
 			msg += ": " + err.Error()
 		}
-		r.finishLocked(t, Cancelled, msg)
+		r.finishLocked(t, task.Cancelled, msg)
 	default:
-		r.finishLocked(t, Failed, err.Error())
+		r.finishLocked(t, task.Failed, err.Error())
 	}
 	t.cancel()
 	r.scheduleLocked()
@@ -385,7 +387,7 @@ func (r *Runner) run(ctx context.Context, t *task, out *taskOutput) {
 
 // finishLocked moves t to a final state. The task's output must be closed
 // (or never opened) already: taskOutput's lock is taken before r.mu, never after.
-func (r *Runner) finishLocked(t *task, s State, errText string) {
+func (r *Runner) finishLocked(t *job, s task.State, errText string) {
 	t.info.State = s
 	t.info.Finished = r.now()
 	t.info.Err = t.red.Redact(errText)
@@ -399,15 +401,15 @@ func (r *Runner) finishLocked(t *task, s State, errText string) {
 // Cancel cancels a task: a queued one becomes cancelled at once (its
 // dependents are skipped); a running one has its context cancelled and
 // becomes cancelled when its Run returns. Final tasks are left alone.
-func (r *Runner) Cancel(id ID) {
+func (r *Runner) Cancel(id task.ID) {
 	r.mu.Lock()
 	t, ok := r.tasks[id]
 	if ok {
 		switch t.info.State {
-		case Queued:
-			r.finishLocked(t, Cancelled, "cancelled before it started")
+		case task.Queued:
+			r.finishLocked(t, task.Cancelled, "cancelled before it started")
 			r.scheduleLocked()
-		case Running:
+		case task.Running:
 			t.cancelled = true
 			t.cancel()
 		}
@@ -419,7 +421,7 @@ func (r *Runner) Cancel(id ID) {
 // Retry submits a new task with the same spec as a finished one. Its After
 // list is the same: retrying a task whose dependency failed skips it again,
 // so retry the dependency first.
-func (r *Runner) Retry(id ID) (ID, error) {
+func (r *Runner) Retry(id task.ID) (task.ID, error) {
 	r.mu.Lock()
 	t, ok := r.tasks[id]
 	if !ok {
@@ -436,28 +438,28 @@ func (r *Runner) Retry(id ID) (ID, error) {
 	return nid, nil
 }
 
-func (t *task) snapshot() TaskInfo {
+func (t *job) snapshot() task.Info {
 	info := t.info
 	info.Progress = slices.Clone(t.info.Progress)
 	return info
 }
 
 // Get returns a copy of one task's state.
-func (r *Runner) Get(id ID) (TaskInfo, bool) {
+func (r *Runner) Get(id task.ID) (task.Info, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t, ok := r.tasks[id]
 	if !ok {
-		return TaskInfo{}, false
+		return task.Info{}, false
 	}
 	return t.snapshot(), true
 }
 
 // Tasks returns copies of every task's state in submit order.
-func (r *Runner) Tasks() []TaskInfo {
+func (r *Runner) Tasks() []task.Info {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]TaskInfo, len(r.order))
+	out := make([]task.Info, len(r.order))
 	for i, t := range r.order {
 		out[i] = t.snapshot()
 	}
@@ -466,7 +468,7 @@ func (r *Runner) Tasks() []TaskInfo {
 
 // Output returns a task's output buffer, nil for an unknown ID. The buffer
 // exists from Submit and is closed when the task ends.
-func (r *Runner) Output(id ID) *Buffer {
+func (r *Runner) Output(id task.ID) *Buffer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t, ok := r.tasks[id]; ok {
@@ -476,17 +478,17 @@ func (r *Runner) Output(id ID) *Buffer {
 }
 
 // Wait blocks until the task is final or ctx ends.
-func (r *Runner) Wait(ctx context.Context, id ID) (TaskInfo, error) {
+func (r *Runner) Wait(ctx context.Context, id task.ID) (task.Info, error) {
 	r.mu.Lock()
 	t, ok := r.tasks[id]
 	r.mu.Unlock()
 	if !ok {
-		return TaskInfo{}, fmt.Errorf("waiting for task #%d: no such task", id)
+		return task.Info{}, fmt.Errorf("waiting for task #%d: no such task", id)
 	}
 	select {
 	case <-t.done:
 	case <-ctx.Done():
-		return TaskInfo{}, fmt.Errorf("waiting for task #%d: %w", id, ctx.Err())
+		return task.Info{}, fmt.Errorf("waiting for task #%d: %w", id, ctx.Err())
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -499,7 +501,7 @@ func (r *Runner) Running() int {
 	defer r.mu.Unlock()
 	n := 0
 	for _, t := range r.order {
-		if t.info.State == Running {
+		if t.info.State == task.Running {
 			n++
 		}
 	}
@@ -513,9 +515,9 @@ func (r *Runner) Close() {
 	r.closed = true
 	for _, t := range r.order {
 		switch t.info.State {
-		case Queued:
-			r.finishLocked(t, Cancelled, "runner closed")
-		case Running:
+		case task.Queued:
+			r.finishLocked(t, task.Cancelled, "runner closed")
+		case task.Running:
 			t.cancelled = true
 			t.cancel()
 		}
@@ -536,7 +538,7 @@ const maxPartialLine = 8 << 20
 // taskOutput is the Output handed to a task's Run.
 type taskOutput struct {
 	r *Runner
-	t *task
+	t *job
 
 	mu      sync.Mutex
 	partial []byte

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/redact"
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 const hangBound = 30 * time.Second
@@ -47,7 +49,7 @@ func waitUntil(t *testing.T, r *Runner, what string, cond func() bool) {
 	}
 }
 
-func wait(t *testing.T, r *Runner, id ID) TaskInfo {
+func wait(t *testing.T, r *Runner, id task.ID) task.Info {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), hangBound)
 	defer cancel()
@@ -84,17 +86,17 @@ func TestRunnerLimit(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{Limit: 2})
 	gate := make(chan struct{})
 	var active, maxActive atomic.Int32
-	var ids []ID
+	var ids []task.ID
 	for i := range 5 {
-		ids = append(ids, r.Submit(Spec{Kind: KindInvoke, Target: fmt.Sprint("t", i), Run: gated(gate, &active, &maxActive)}))
+		ids = append(ids, r.Submit(Spec{Kind: task.KindInvoke, Target: fmt.Sprint("t", i), Run: gated(gate, &active, &maxActive)}))
 	}
 	waitUntil(t, r, "two tasks run", func() bool { return active.Load() == 2 })
-	if info, _ := r.Get(ids[2]); info.State != Queued {
+	if info, _ := r.Get(ids[2]); info.State != task.Queued {
 		t.Fatalf("third task is %s, want queued while two run", info.State)
 	}
 	close(gate)
 	for _, id := range ids {
-		if info := wait(t, r, id); info.State != Succeeded {
+		if info := wait(t, r, id); info.State != task.Succeeded {
 			t.Fatalf("task %d: %s %s", id, info.State, info.Err)
 		}
 	}
@@ -107,13 +109,13 @@ func TestRunnerSerializesPerTarget(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{Limit: 4})
 	gate := make(chan struct{})
 	var active, maxActive atomic.Int32
-	first := r.Submit(Spec{Kind: KindDeploy, Target: "lambda:eu-west-1/fn", Run: gated(gate, &active, &maxActive)})
-	second := r.Submit(Spec{Kind: KindInvoke, Target: "lambda:eu-west-1/fn", Run: gated(gate, &active, &maxActive)})
-	other := r.Submit(Spec{Kind: KindInvoke, Target: "local:other", Run: func(context.Context, Output) error { return nil }})
-	if info := wait(t, r, other); info.State != Succeeded {
+	first := r.Submit(Spec{Kind: task.KindDeploy, Target: "lambda:eu-west-1/fn", Run: gated(gate, &active, &maxActive)})
+	second := r.Submit(Spec{Kind: task.KindInvoke, Target: "lambda:eu-west-1/fn", Run: gated(gate, &active, &maxActive)})
+	other := r.Submit(Spec{Kind: task.KindInvoke, Target: "local:other", Run: func(context.Context, Output) error { return nil }})
+	if info := wait(t, r, other); info.State != task.Succeeded {
 		t.Fatalf("other target: %s", info.State)
 	}
-	if info, _ := r.Get(second); info.State != Queued {
+	if info, _ := r.Get(second); info.State != task.Queued {
 		t.Fatalf("second task on the same target is %s, want queued", info.State)
 	}
 	close(gate)
@@ -138,9 +140,9 @@ func TestRunnerDependencies(t *testing.T) {
 			return err
 		}
 	}
-	build := r.Submit(Spec{Kind: KindBuild, Target: "app:dev", Run: step("build", nil)})
-	push := r.Submit(Spec{Kind: KindPush, Target: "registry/app:dev", After: []ID{build}, Run: step("push", nil)})
-	if info := wait(t, r, push); info.State != Succeeded {
+	build := r.Submit(Spec{Kind: task.KindBuild, Target: "app:dev", Run: step("build", nil)})
+	push := r.Submit(Spec{Kind: task.KindPush, Target: "registry/app:dev", After: []task.ID{build}, Run: step("push", nil)})
+	if info := wait(t, r, push); info.State != task.Succeeded {
 		t.Fatalf("push: %s %s", info.State, info.Err)
 	}
 	if strings.Join(order, ",") != "build,push" {
@@ -149,17 +151,17 @@ func TestRunnerDependencies(t *testing.T) {
 
 	// A failing build skips the push and, through it, the deploy.
 	order = nil
-	build = r.Submit(Spec{Kind: KindBuild, Target: "app:dev", Run: step("build", errors.New("RUN make: exit 2"))})
-	push = r.Submit(Spec{Kind: KindPush, Target: "registry/app:dev", After: []ID{build}, Run: step("push", nil)})
-	deploy := r.Submit(Spec{Kind: KindDeploy, Target: "local:app", After: []ID{push}, Run: step("deploy", nil)})
-	if info := wait(t, r, build); info.State != Failed || info.Err != "RUN make: exit 2" {
+	build = r.Submit(Spec{Kind: task.KindBuild, Target: "app:dev", Run: step("build", errors.New("RUN make: exit 2"))})
+	push = r.Submit(Spec{Kind: task.KindPush, Target: "registry/app:dev", After: []task.ID{build}, Run: step("push", nil)})
+	deploy := r.Submit(Spec{Kind: task.KindDeploy, Target: "local:app", After: []task.ID{push}, Run: step("deploy", nil)})
+	if info := wait(t, r, build); info.State != task.Failed || info.Err != "RUN make: exit 2" {
 		t.Fatalf("build: %s %q", info.State, info.Err)
 	}
 	p, d := wait(t, r, push), wait(t, r, deploy)
-	if p.State != Failed || p.Err != fmt.Sprintf("skipped: build #%d failed", build) || !p.Started.IsZero() {
+	if p.State != task.Failed || p.Err != fmt.Sprintf("skipped: build #%d failed", build) || !p.Started.IsZero() {
 		t.Fatalf("push: %s %q started=%v", p.State, p.Err, p.Started)
 	}
-	if d.State != Failed || d.Err != fmt.Sprintf("skipped: push #%d failed", push) {
+	if d.State != task.Failed || d.Err != fmt.Sprintf("skipped: push #%d failed", push) {
 		t.Fatalf("deploy: %s %q", d.State, d.Err)
 	}
 	if strings.Join(order, ",") != "build" {
@@ -171,8 +173,8 @@ func TestRunnerDependencies(t *testing.T) {
 	}
 
 	// Unknown dependency.
-	bad := r.Submit(Spec{Kind: KindPush, After: []ID{999}, Run: step("x", nil)})
-	if info := wait(t, r, bad); info.State != Failed || !strings.Contains(info.Err, "unknown task #999") {
+	bad := r.Submit(Spec{Kind: task.KindPush, After: []task.ID{999}, Run: step("x", nil)})
+	if info := wait(t, r, bad); info.State != task.Failed || !strings.Contains(info.Err, "unknown task #999") {
 		t.Fatalf("unknown dep: %s %q", info.State, info.Err)
 	}
 }
@@ -180,33 +182,33 @@ func TestRunnerDependencies(t *testing.T) {
 func TestRunnerCancel(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{Limit: 1})
 	started := make(chan struct{})
-	running := r.Submit(Spec{Kind: KindLogs, Target: "local:fn", Run: func(ctx context.Context, out Output) error {
+	running := r.Submit(Spec{Kind: task.KindLogs, Target: "local:fn", Run: func(ctx context.Context, out Output) error {
 		close(started)
 		<-ctx.Done()
 		return fmt.Errorf("tailing: %w", ctx.Err())
 	}})
-	queued := r.Submit(Spec{Kind: KindBuild, Target: "img", Run: func(context.Context, Output) error { return nil }})
-	dependent := r.Submit(Spec{Kind: KindPush, Target: "img2", After: []ID{queued}, Run: func(context.Context, Output) error { return nil }})
+	queued := r.Submit(Spec{Kind: task.KindBuild, Target: "img", Run: func(context.Context, Output) error { return nil }})
+	dependent := r.Submit(Spec{Kind: task.KindPush, Target: "img2", After: []task.ID{queued}, Run: func(context.Context, Output) error { return nil }})
 	<-started
 	r.Cancel(queued)
-	if info := wait(t, r, queued); info.State != Cancelled || !info.Started.IsZero() {
+	if info := wait(t, r, queued); info.State != task.Cancelled || !info.Started.IsZero() {
 		t.Fatalf("queued task after cancel: %s started=%v", info.State, info.Started)
 	}
-	if info := wait(t, r, dependent); info.State != Cancelled || !strings.Contains(info.Err, "was cancelled") {
+	if info := wait(t, r, dependent); info.State != task.Cancelled || !strings.Contains(info.Err, "was cancelled") {
 		t.Fatalf("dependent of cancelled: %s %q", info.State, info.Err)
 	}
 	r.Cancel(running)
 	info := wait(t, r, running)
-	if info.State != Cancelled || info.Err != "cancelled" {
+	if info.State != task.Cancelled || info.Err != "cancelled" {
 		t.Fatalf("running task after cancel: %s %q", info.State, info.Err)
 	}
 	// A task failing on its own context is failed, not cancelled.
-	own := r.Submit(Spec{Kind: KindInvoke, Run: func(ctx context.Context, out Output) error {
+	own := r.Submit(Spec{Kind: task.KindInvoke, Run: func(ctx context.Context, out Output) error {
 		c, cancel := context.WithCancel(ctx)
 		cancel()
 		return c.Err()
 	}})
-	if info := wait(t, r, own); info.State != Failed {
+	if info := wait(t, r, own); info.State != task.Failed {
 		t.Fatalf("task cancelling its own ctx: %s", info.State)
 	}
 }
@@ -214,7 +216,7 @@ func TestRunnerCancel(t *testing.T) {
 func TestRunnerRetry(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{})
 	var runs atomic.Int32
-	id := r.Submit(Spec{Kind: KindPush, Target: "repo:tag", Title: "push repo:tag", Args: map[string]string{"to": "x"}, Run: func(context.Context, Output) error {
+	id := r.Submit(Spec{Kind: task.KindPush, Target: "repo:tag", Title: "push repo:tag", Args: map[string]string{"to": "x"}, Run: func(context.Context, Output) error {
 		if runs.Add(1) == 1 {
 			return errors.New("registry unreachable")
 		}
@@ -223,7 +225,7 @@ func TestRunnerRetry(t *testing.T) {
 	if _, err := r.Retry(12345); err == nil {
 		t.Fatal("Retry of an unknown task: no error")
 	}
-	if info := wait(t, r, id); info.State != Failed {
+	if info := wait(t, r, id); info.State != task.Failed {
 		t.Fatalf("first run: %s", info.State)
 	}
 	nid, err := r.Retry(id)
@@ -231,12 +233,12 @@ func TestRunnerRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := wait(t, r, nid)
-	if nid == id || info.State != Succeeded || info.RetryOf != id || info.Title != "push repo:tag" || info.Args["to"] != "x" {
+	if nid == id || info.State != task.Succeeded || info.RetryOf != id || info.Title != "push repo:tag" || info.Args["to"] != "x" {
 		t.Fatalf("retry: %+v", info)
 	}
 	gate := make(chan struct{})
 	defer close(gate)
-	busy := r.Submit(Spec{Kind: KindLogs, Run: func(ctx context.Context, _ Output) error {
+	busy := r.Submit(Spec{Kind: task.KindLogs, Run: func(ctx context.Context, _ Output) error {
 		select {
 		case <-gate:
 		case <-ctx.Done():
@@ -250,13 +252,13 @@ func TestRunnerRetry(t *testing.T) {
 
 func TestRunnerRecoversPanic(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{})
-	id := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error {
+	id := r.Submit(Spec{Kind: task.KindBuild, Run: func(context.Context, Output) error {
 		var m map[string]int
 		m["x"] = 1 // a real bug: nil map write
 		return nil
 	}})
 	info := wait(t, r, id)
-	if info.State != Failed || !strings.Contains(info.Err, "panic: assignment to entry in nil map") {
+	if info.State != task.Failed || !strings.Contains(info.Err, "panic: assignment to entry in nil map") {
 		t.Fatalf("panicking task: %s %q", info.State, info.Err)
 	}
 	lines, _, _, _ := r.Output(id).Since(0)
@@ -264,8 +266,8 @@ func TestRunnerRecoversPanic(t *testing.T) {
 		t.Fatalf("panic output: %v", texts(lines))
 	}
 	// The runner is still usable.
-	ok := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error { return nil }})
-	if info := wait(t, r, ok); info.State != Succeeded {
+	ok := r.Submit(Spec{Kind: task.KindBuild, Run: func(context.Context, Output) error { return nil }})
+	if info := wait(t, r, ok); info.State != task.Succeeded {
 		t.Fatalf("after panic: %s", info.State)
 	}
 }
@@ -275,7 +277,7 @@ func TestRunnerTimestampsAndEvent(t *testing.T) {
 	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	now := func() time.Time { return base.Add(time.Duration(clock.Add(1)) * time.Second) }
 	r := newTestRunner(t, RunnerOptions{Now: now})
-	id := r.Submit(Spec{Kind: KindDeploy, Target: "local:fn", Run: func(_ context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindDeploy, Target: "local:fn", Run: func(_ context.Context, out Output) error {
 		out.Summary("deployed app@sha256:abc")
 		return nil
 	}})
@@ -312,7 +314,7 @@ func TestRunnerTimestampsAndEvent(t *testing.T) {
 
 func TestRunnerProgressAndLastLine(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{})
-	id := r.Submit(Spec{Kind: KindPush, Run: func(_ context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindPush, Run: func(_ context.Context, out Output) error {
 		out.Progress(cloud.Progress{ID: "sha256:a", Status: "Pushing", Current: 10, Total: 100})
 		out.Progress(cloud.Progress{ID: "sha256:b", Status: "Pushing", Current: 1, Total: 50})
 		out.Progress(cloud.Progress{ID: "sha256:a", Status: "Pushed", Current: 100, Total: 100})
@@ -333,7 +335,7 @@ func TestRunnerFileKeepsWhatTheRingDropped(t *testing.T) {
 	dir := t.TempDir()
 	r := newTestRunner(t, RunnerOptions{StateDir: dir, BufferLines: 10})
 	huge := strings.Repeat("z", 2<<20)
-	id := r.Submit(Spec{Kind: KindLogs, Target: "local:fn", Run: func(_ context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindLogs, Target: "local:fn", Run: func(_ context.Context, out Output) error {
 		for i := range 1000 {
 			fmt.Fprintf(out, "line %d\n", i)
 		}
@@ -341,7 +343,7 @@ func TestRunnerFileKeepsWhatTheRingDropped(t *testing.T) {
 		return nil
 	}})
 	info := wait(t, r, id)
-	if info.State != Succeeded || info.LogFile == "" {
+	if info.State != task.Succeeded || info.LogFile == "" {
 		t.Fatalf("task: %s logfile=%q", info.State, info.LogFile)
 	}
 	buf := r.Output(id)
@@ -386,7 +388,7 @@ func TestRunnerFileKeepsWhatTheRingDropped(t *testing.T) {
 func TestRunnerRedactsSecrets(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{})
 	const token = "ecr-token-5f2b9c"
-	id := r.Submit(Spec{Kind: KindPush, Target: "123.dkr.ecr.eu-west-1.amazonaws.com/app", Run: func(_ context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindPush, Target: "123.dkr.ecr.eu-west-1.amazonaws.com/app", Run: func(_ context.Context, out Output) error {
 		out.Secret(token)
 		out.Line("logging in with " + token)
 		// A secret split across two writes is still caught.
@@ -396,11 +398,11 @@ func TestRunnerRedactsSecrets(t *testing.T) {
 		return fmt.Errorf("login failed for token %s", token)
 	}})
 	info := wait(t, r, id)
-	if info.State != Failed {
+	if info.State != task.Failed {
 		t.Fatalf("state %s", info.State)
 	}
 	for what, s := range map[string]string{"error": info.Err, "summary": info.Summary} {
-		if strings.Contains(s, token) || !strings.Contains(s, Redacted) {
+		if strings.Contains(s, token) || !strings.Contains(s, redact.Redacted) {
 			t.Errorf("%s not redacted: %q", what, s)
 		}
 	}
@@ -414,7 +416,7 @@ func TestRunnerRedactsSecrets(t *testing.T) {
 		if strings.Contains(s, "5f2b9c") || strings.Contains(s, "hunter22") {
 			t.Errorf("%s holds a secret:\n%s", what, s)
 		}
-		if strings.Count(s, Redacted) != 3 {
+		if strings.Count(s, redact.Redacted) != 3 {
 			t.Errorf("%s: want 3 redactions:\n%s", what, s)
 		}
 	}
@@ -427,12 +429,12 @@ func TestRunnerCloseCancelsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	running := r.Submit(Spec{Kind: KindLogs, Run: func(ctx context.Context, _ Output) error {
+	running := r.Submit(Spec{Kind: task.KindLogs, Run: func(ctx context.Context, _ Output) error {
 		close(started)
 		<-ctx.Done()
 		return ctx.Err()
 	}})
-	queued := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error { return nil }})
+	queued := r.Submit(Spec{Kind: task.KindBuild, Run: func(context.Context, Output) error { return nil }})
 	<-started
 	closed := make(chan struct{})
 	go func() { r.Close(); close(closed) }()
@@ -441,13 +443,13 @@ func TestRunnerCloseCancelsEverything(t *testing.T) {
 	case <-time.After(hangBound):
 		t.Fatal("Close did not return")
 	}
-	for _, id := range []ID{running, queued} {
-		if info, _ := r.Get(id); info.State != Cancelled {
+	for _, id := range []task.ID{running, queued} {
+		if info, _ := r.Get(id); info.State != task.Cancelled {
 			t.Fatalf("task %d after Close: %s", id, info.State)
 		}
 	}
-	late := r.Submit(Spec{Kind: KindBuild, Run: func(context.Context, Output) error { return nil }})
-	if info, _ := r.Get(late); info.State != Cancelled || info.Err != "runner closed" {
+	late := r.Submit(Spec{Kind: task.KindBuild, Run: func(context.Context, Output) error { return nil }})
+	if info, _ := r.Get(late); info.State != task.Cancelled || info.Err != "runner closed" {
 		t.Fatalf("submit after Close: %s %q", info.State, info.Err)
 	}
 	if r.Running() != 0 {
@@ -485,7 +487,7 @@ func TestRunnerPrunesOldLogs(t *testing.T) {
 func TestRunnerTasksAreCopies(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{})
 	gate := make(chan struct{})
-	id := r.Submit(Spec{Kind: KindPush, Run: func(ctx context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindPush, Run: func(ctx context.Context, out Output) error {
 		out.Progress(cloud.Progress{ID: "l1", Current: 1})
 		select {
 		case <-gate:
@@ -498,7 +500,7 @@ func TestRunnerTasksAreCopies(t *testing.T) {
 	snap := r.Tasks()
 	close(gate)
 	wait(t, r, id)
-	if snap[0].Progress[0].Current != 1 || snap[0].State != Running {
+	if snap[0].Progress[0].Current != 1 || snap[0].State != task.Running {
 		t.Fatalf("snapshot changed under the caller: %+v", snap[0])
 	}
 }
@@ -507,7 +509,7 @@ func TestRunnerWideSecretAndForgetting(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{KeepFinished: 3, Limit: 2}) // invokes run one by one
 	r.Secret("registry-pass-77")
 	gate := make(chan struct{})
-	build := r.Submit(Spec{Kind: KindBuild, Target: "img", Run: func(ctx context.Context, out Output) error {
+	build := r.Submit(Spec{Kind: task.KindBuild, Target: "img", Run: func(ctx context.Context, out Output) error {
 		select {
 		case <-gate:
 			return nil
@@ -515,13 +517,13 @@ func TestRunnerWideSecretAndForgetting(t *testing.T) {
 			return ctx.Err()
 		}
 	}})
-	push := r.Submit(Spec{Kind: KindPush, Target: "img", After: []ID{build}, Run: func(_ context.Context, out Output) error {
+	push := r.Submit(Spec{Kind: task.KindPush, Target: "img", After: []task.ID{build}, Run: func(_ context.Context, out Output) error {
 		out.Line("login registry-pass-77")
 		return nil
 	}})
-	var ids []ID
+	var ids []task.ID
 	for range 5 {
-		ids = append(ids, r.Submit(Spec{Kind: KindInvoke, Run: func(context.Context, Output) error { return nil }}))
+		ids = append(ids, r.Submit(Spec{Kind: task.KindInvoke, Run: func(context.Context, Output) error { return nil }}))
 	}
 	// Finished tasks may be forgotten at once, so Wait could miss them.
 	waitUntil(t, r, "the invokes finish", func() bool {
@@ -533,17 +535,17 @@ func TestRunnerWideSecretAndForgetting(t *testing.T) {
 		return true
 	})
 	close(gate)
-	if info := wait(t, r, push); info.State != Succeeded || info.LastLine != "login "+Redacted {
+	if info := wait(t, r, push); info.State != task.Succeeded || info.LastLine != "login "+redact.Redacted {
 		t.Fatalf("push: %s last line %q", info.State, info.LastLine)
 	}
-	var left []ID
+	var left []task.ID
 	for _, ti := range r.Tasks() {
 		left = append(left, ti.ID)
 	}
 	// Three finished tasks stay: the last invoke, then build and push,
 	// which finished last (forgetting goes by finish time, not submit order).
-	if !slices.Equal(left, []ID{build, push, ids[4]}) || r.Output(ids[0]) != nil {
-		t.Fatalf("tasks left %v, want %v", left, []ID{build, push, ids[4]})
+	if !slices.Equal(left, []task.ID{build, push, ids[4]}) || r.Output(ids[0]) != nil {
+		t.Fatalf("tasks left %v, want %v", left, []task.ID{build, push, ids[4]})
 	}
 	if _, ok := r.Get(ids[0]); ok {
 		t.Fatal("oldest finished task still listed")
@@ -553,7 +555,7 @@ func TestRunnerWideSecretAndForgetting(t *testing.T) {
 func TestRunnerBreaksEndlessLine(t *testing.T) {
 	r := newTestRunner(t, RunnerOptions{})
 	chunk := []byte(strings.Repeat("q", 1<<20))
-	id := r.Submit(Spec{Kind: KindLogs, Run: func(_ context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindLogs, Run: func(_ context.Context, out Output) error {
 		for range 20 { // 20 MiB without a newline
 			out.Write(chunk)
 		}
@@ -585,7 +587,7 @@ func BenchmarkOutputWrite(b *testing.B) {
 	}
 	start := make(chan struct{})
 	finished := make(chan struct{})
-	id := r.Submit(Spec{Kind: KindBuild, Run: func(ctx context.Context, out Output) error {
+	id := r.Submit(Spec{Kind: task.KindBuild, Run: func(ctx context.Context, out Output) error {
 		<-start
 		for b.Loop() {
 			out.Write(chunk)

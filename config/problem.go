@@ -3,9 +3,9 @@ package config
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 // Problem is one thing wrong with the configuration, with where it is.
@@ -72,7 +72,7 @@ type collector struct {
 }
 
 func (c *collector) add(p pos, format string, args ...any) {
-	msg := escapeControls(fmt.Sprintf(format, args...))
+	msg := sanitize.Escape(fmt.Sprintf(format, args...))
 	if p.source != "" {
 		msg = p.source + ": " + msg
 	}
@@ -99,31 +99,6 @@ func (c *collector) err() error {
 		return a.Col < b.Col
 	})
 	return c.problems
-}
-
-// escapeControls writes control and format characters in msg as Go escapes: a
-// project file comes from someone else's repository, and its text must not
-// drive the terminal when main prints the problem.
-func escapeControls(msg string) string {
-	if !strings.ContainsFunc(msg, unsafeRune) {
-		return msg
-	}
-	var b strings.Builder
-	for _, r := range msg {
-		if unsafeRune(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// unsafeRune reports controls and invisible format characters (bidi
-// overrides among them).
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // suggest returns ` (did you mean "x"?)` for the candidate closest to word,

@@ -8,6 +8,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 // We decode YAML by walking goccy/go-yaml's AST rather than unmarshalling
@@ -105,11 +107,11 @@ func syntaxProblem(file string, err error) Problem {
 	if errors.As(err, &tokErr) {
 		if tk := tokErr.GetToken(); tk != nil && tk.Position != nil {
 			return Problem{File: file, Line: tk.Position.Line, Col: tk.Position.Column,
-				Msg: "invalid YAML: " + escapeControls(tokErr.GetMessage())}
+				Msg: "invalid YAML: " + sanitize.Escape(tokErr.GetMessage())}
 		}
-		return Problem{File: file, Msg: "invalid YAML: " + escapeControls(tokErr.GetMessage())}
+		return Problem{File: file, Msg: "invalid YAML: " + sanitize.Escape(tokErr.GetMessage())}
 	}
-	return Problem{File: file, Msg: "invalid YAML: " + escapeControls(err.Error())}
+	return Problem{File: file, Msg: "invalid YAML: " + sanitize.Escape(err.Error())}
 }
 
 func positionOf(file string, n ast.Node) pos {

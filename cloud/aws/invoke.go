@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // Invoke calls the function synchronously with LogType=Tail. A function whose
@@ -54,7 +54,7 @@ func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk fun
 	if err != nil {
 		return res, errorf(profile, "invoking %s: %w", t, err)
 	}
-	res.Response = asJSON(res.Body)
+	res.Response = text.JSONOrString(res.Body)
 	if res.LogTail != "" {
 		res.Report, res.RequestID = findReport(res.LogTail)
 		if res.Report != nil && res.Report.Status == "timeout" {
@@ -193,16 +193,4 @@ func findReport(tail string) (*cloud.Report, string) {
 		}
 	}
 	return nil, ""
-}
-
-// asJSON returns the body as JSON when it is JSON, else as a JSON string.
-func asJSON(body []byte) json.RawMessage {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if json.Valid(body) {
-		return json.RawMessage(body)
-	}
-	s, _ := json.Marshal(string(body))
-	return s
 }

@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // cleanupTimeout bounds the work after a cancelled build (removing the
@@ -271,10 +272,10 @@ func (e *Engine) cleanupCancelledBuild(ctx context.Context, tr *buildTracker, ta
 	var errs []error
 	for _, id := range ids {
 		if err := e.removeContainer(cctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("removing build container %s: %w", short(id), err))
+			errs = append(errs, fmt.Errorf("removing build container %s: %w", text.ShortID(id), err))
 			continue
 		}
-		out.Line(fmt.Sprintf("removed build container %s", short(id)))
+		out.Line(fmt.Sprintf("removed build container %s", text.ShortID(id)))
 	}
 	// Tags are applied only after the last step; if the cancel landed
 	// between two tags, undo the ones that point at this build's image.
@@ -327,14 +328,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func short(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 // invalidError marks bad input (cloud.ErrInvalid) while keeping the

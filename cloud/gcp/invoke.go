@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,94 +15,66 @@ import (
 	"google.golang.org/api/idtoken"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/httpinvoke"
 )
 
-// Invoke sends an HTTP request to the service URL: req.Method (POST with a
-// payload, else GET), req.Path, req.Headers, the payload as body. An ID token
-// is attached when credentials can produce one; when they cannot, the request
-// goes without and a 401/403 answer is explained with the token error. The
-// response body is passed to chunk as it arrives.
+// Invoke sends an HTTP request to the service URL through httpinvoke (the
+// same call a local cloudrun function gets): an HTTP answer of 400 or more
+// sets FunctionError. An ID token is attached by the client's transport when
+// credentials can produce one; when they cannot, the request goes without
+// and a 401/403 answer is explained with the token error.
 func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk func([]byte)) (cloud.InvokeResult, error) {
 	t := req.Target
-	res := cloud.InvokeResult{Address: t.String()}
 	base, err := b.serviceURL(ctx, t)
 	if err != nil {
+		return cloud.InvokeResult{Address: t.String()}, err
+	}
+	hc := b.httpClient()
+	tr := &idTokenTransport{b: b, audience: strings.TrimRight(base, "/"), next: hc.Transport}
+	client := *hc
+	client.Transport = tr
+	res, err := httpinvoke.Invoke(ctx, &client, base, req, chunk)
+	if err != nil {
+		if errors.Is(err, cloud.ErrUnreachable) {
+			b.forgetURL(t) // the service may have moved; ask again next time
+		}
 		return res, err
 	}
-	u, err := joinURL(base, req.Path)
-	if err != nil {
-		return res, fmt.Errorf("invoking %s: %w", t, err)
-	}
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet
-		if len(req.Payload) > 0 {
-			method = http.MethodPost
-		}
-	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(req.Payload))
-	if err != nil {
-		return res, fmt.Errorf("invoking %s: %w: %v", t, cloud.ErrInvalid, err)
-	}
-	for k, vs := range req.Headers {
-		for _, v := range vs {
-			hreq.Header.Add(k, v)
-		}
-	}
-	if len(req.Payload) > 0 && hreq.Header.Get("Content-Type") == "" && json.Valid(req.Payload) {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-	var tokenErr error
-	if hreq.Header.Get("Authorization") == "" {
-		tok, err := b.idToken(ctx, strings.TrimRight(base, "/"))
-		if err != nil {
-			tokenErr = err
-		} else {
-			hreq.Header.Set("Authorization", "Bearer "+tok)
-		}
-	}
-	start := time.Now()
-	resp, err := b.httpClient().Do(hreq)
-	if err != nil {
-		b.forgetURL(t) // the service may have moved; ask again next time
-		return res, fmt.Errorf("invoking %s at %s: %w: %v", t, base, cloud.ErrUnreachable, err)
-	}
-	if resp.StatusCode == http.StatusNotFound {
+	if res.StatusCode == http.StatusNotFound {
 		b.forgetURL(t)
 	}
-	defer resp.Body.Close()
-	res.StatusCode = resp.StatusCode
-	res.Headers = resp.Header.Clone()
-	res.RequestID = resp.Header.Get("X-Cloud-Trace-Context")
-	var body bytes.Buffer
-	buf := make([]byte, 32<<10)
-	for {
-		n, rerr := resp.Body.Read(buf)
-		if n > 0 {
-			body.Write(buf[:n])
-			if chunk != nil {
-				chunk(bytes.Clone(buf[:n]))
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			res.Body = body.Bytes()
-			res.ElapsedMS = msSince(start)
-			return res, fmt.Errorf("invoking %s: reading the response: %w", t, rerr)
-		}
-	}
-	res.ElapsedMS = msSince(start)
-	res.Body = body.Bytes()
-	res.Response = asJSON(res.Body)
-	if resp.StatusCode >= 400 {
-		res.FunctionError = resp.Status
-	}
-	if (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) && tokenErr != nil {
-		return res, cloud.WithHint(fmt.Errorf("invoking %s: %s and no id token could be made: %w", t, resp.Status, tokenErr), hintLogin)
+	if (res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden) && tr.tokenErr != nil {
+		return res, cloud.WithHint(fmt.Errorf("invoking %s: http %d and no id token could be made: %w", t, res.StatusCode, tr.tokenErr), hintLogin)
 	}
 	return res, nil
+}
+
+// idTokenTransport adds the service's ID token to a request that carries no
+// Authorization of its own. One is made per invocation: tokenErr keeps why
+// no token could be made, to explain a 401/403 answer.
+type idTokenTransport struct {
+	b        *Backend
+	audience string
+	next     http.RoundTripper
+	tokenErr error
+}
+
+func (t *idTokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if r.Header.Get("Authorization") != "" {
+		return next.RoundTrip(r)
+	}
+	tok, err := t.b.idToken(r.Context(), t.audience)
+	if err != nil {
+		t.tokenErr = err
+		return next.RoundTrip(r)
+	}
+	r2 := r.Clone(r.Context()) // a RoundTripper must not change its request
+	r2.Header.Set("Authorization", "Bearer "+tok)
+	return next.RoundTrip(r2)
 }
 
 // serviceURL returns the service's URL, remembered after the first lookup:
@@ -138,40 +109,6 @@ func (b *Backend) forgetURL(t cloud.Address) {
 	b.mu.Lock()
 	delete(b.urls, t.String())
 	b.mu.Unlock()
-}
-
-func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
-
-func joinURL(base, path string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("service url %q: %w", base, err)
-	}
-	if path == "" {
-		return u.String(), nil
-	}
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	p, err := url.Parse(path)
-	if err != nil {
-		return "", fmt.Errorf("path %q: %w: %v", path, cloud.ErrInvalid, err)
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + p.Path
-	u.RawQuery = p.RawQuery
-	return u.String(), nil
-}
-
-// asJSON returns body as JSON: itself when it is JSON, else a JSON string.
-func asJSON(body []byte) json.RawMessage {
-	if len(body) == 0 {
-		return nil
-	}
-	if json.Valid(body) {
-		return json.RawMessage(bytes.Clone(body))
-	}
-	s, _ := json.Marshal(string(body))
-	return s
 }
 
 // credentialsFile is the part of a credentials JSON file we read.

@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
-	"github.com/fndeck/fndeck/ui/sanitize"
 )
 
 func textEntry(service, id, text string, ts time.Time) *loggingpb.LogEntry {

@@ -23,6 +23,7 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // invokePath is the RIE-compatible invoke route the shim serves.
@@ -206,7 +207,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 			_, _ = b.c.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
 			return res, dockerErr("deploying "+target.String()+": removing the previous container", err)
 		}
-		out.Line("removed the previous container " + shortID(old.ID) + " (" + res.OldImage + ")")
+		out.Line("removed the previous container " + text.ShortID(old.ID) + " (" + res.OldImage + ")")
 	}
 	if _, err := b.c.ContainerRename(context.WithoutCancel(ctx), created.ID, client.ContainerRenameOptions{NewName: ContainerName(name)}); err != nil {
 		_, _ = b.c.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
@@ -215,7 +216,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 	if _, err := b.c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return res, dockerErr(fmt.Sprintf("deploying %s: starting %s (left in place; see fndeck logs %s)", target, ContainerName(name), target), err)
 	}
-	out.Line(fmt.Sprintf("started %s; waiting for http://127.0.0.1:%d to answer", shortID(created.ID), port))
+	out.Line(fmt.Sprintf("started %s; waiting for http://127.0.0.1:%d to answer", text.ShortID(created.ID), port))
 	if err := b.waitReady(ctx, created.ID, st.mode, port); err != nil {
 		return res, fmt.Errorf("deploying %s: %w", target, err)
 	}
@@ -468,13 +469,6 @@ func (b *Backend) waitReady(ctx context.Context, id, mode string, port int) erro
 	}
 }
 
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
 func randomToken() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -519,7 +513,7 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	}
 	img, err := b.c.ImageInspect(ctx, image)
 	if errdefs.IsNotFound(err) {
-		return cloud.DeployResult{}, cloud.WithHint(fmt.Errorf("rolling back %s: the image that served before (%s, %s) is no longer in the engine: %w", target, to.NewImage, shortID(image), cloud.ErrNotFound),
+		return cloud.DeployResult{}, cloud.WithHint(fmt.Errorf("rolling back %s: the image that served before (%s, %s) is no longer in the engine: %w", target, to.NewImage, text.ShortID(image), cloud.ErrNotFound),
 			"deploy an image instead")
 	}
 	if err != nil {
@@ -527,13 +521,13 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	}
 	if img.ID == s.ImageID && sameSettings(cur, st) {
 		return cloud.DeployResult{Target: target.String(), NewImage: s.Labels[LabelImage], ImageDigest: img.ID, Revision: s.ID},
-			fmt.Errorf("rolling back %s: it already serves %s (%s) with those settings: %w", target, s.Labels[LabelImage], shortID(img.ID), cloud.ErrNothingToDo)
+			fmt.Errorf("rolling back %s: it already serves %s (%s) with those settings: %w", target, s.Labels[LabelImage], text.ShortID(img.ID), cloud.ErrNothingToDo)
 	}
 	ref := to.NewImage
 	if ref == "" {
 		ref = image
 	}
-	out.Line(fmt.Sprintf("rolling %s back: %s (%s) → %s (%s)", target, s.Labels[LabelImage], shortID(s.ImageID), ref, shortID(img.ID)))
+	out.Line(fmt.Sprintf("rolling %s back: %s (%s) → %s (%s)", target, s.Labels[LabelImage], text.ShortID(s.ImageID), ref, text.ShortID(img.ID)))
 	run := img.ID
 	if r, err := b.c.ImageInspect(ctx, ref); err == nil && r.ID == img.ID {
 		run = ref // the tag still names that image: the container shows it

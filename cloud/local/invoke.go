@@ -3,7 +3,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/httpinvoke"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // logTailBytes matches Lambda's LogResult: the last 4 KB of the invocation's log.
@@ -33,7 +34,7 @@ func (b *Backend) Invoke(ctx context.Context, req cloud.InvokeRequest, chunk fun
 	mode := s.Labels[LabelMode]
 	port, _ := strconv.Atoi(s.Labels[LabelPort])
 	if port == 0 {
-		return cloud.InvokeResult{}, fmt.Errorf("invoking %s: container %s has no %s label: %w", req.Target, shortID(s.ID), LabelPort, cloud.ErrInvalid)
+		return cloud.InvokeResult{}, fmt.Errorf("invoking %s: container %s has no %s label: %w", req.Target, text.ShortID(s.ID), LabelPort, cloud.ErrInvalid)
 	}
 	if req.Cold {
 		// A fresh container: fresh runtime, fresh memory peak, a real Init Duration.
@@ -93,7 +94,7 @@ func (b *Backend) invokeLambda(ctx context.Context, req cloud.InvokeRequest, id 
 		StatusCode:    resp.StatusCode,
 		FunctionError: resp.Header.Get("X-Amz-Function-Error"),
 		Body:          body,
-		Response:      asJSON(body),
+		Response:      text.JSONOrString(body),
 		Headers:       resp.Header,
 		RequestID:     resp.Header.Get("X-Amzn-RequestId"),
 		ElapsedMS:     float64(b.now().Sub(start).Microseconds()) / 1000,
@@ -152,77 +153,12 @@ func (b *Backend) invocationLog(ctx context.Context, id, requestID string, since
 	}
 }
 
-// asJSON returns body when it is JSON, else body as a JSON string.
-func asJSON(body []byte) json.RawMessage {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if json.Valid(body) {
-		return json.RawMessage(body)
-	}
-	s, _ := json.Marshal(string(body))
-	return s
-}
-
+// invokeHTTP calls a cloudrun-mode container through httpinvoke, the call
+// Cloud Run services get, so a 4xx/5xx answer is a function error here too.
 func (b *Backend) invokeHTTP(ctx context.Context, req cloud.InvokeRequest, port int, chunk func([]byte)) (cloud.InvokeResult, error) {
-	addr := req.Target.String()
-	method := strings.ToUpper(req.Method)
-	if method == "" {
-		method = http.MethodGet
-		if len(req.Payload) > 0 {
-			method = http.MethodPost
-		}
+	res, err := httpinvoke.Invoke(ctx, b.http, fmt.Sprintf("http://127.0.0.1:%d/", port), req, chunk)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		err = cloud.WithHint(err, "see fndeck logs "+req.Target.String())
 	}
-	path := req.Path
-	if path == "" {
-		path = "/"
-	}
-	if !strings.HasPrefix(path, "/") {
-		return cloud.InvokeResult{}, fmt.Errorf("invoking %s: --path %q must start with /: %w", addr, path, cloud.ErrInvalid)
-	}
-	var body io.Reader
-	if len(req.Payload) > 0 {
-		body = bytes.NewReader(req.Payload)
-	}
-	start := b.now()
-	hr, err := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), body)
-	if err != nil {
-		return cloud.InvokeResult{}, fmt.Errorf("invoking %s: %w", addr, err)
-	}
-	for k, vs := range req.Headers {
-		for _, v := range vs {
-			hr.Header.Add(k, v)
-		}
-	}
-	if len(req.Payload) > 0 && hr.Header.Get("Content-Type") == "" && json.Valid(req.Payload) {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := b.http.Do(hr)
-	if err != nil {
-		return cloud.InvokeResult{}, unreachable(req.Target, err)
-	}
-	defer resp.Body.Close()
-	res := cloud.InvokeResult{Address: addr, StatusCode: resp.StatusCode, Headers: resp.Header}
-	var all bytes.Buffer
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			all.Write(buf[:n])
-			if chunk != nil {
-				chunk(append([]byte(nil), buf[:n]...))
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			res.Body = all.Bytes()
-			return res, fmt.Errorf("invoking %s: reading the response: %w", addr, err)
-		}
-	}
-	res.Body = all.Bytes()
-	res.Response = asJSON(res.Body)
-	res.ElapsedMS = float64(b.now().Sub(start).Microseconds()) / 1000
-	return res, nil
+	return res, err
 }

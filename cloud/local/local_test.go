@@ -401,6 +401,13 @@ func TestCloudRunStreaming(t *testing.T) {
 	if err != nil || string(r2.Body) != "PUT /echo yes body" {
 		t.Errorf("echo: %v %q", err, r2.Body)
 	}
+	// An HTTP error answer is a function error, as on Cloud Run: the call
+	// worked (no error), the result says the function failed.
+	r3, err := b.Invoke(ctx, cloud.InvokeRequest{Target: target, Path: "/fail"}, nil)
+	if err != nil || r3.StatusCode != http.StatusInternalServerError || r3.FunctionError != "500 Internal Server Error" ||
+		string(r3.Response) != fmt.Sprintf("%q", "boom: "+name+"\n") {
+		t.Errorf("invoking /fail: err %v, status %d, function error %q, response %s", err, r3.StatusCode, r3.FunctionError, r3.Response)
+	}
 	env := cloudtest.Docker(t, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", ContainerName(name))
 	for _, k := range []string{"PORT=", "K_SERVICE=" + name, "K_REVISION=" + name + "-", "K_CONFIGURATION=" + name} {
 		if !strings.Contains(env, k) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // logEntry is one line of a container's output.
@@ -209,7 +210,7 @@ func (f *functionFollow) run(ctx context.Context, s *container.Summary, tail str
 		}
 		// Whatever the stream said as its container went (cut, or the
 		// container gone), the container ended.
-		notice(fmt.Sprintf("container %s ended; waiting for the next container of %s (a deploy, a rollback or a start)", shortID(s.ID), req.Target))
+		notice(fmt.Sprintf("container %s ended; waiting for the next container of %s (a deploy, a rollback or a start)", text.ShortID(s.ID), req.Target))
 		next, started, err := b.nextContainer(ctx, starts, req.Target.Function, s.ID)
 		if ctx.Err() != nil {
 			return nil
@@ -217,7 +218,7 @@ func (f *functionFollow) run(ctx context.Context, s *container.Summary, tail str
 		if err != nil {
 			return fmt.Errorf("logs of %s: waiting for its next container: %w", req.Target, err)
 		}
-		notice(fmt.Sprintf("following container %s from its start", shortID(next.ID)))
+		notice(fmt.Sprintf("following container %s from its start", text.ShortID(next.ID)))
 		// All of a new container's output; a restarted one's since it started.
 		since, tail, tap = time.Time{}, "", tapWait
 		if next.ID == s.ID {

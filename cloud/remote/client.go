@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
+	"github.com/fndeck/fndeck/internal/redact"
 )
 
 // HelperName is the helper binary's file name.
@@ -320,7 +320,9 @@ func startProc(path string, opts ClientOptions) (*proc, error) {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			line := redact(sc.Text())
+			// The helper's stderr may hold what looks like a secret: the
+			// rules task output is redacted with hide it.
+			line := redact.Patterns(sc.Text())
 			p.tail.add(line)
 			opts.Logger.Debug("fndeck-cloud: " + line)
 		}
@@ -471,29 +473,4 @@ func (t *tailBuf) String() string {
 		lines = lines[len(lines)-5:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// secretPatterns find values that look secret in a stderr line: key=value
-// and "key": "value" pairs whose key names a secret, Authorization schemes'
-// credentials, and AWS access key ids. Compiled on first use: package inits
-// run before fndeck's first frame.
-var secretPatterns = sync.OnceValue(func() []secretPattern {
-	return []secretPattern{
-		{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',]+`), "$1 [redacted]"},
-		{regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*["']?\s*[=:]\s*["']?)([^\s"',&]+)`), "${1}[redacted]"},
-		{regexp.MustCompile(`\bA(?:KIA|SIA)[0-9A-Z]{12,}\b`), "[redacted]"},
-	}
-})
-
-type secretPattern struct {
-	re   *regexp.Regexp
-	repl string
-}
-
-// redact hides what looks like a secret in a line of the helper's stderr.
-func redact(s string) string {
-	for _, p := range secretPatterns() {
-		s = p.re.ReplaceAllString(s, p.repl)
-	}
-	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/dialog"
 	"github.com/fndeck/fndeck/ui/functions"
@@ -26,7 +27,6 @@ import (
 	"github.com/fndeck/fndeck/ui/images"
 	"github.com/fndeck/fndeck/ui/palette"
 	"github.com/fndeck/fndeck/ui/prompt"
-	"github.com/fndeck/fndeck/ui/sanitize"
 	"github.com/fndeck/fndeck/ui/table"
 )
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/output"
 	"github.com/fndeck/fndeck/ui/tasks"
@@ -49,55 +50,21 @@ func (b *streamingBuilder) Build(ctx context.Context, opts cloud.BuildOptions, o
 	}
 }
 
-// The adapters main.go has, for the test (runner IDs are numbers).
+// runnerTasks wires the runner to the workflows as main.go does.
 type runnerTasks struct{ r *actions.Runner }
 
-func (t runnerTasks) Tasks() []tasks.TaskRow {
-	var rows []tasks.TaskRow
-	for _, in := range t.r.Tasks() {
-		rows = append(rows, tasks.TaskRow{
-			ID: strconv.FormatUint(uint64(in.ID), 10), Kind: string(in.Kind), Target: in.Target, Title: in.Title,
-			State: tasks.State(in.State), Queued: in.Queued, Started: in.Started, Finished: in.Finished,
-			Err: in.Err, Progress: in.Progress, LastLine: in.LastLine, Summary: in.Summary,
-		})
-	}
-	return rows
-}
-func (t runnerTasks) Changed() <-chan struct{} { return t.r.Changed() }
-func (t runnerTasks) Cancel(id string) {
-	n, _ := strconv.ParseUint(id, 10, 64)
-	t.r.Cancel(actions.ID(n))
-}
-func (t runnerTasks) Retry(id string) (string, error) {
-	n, _ := strconv.ParseUint(id, 10, 64)
-	nid, err := t.r.Retry(actions.ID(n))
-	return strconv.FormatUint(uint64(nid), 10), err
-}
-func (t runnerTasks) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
-	id := t.r.Submit(actions.Spec{Kind: actions.Kind(kind), Target: target, Title: title,
+func (t runnerTasks) Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
+	return t.r.Submit(actions.Spec{Kind: kind, Target: target, Title: title,
 		Run: func(ctx context.Context, out actions.Output) error { return run(ctx, out) }})
-	return strconv.FormatUint(uint64(id), 10)
 }
-func (t runnerTasks) Output(id string) output.Source {
-	n, _ := strconv.ParseUint(id, 10, 64)
-	if b := t.r.Output(actions.ID(n)); b != nil {
-		return ringSource{b}
+func (t runnerTasks) Output(id task.ID) output.Source {
+	if b := t.r.Output(id); b != nil {
+		return b
 	}
 	return nil
 }
-func (t runnerTasks) LogFile(string) string { return "" }
-
-type ringSource struct{ b *actions.Buffer }
-
-func (s ringSource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) {
-	lines, next, dropped, done := s.b.Since(seq)
-	out := make([]output.Line, len(lines))
-	for i, l := range lines {
-		out[i] = output.Line{Seq: l.Seq, Time: l.Time, Text: l.Text}
-	}
-	return out, next, dropped, done
-}
-func (s ringSource) Notify() <-chan struct{} { return s.b.Notify() }
+func (t runnerTasks) LogFile(task.ID) string { return "" }
+func (t runnerTasks) Cancel(id task.ID)      { t.r.Cancel(id) }
 
 var (
 	runningBuild   = regexp.MustCompile(`running\s+build`)
@@ -118,7 +85,7 @@ func TestThreeStreamingTasksKeepKeysAnswered(t *testing.T) {
 	src := runnerTasks{r: runner}
 	theme := common.NewTheme(true, true)
 	out := output.New(output.Options{Theme: theme})
-	taskPane := tasks.New(tasks.Options{Theme: theme, Source: src})
+	taskPane := tasks.New(tasks.Options{Theme: theme, Source: runner})
 	b := &streamingBuilder{ctxs: map[string]context.Context{}}
 	names := []string{"alpha", "bravo", "charlie"}
 	var builds []workflow.BuildTarget

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 // Exit codes of the CLI contract.
@@ -52,7 +53,7 @@ type Globals struct {
 // TaskSpec describes a background task run headlessly through the same
 // runner the TUI uses.
 type TaskSpec struct {
-	Kind   string
+	Kind   task.Kind
 	Target string
 	Title  string
 	Run    func(ctx context.Context, out cloud.Sink) error
@@ -62,7 +63,7 @@ type TaskSpec struct {
 // progress to the callbacks, and returns the final task event (JSON shape of
 // PRODUCT.md) and the task's error.
 type TaskRunner interface {
-	Run(ctx context.Context, spec TaskSpec, onLine func(string), onProgress func(cloud.Progress)) (event any, err error)
+	Run(ctx context.Context, spec TaskSpec, onLine func(string), onProgress func(cloud.Progress)) (task.Event, error)
 }
 
 // ProviderInfo is one configured provider and its backend (which implements
@@ -210,7 +211,7 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.BoolVar(&a.globals.NoColor, "no-color", false, "no colours (NO_COLOR is honoured too)")
 	root.AddCommand(
 		a.versionCmd(), a.imagesCmd(), a.functionsCmd(), a.buildCmd(), a.pushCmd(),
-		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(),
+		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(), a.rmCmd(),
 	)
 	root.AddCommand(a.doctorCmd())
 	return root

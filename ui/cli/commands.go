@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/text"
 )
 
 // ---------- images ----------
@@ -71,7 +72,7 @@ func (a *app) imagesCmd() *cobra.Command {
 							platform += "/" + im.Variant
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s(repo), s(tag), shortID(im.ID), ago(im.Created, now), humanSize(im.Size), s(platform))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s(repo), s(tag), text.ShortID(im.ID), text.OrDash(text.Ago(im.Created, now)), text.HumanSize(im.Size), s(platform))
 				}
 			}
 			return tw.Flush()
@@ -218,7 +219,7 @@ func (a *app) functionsCmd() *cobra.Command {
 					if img == "" {
 						img = "-"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s(fn.Address), s(orDash(typ)), s(orDash(fn.Architecture)), mem, s(orDash(state)), s(img))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s(fn.Address), s(text.OrDash(typ)), s(text.OrDash(fn.Architecture)), mem, s(text.OrDash(state)), s(img))
 				}
 				_ = tw.Flush()
 				for _, e := range errs {
@@ -241,13 +242,6 @@ func (a *app) functionsCmd() *cobra.Command {
 	fl.StringArrayVar(&f.Projects, "project", nil, "only this GCP project (repeatable)")
 	fl.StringArrayVar(&f.Profiles, "profile", nil, "only this AWS profile (repeatable)")
 	return cmd
-}
-
-func orDash(v string) string {
-	if v == "" {
-		return "-"
-	}
-	return v
 }
 
 func contains(list []string, v string) bool {
@@ -297,7 +291,7 @@ func (p *progressPrinter) progress(pr cloud.Progress) {
 	p.state[pr.ID] = pr.Status
 	p.mu.Unlock()
 	if changed {
-		p.h.linef("%s: %s", s(shortID(pr.ID)), s(pr.Status))
+		p.h.linef("%s: %s", s(text.ShortID(pr.ID)), s(pr.Status))
 	}
 }
 
@@ -361,7 +355,7 @@ func (a *app) buildCmd() *cobra.Command {
 			}
 			p.result(ev, res)
 			if !asJSON {
-				p.h.linef("built %s (%s, %s/%s)", s(strings.Join(res.Tags, ", ")), shortID(res.ImageID), s(res.OS), s(res.Architecture))
+				p.h.linef("built %s (%s, %s/%s)", s(strings.Join(res.Tags, ", ")), text.ShortID(res.ImageID), s(res.OS), s(res.Architecture))
 			}
 			return nil
 		},
@@ -628,7 +622,7 @@ func (a *app) rollbackCmd() *cobra.Command {
 			if asJSON {
 				return (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"type": "result", "task": ev, "result": res.Redacted()})
 			}
-			fmt.Fprintf(a.deps.Stdout, "rolled back %s: %s → %s\n", t.Address, s(orDash(res.OldImage)), s(res.NewImage))
+			fmt.Fprintf(a.deps.Stdout, "rolled back %s: %s → %s\n", t.Address, s(text.OrDash(res.OldImage)), s(res.NewImage))
 			return nil
 		},
 	}
@@ -699,7 +693,7 @@ func (a *app) invokeCmd() *cobra.Command {
 				a.printInvoke(res, streamed)
 			}
 			if res.FunctionError != "" || res.TimedOut {
-				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s: function error: %s", t.Address, orDash(res.FunctionError))}
+				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s: function error: %s", t.Address, text.OrDash(res.FunctionError))}
 			}
 			if res.StatusCode >= 400 {
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s: HTTP status %d", t.Address, res.StatusCode)}

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 // jsonWriter writes one JSON value per line. encoding/json already escapes
@@ -75,61 +73,6 @@ func (h *human) linef(format string, args ...any) {
 
 // s sanitizes one outside string for a single line of output.
 func s(v string) string { return sanitize.Line(v) }
-
-func humanSize(n int64) string {
-	const unit = 1000 // docker prints decimal units
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.3g%cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
-
-func ago(t time.Time, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return plural(int(d.Minutes()), "minute")
-	case d < 48*time.Hour:
-		return plural(int(d.Hours()), "hour")
-	case d < 14*24*time.Hour:
-		return plural(int(d.Hours()/24), "day")
-	case d < 60*24*time.Hour:
-		return plural(int(d.Hours()/24/7), "week")
-	case d < 730*24*time.Hour:
-		return plural(int(d.Hours()/24/30), "month")
-	}
-	return plural(int(d.Hours()/24/365), "year")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		if unit == "hour" {
-			return "an hour ago"
-		}
-		return "1 " + unit + " ago"
-	}
-	return fmt.Sprintf("%d %ss ago", n, unit)
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
 
 // sanitizeText sanitizes multi-line outside text (a response body).
 func sanitizeText(v string) string { return sanitize.Text(v) }

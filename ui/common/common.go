@@ -100,3 +100,6 @@ type ErrorMsg struct {
 	Err  error
 	Hint string
 }
+
+// MsgCmd returns a command that delivers m.
+func MsgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }

@@ -175,3 +175,96 @@ func localImage(t *testing.T, env []string, addr string) string {
 	t.Fatalf("functions --json does not list %s:\n%s", addr, out)
 	return ""
 }
+
+// streamerImage builds cloud/local/testdata/streamer (a Cloud Run style
+// server; /fail answers 500) into a FROM scratch image.
+func streamerImage(t *testing.T) string {
+	t.Helper()
+	cloudtest.RequireDocker(t)
+	dir := t.TempDir()
+	cloudtest.BuildStatic(t, "github.com/fndeck/fndeck/cloud/local/testdata/streamer", dir, "streamer")
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY streamer /streamer\nENTRYPOINT [\"/streamer\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := cloudtest.UniqueName("fndeck-e2e-streamer") + ":v1"
+	cloudtest.Docker(t, "build", "-q", "--no-cache", "-t", ref, dir)
+	t.Cleanup(func() { _, _, _ = runDocker("rmi", "-f", ref) })
+	return ref
+}
+
+// A local --as cloudrun function answering 500 is a function error
+// everywhere: the JSON has function_error, headless invoke exits 1, the TUI
+// invoke pane says "function error". Then `fndeck rm` removes it: exit 0,
+// then 1 once it is gone, and 2 for an address that is not local:.
+func TestLocalCloudRunFunctionErrorAndRm(t *testing.T) {
+	requireTmux(t)
+	ref := streamerImage(t)
+	name := flowName("web500")
+	addr := "local:" + name
+	env := isolatedEnv(t, "FNDECK_LOCAL_NETWORK=host")
+	t.Cleanup(func() { _, _, _ = runDocker("rm", "-f", "fndeck-"+name) })
+
+	if out, errOut, code := runCLI(t, env, "", "deploy", ref, addr, "--as", "cloudrun"); code != 0 {
+		t.Fatalf("deploy exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	out, errOut, code := runCLI(t, env, "", "invoke", addr, "--path", "/fail", "--json")
+	if code != 1 {
+		t.Fatalf("invoke of a 500 exited %d, want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var res struct {
+		StatusCode    int             `json:"status_code"`
+		FunctionError string          `json:"function_error"`
+		Response      json.RawMessage `json:"response"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("invoke --json output is not one JSON object: %v\n%s", err, out)
+	}
+	if res.StatusCode != 500 || res.FunctionError != "500 Internal Server Error" || !strings.Contains(string(res.Response), "boom: "+name) {
+		t.Errorf("invoke --json = status %d, function_error %q, response %s", res.StatusCode, res.FunctionError, res.Response)
+	}
+	if !strings.Contains(errOut, "function error") {
+		t.Errorf("stderr does not say function error: %s", errOut)
+	}
+	// A good answer is no function error and exits 0.
+	if out, errOut, code := runCLI(t, env, "", "invoke", addr, "--path", "/ok", "--json"); code != 0 || strings.Contains(out, "function_error") {
+		t.Errorf("invoke of a 200 exited %d: %s %s", code, out, errOut)
+	}
+
+	// The TUI's invoke pane: path /fail, send, see the function error.
+	s := startTUIIn(t, t.TempDir(), env)
+	s.waitFor(`1 Images`, 20*time.Second)
+	s.keys("2")
+	s.waitFor(regexp.QuoteMeta(name[:14]), 30*time.Second) // the column cuts long names
+	s.keys("/")
+	s.typeText(name)
+	s.keys("Enter")
+	s.waitFor(`i invoke`, 10*time.Second)
+	s.keys("i")
+	s.waitFor(`Invoke · `+regexp.QuoteMeta(addr), 10*time.Second)
+	s.keys("u")
+	s.waitFor(`path: /`, 10*time.Second)
+	s.typeText("fail")
+	s.keys("Enter")
+	s.waitFor(`/fail`, 10*time.Second)
+	s.keys("C-s")
+	screen := s.waitFor(`function error: 500 Internal Server Error`, 60*time.Second)
+	if !strings.Contains(screen, "status 500") {
+		t.Errorf("the invoke pane does not show the status:\n%s", screen)
+	}
+
+	// rm: usage errors first (nothing removed), then the removal, then gone.
+	for _, bad := range []string{"cloudrun:acme/europe-west1/" + name, "nonsense"} {
+		if _, errOut, code := runCLI(t, env, "", "rm", bad); code != 2 {
+			t.Errorf("rm %s exited %d, want 2: %s", bad, code, errOut)
+		}
+	}
+	if out, errOut, code := runCLI(t, env, "", "rm", addr); code != 0 || !strings.Contains(out, "removed "+addr) {
+		t.Fatalf("rm exited %d: %s %s", code, out, errOut)
+	}
+	if _, _, err := runDocker("inspect", "fndeck-"+name); err == nil {
+		t.Errorf("the container fndeck-%s is still there after rm", name)
+	}
+	if _, errOut, code := runCLI(t, env, "", "rm", addr); code != 1 || !strings.Contains(errOut, name) {
+		t.Errorf("rm of a removed function exited %d, want 1: %s", code, errOut)
+	}
+}

@@ -27,8 +27,9 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
+	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
 	"github.com/fndeck/fndeck/ui/table"
 )
 
@@ -239,20 +240,7 @@ func (p *Pane) modified(f cloud.Function) string {
 	if f.LastModified == nil {
 		return ""
 	}
-	return ago(*f.LastModified, p.opts.Now())
-}
-
-func ago(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	return text.AgoShort(*f.LastModified, p.opts.Now())
 }
 
 func (p *Pane) cells(n node) []string {
@@ -452,9 +440,9 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		return p, p.load()
 	case removedMsg:
 		if msg.err != nil {
-			return p, msgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", msg.addr, msg.err), Hint: cloud.Hint(msg.err)})
+			return p, common.MsgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", msg.addr, msg.err), Hint: cloud.Hint(msg.err)})
 		}
-		return p, tea.Batch(p.load(), msgCmd(common.StatusMsg{Text: "removed " + msg.addr}))
+		return p, tea.Batch(p.load(), common.MsgCmd(common.StatusMsg{Text: "removed " + msg.addr}))
 	case tea.KeyPressMsg:
 		return p, p.handleKey(msg)
 	}
@@ -464,8 +452,6 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 // ReloadMsg re-lists every group, as `r` does: the workflows send it when
 // a deploy or rollback they ran has finished, so the pane shows the change.
 type ReloadMsg struct{}
-
-func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
 
 // capabilities of the lister behind a row.
 func (p *Pane) lister(n node) cloud.Lister {
@@ -524,7 +510,7 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				if p.tbl.Filter() != "" {
 					// The filtered tree is all open; a fold set now
 					// would only show once the filter is gone.
-					return msgCmd(common.StatusMsg{Text: "groups stay open while filtering (esc clears the filter)"})
+					return common.MsgCmd(common.StatusMsg{Text: "groups stay open while filtering (esc clears the filter)"})
 				}
 				p.collapsed[n.id] = !p.collapsed[n.id]
 			}
@@ -547,21 +533,21 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.detTtl = "Function " + sanitize.Line(addr) + "  (esc back)"
 		return nil
 	case key.Matches(msg, p.keys.Invoke) && supports[cloud.Invoker](l):
-		return msgCmd(common.InvokeRequestMsg{Address: addr})
+		return common.MsgCmd(common.InvokeRequestMsg{Address: addr})
 	case key.Matches(msg, p.keys.Logs) && supports[cloud.LogTailer](l):
-		return msgCmd(common.LogsRequestMsg{Address: addr})
+		return common.MsgCmd(common.LogsRequestMsg{Address: addr})
 	case key.Matches(msg, p.keys.Deploy) && supports[cloud.Deployer](l):
-		return msgCmd(common.FunctionDeployRequestMsg{Address: addr})
+		return common.MsgCmd(common.FunctionDeployRequestMsg{Address: addr})
 	case key.Matches(msg, p.keys.Rollback) && supports[cloud.RollBacker](l):
-		return msgCmd(common.RollbackRequestMsg{Address: addr})
+		return common.MsgCmd(common.RollbackRequestMsg{Address: addr})
 	case key.Matches(msg, p.keys.Remove) && supports[cloud.Remover](l):
 		rm, _ := capability[cloud.Remover](l)
 		target, err := cloud.ParseAddress(addr)
 		if err != nil {
-			return msgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", addr, err)})
+			return common.MsgCmd(common.ErrorMsg{Err: fmt.Errorf("removing %s: %w", addr, err)})
 		}
 		ctx := p.opts.Ctx
-		return msgCmd(common.ConfirmRequestMsg{
+		return common.MsgCmd(common.ConfirmRequestMsg{
 			Title: "Remove " + addr + "?",
 			Body:  []string{"image " + n.fn.ImageURI},
 			Yes: func() tea.Msg {

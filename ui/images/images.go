@@ -17,8 +17,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
+	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
 	"github.com/fndeck/fndeck/ui/table"
 )
 
@@ -180,9 +181,9 @@ func New(opts Options) *Pane {
 		ID:      Row.id,
 		Version: rowVersion,
 		Cells: func(r Row) []string {
-			return []string{r.name(), ShortID(r.Image.ID), HumanSize(r.Image.Size), r.ago, r.platform()}
+			return []string{r.name(), text.ShortID(r.Image.ID), text.HumanSize(r.Image.Size), r.ago, r.platform()}
 		},
-		FilterText: func(r Row) string { return r.name() + " " + ShortID(r.Image.ID) },
+		FilterText: func(r Row) string { return r.name() + " " + text.ShortID(r.Image.ID) },
 		Compare:    compareRows,
 		Empty:      "no images",
 	})
@@ -503,7 +504,7 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, p.keys.Filter):
 			p.tbl.StartFilter()
 		case key.Matches(msg, p.keys.Build):
-			return msgCmd(common.BuildRequestMsg{})
+			return common.MsgCmd(common.BuildRequestMsg{})
 		}
 		return nil
 	}
@@ -548,7 +549,7 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			// An empty engine is where a new project starts: build
 			// needs no selected image (the workflow picks fndeck.yaml's
 			// function or asks for a context).
-			return msgCmd(common.BuildRequestMsg{})
+			return common.MsgCmd(common.BuildRequestMsg{})
 		}
 		p.tbl.HandleKey(msg)
 		return nil
@@ -563,11 +564,11 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return detailMsg{ref: ref, detail: d, err: err}
 		}
 	case key.Matches(msg, p.keys.Build):
-		return msgCmd(common.BuildRequestMsg{Image: sel.Ref})
+		return common.MsgCmd(common.BuildRequestMsg{Image: sel.Ref})
 	case key.Matches(msg, p.keys.Push):
-		return msgCmd(common.PushRequestMsg{Image: sel.Ref})
+		return common.MsgCmd(common.PushRequestMsg{Image: sel.Ref})
 	case key.Matches(msg, p.keys.Deploy):
-		return msgCmd(common.DeployRequestMsg{Image: sel.Ref})
+		return common.MsgCmd(common.DeployRequestMsg{Image: sel.Ref})
 	case key.Matches(msg, p.keys.Delete):
 		return p.confirmDelete(sel)
 	}
@@ -577,17 +578,15 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
-
-func (p *Pane) status(s string) tea.Cmd { return msgCmd(common.StatusMsg{Text: s}) }
+func (p *Pane) status(s string) tea.Cmd { return common.MsgCmd(common.StatusMsg{Text: s}) }
 
 func (p *Pane) confirmDelete(r Row) tea.Cmd {
-	body := []string{r.name() + "  (" + ShortID(r.Image.ID) + ", " + HumanSize(r.Image.Size) + ")"}
+	body := []string{r.name() + "  (" + text.ShortID(r.Image.ID) + ", " + text.HumanSize(r.Image.Size) + ")"}
 	if r.Ref != r.Image.ID && len(r.Image.RepoTags) > 1 {
 		body = append(body, "removes this tag; the image keeps its other tags")
 	}
 	imgs, ctx, ref := p.opts.Images, p.opts.Ctx, r.Ref
-	return msgCmd(common.ConfirmRequestMsg{
+	return common.MsgCmd(common.ConfirmRequestMsg{
 		Title: "Delete image " + r.name() + "?",
 		Body:  body,
 		Yes: func() tea.Msg {
@@ -606,7 +605,7 @@ func (p *Pane) setImages(imgs []cloud.Image) {
 		if pl, ok := p.platforms[img.ID]; ok && img.Architecture == "" {
 			img.OS, img.Architecture, img.Variant = pl.OS, pl.Architecture, pl.Variant
 		}
-		ago := Ago(img.Created, now)
+		ago := text.Ago(img.Created, now)
 		tags := realTags(img.RepoTags)
 		if len(tags) == 0 {
 			// Untagged (dangling) images only show when toggled on.
@@ -781,7 +780,7 @@ func (d *detailView) fill(det cloud.ImageDetail) {
 	for _, dg := range det.RepoDigests {
 		add("Digest", dg)
 	}
-	add("Size", HumanSize(det.Size))
+	add("Size", text.HumanSize(det.Size))
 	if !det.Created.IsZero() {
 		add("Created", det.Created.UTC().Format(time.RFC3339))
 	}
@@ -814,7 +813,7 @@ func (d *detailView) fill(det cloud.ImageDetail) {
 	}
 	l = append(l, "", fmt.Sprintf("Layers (%d)", len(det.Layers)))
 	for _, ly := range det.Layers {
-		l = append(l, fmt.Sprintf("  %8s  %s", HumanSize(ly.Size), sanitize.Line(strings.TrimSpace(ly.CreatedBy))))
+		l = append(l, fmt.Sprintf("  %8s  %s", text.HumanSize(ly.Size), sanitize.Line(strings.TrimSpace(ly.CreatedBy))))
 	}
 	d.pager.SetLines(l)
 }

@@ -439,24 +439,6 @@ func TestDownShowsAddressAndReason(t *testing.T) {
 	}
 }
 
-func TestFormat(t *testing.T) {
-	sizes := map[int64]string{999: "999B", 1000: "1.00kB", 45_000_000: "45.0MB", 123_400_000: "123MB", 1_500_000_000: "1.50GB"}
-	for n, want := range sizes {
-		if got := HumanSize(n); got != want {
-			t.Errorf("HumanSize(%d)=%q want %q", n, got, want)
-		}
-	}
-	ago := map[time.Duration]string{30 * time.Second: "just now", 5 * time.Minute: "5 minutes ago", time.Hour: "1 hour ago", 3 * 24 * time.Hour: "3 days ago", 21 * 24 * time.Hour: "3 weeks ago", 400 * 24 * time.Hour: "1 year ago"}
-	for d, want := range ago {
-		if got := Ago(now.Add(-d), now); got != want {
-			t.Errorf("Ago(%v)=%q want %q", d, got, want)
-		}
-	}
-	if ShortID("sha256:0123456789abcdef") != "0123456789ab" {
-		t.Error("ShortID")
-	}
-}
-
 func BenchmarkPaneFrame10k(b *testing.B) {
 	var imgs []cloud.Image
 	for i := range 10000 {

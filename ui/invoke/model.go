@@ -18,10 +18,11 @@ import (
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/ui/table"
 )
 
 // maxStreamBytes bounds the streamed response kept for display; the full body
@@ -541,21 +542,9 @@ func (m *Model) View() string {
 	}
 	lines = lines[:m.height]
 	for i, l := range lines {
-		lines[i] = m.fit(l)
+		lines[i] = table.Fit(l, m.width, false)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func (m *Model) fit(s string) string {
-	w := lipgloss.Width(s)
-	if w > m.width {
-		s = ansi.Truncate(s, m.width, "…")
-		w = lipgloss.Width(s)
-	}
-	if w < m.width {
-		s += strings.Repeat(" ", m.width-w)
-	}
-	return s
 }
 
 func (m *Model) targetLine() string {

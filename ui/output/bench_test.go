@@ -5,16 +5,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 func fullPane(b *testing.B) *Model {
 	m := New(Options{Theme: theme(), BufferLines: 50000})
 	m.SetSize(160, 40)
 	m.id = "x"
-	ls := make([]Line, 60000)
+	ls := make([]task.Line, 60000)
 	at := time.Now()
 	for i := range ls {
-		ls[i] = Line{Seq: uint64(i), Time: at, Text: fmt.Sprintf("2026-11-25T10:00:00Z INFO request %d handled in %dms path=/api/v1/items/%d", i, i%97, i)}
+		ls[i] = task.Line{Seq: uint64(i), Time: at, Text: fmt.Sprintf("2026-11-25T10:00:00Z INFO request %d handled in %dms path=/api/v1/items/%d", i, i%97, i)}
 	}
 	m.AppendLines(ls)
 	if m.Len() != 50000 {
@@ -48,9 +50,9 @@ func BenchmarkFrameFull50kScrolled(b *testing.B) {
 // BenchmarkIngestBurst10k: a 10,000-line burst arriving as one message and
 // the frame after it.
 func BenchmarkIngestBurst10k(b *testing.B) {
-	burst := make([]Line, 10000)
+	burst := make([]task.Line, 10000)
 	for i := range burst {
-		burst[i] = Line{Seq: uint64(i), Text: fmt.Sprintf("Step %d : RUN go build ./... \x1b[32mok\x1b[0m", i)}
+		burst[i] = task.Line{Seq: uint64(i), Text: fmt.Sprintf("Step %d : RUN go build ./... \x1b[32mok\x1b[0m", i)}
 	}
 	m := New(Options{Theme: theme()})
 	m.SetSize(160, 40)
@@ -74,7 +76,7 @@ func BenchmarkHugeLine1MB(b *testing.B) {
 		m.id = "x"
 		m.src = newFakeSource(0)
 		m.wrap = true
-		m.Update(outputMsg{id: "x", gen: m.gen, lines: []Line{{Text: huge}}, next: 1})
+		m.Update(outputMsg{id: "x", gen: m.gen, lines: []task.Line{{Text: huge}}, next: 1})
 		v := m.View()
 		if !strings.Contains(v, "END") {
 			b.Fatal("end not on screen")
@@ -97,7 +99,7 @@ func BenchmarkHugeLine1MBUnicode(b *testing.B) {
 		m.id = "x"
 		m.src = newFakeSource(0)
 		m.wrap = true
-		m.Update(outputMsg{id: "x", gen: m.gen, lines: []Line{{Text: huge}}, next: 1})
+		m.Update(outputMsg{id: "x", gen: m.gen, lines: []task.Line{{Text: huge}}, next: 1})
 		if v := m.View(); !strings.Contains(v, "END") {
 			b.Fatal("end not on screen")
 		}
@@ -110,7 +112,7 @@ func BenchmarkFrameHugeUnicodeLineScrolled(b *testing.B) {
 	m := New(Options{Theme: theme()})
 	m.SetSize(160, 40)
 	m.id = "x"
-	m.AppendLines([]Line{{Text: strings.Repeat("żółw日本", 60000) + "END"}})
+	m.AppendLines([]task.Line{{Text: strings.Repeat("żółw日本", 60000) + "END"}})
 	m.toLineEnd()
 	if !strings.Contains(m.View(), "END") {
 		b.Fatal("end not on screen")

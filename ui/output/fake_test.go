@@ -8,6 +8,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 )
 
@@ -16,7 +18,7 @@ import (
 type fakeSource struct {
 	mu     sync.Mutex
 	cap    int
-	lines  []Line
+	lines  []task.Line
 	next   uint64 // seq of the next line to be written
 	closed bool
 	notify chan struct{}
@@ -30,11 +32,11 @@ func newFakeSource(capacity int) *fakeSource {
 func (s *fakeSource) Write(texts ...string) {
 	s.mu.Lock()
 	for _, t := range texts {
-		s.lines = append(s.lines, Line{Seq: s.next, Time: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), Text: t})
+		s.lines = append(s.lines, task.Line{Seq: s.next, Time: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), Text: t})
 		s.next++
 	}
 	if s.cap > 0 && len(s.lines) > s.cap {
-		s.lines = append([]Line(nil), s.lines[len(s.lines)-s.cap:]...)
+		s.lines = append([]task.Line(nil), s.lines[len(s.lines)-s.cap:]...)
 	}
 	s.mu.Unlock()
 	s.poke()
@@ -54,7 +56,7 @@ func (s *fakeSource) poke() {
 	}
 }
 
-func (s *fakeSource) Since(seq uint64) ([]Line, uint64, uint64, bool) {
+func (s *fakeSource) Since(seq uint64) ([]task.Line, uint64, uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -67,7 +69,7 @@ func (s *fakeSource) Since(seq uint64) ([]Line, uint64, uint64, bool) {
 		dropped = first - seq
 		seq = first
 	}
-	out := append([]Line(nil), s.lines[seq-first:]...)
+	out := append([]task.Line(nil), s.lines[seq-first:]...)
 	return out, s.next, dropped, s.closed
 }
 

@@ -15,6 +15,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/tasks"
 )
@@ -23,20 +25,20 @@ import (
 // progress change while their sources stream.
 type flowRunner struct {
 	mu      sync.Mutex
-	rows    []tasks.TaskRow
+	rows    []task.Info
 	changed chan struct{}
 }
 
-func (r *flowRunner) Tasks() []tasks.TaskRow {
+func (r *flowRunner) Tasks() []task.Info {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]tasks.TaskRow, len(r.rows))
+	out := make([]task.Info, len(r.rows))
 	copy(out, r.rows)
 	return out
 }
-func (r *flowRunner) Changed() <-chan struct{}        { return r.changed }
-func (r *flowRunner) Cancel(string)                   {}
-func (r *flowRunner) Retry(id string) (string, error) { return id, nil }
+func (r *flowRunner) Changed() <-chan struct{}          { return r.changed }
+func (r *flowRunner) Cancel(task.ID)                    {}
+func (r *flowRunner) Retry(id task.ID) (task.ID, error) { return id, nil }
 func (r *flowRunner) setLast(i int, line string) {
 	r.mu.Lock()
 	r.rows[i].LastLine = line
@@ -52,7 +54,7 @@ func (r *flowRunner) setLast(i int, line string) {
 type flowRoot struct {
 	tasks   *tasks.Model
 	out     *Model
-	sources map[string]*fakeSource
+	sources map[task.ID]*fakeSource
 	focus   int // 0 tasks, 1 output
 	w, h    int
 	view    atomic.Pointer[string]
@@ -73,12 +75,12 @@ func (r *flowRoot) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ID != r.tasks.Selected() {
 			return r, nil
 		}
-		return r, r.out.SetSource(msg.ID, r.sources[msg.ID], msg.ID)
+		return r, r.out.SetSource(msg.ID.String(), r.sources[msg.ID], msg.ID.String())
 	case common.ShowTaskOutputMsg:
 		r.focus = 1
 		r.tasks.SetFocused(false)
 		r.out.SetFocused(true)
-		return r, r.out.SetSource(msg.ID, r.sources[msg.ID], msg.ID)
+		return r, r.out.SetSource(msg.ID.String(), r.sources[msg.ID], msg.ID.String())
 	case tea.KeyPressMsg:
 		if msg.String() == "tab" && !r.out.Capturing() {
 			r.focus = 1 - r.focus
@@ -125,17 +127,17 @@ func waitView(t *testing.T, r *flowRoot, what string, cond func(string) bool) {
 
 func TestFlowThreeStreamsKeysAnswered(t *testing.T) {
 	runner := &flowRunner{changed: make(chan struct{}, 1)}
-	sources := map[string]*fakeSource{}
+	sources := map[task.ID]*fakeSource{}
 	for i := 1; i <= 3; i++ {
-		id := fmt.Sprintf("t%d", i)
-		runner.rows = append(runner.rows, tasks.TaskRow{ID: id, Kind: "build", Target: "img" + id, State: tasks.Running, Started: time.Now()})
+		id := task.ID(i)
+		runner.rows = append(runner.rows, task.Info{ID: id, Kind: "build", Target: fmt.Sprintf("imgt%d", i), State: task.Running, Started: time.Now()})
 		sources[id] = newFakeSource(0)
 	}
 	// A finished task whose last line is hostile: clipboard write (OSC 52)
 	// and clear screen. It stays on screen in the table all along.
-	runner.rows = append(runner.rows, tasks.TaskRow{ID: "t4", Kind: "push", Target: "imgt4", State: tasks.Failed,
+	runner.rows = append(runner.rows, task.Info{ID: 4, Kind: "push", Target: "imgt4", State: task.Failed,
 		LastLine: "evil \x1b]52;c;c2VjcmV0\x07\x1b[2J\x1b[3J done"})
-	sources["t4"] = newFakeSource(0)
+	sources[4] = newFakeSource(0)
 	th := theme()
 	root := &flowRoot{
 		tasks:   tasks.New(tasks.Options{Theme: th, Source: runner}),
@@ -150,7 +152,7 @@ func TestFlowThreeStreamsKeysAnswered(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			src := sources[fmt.Sprintf("t%d", i)]
+			src := sources[task.ID(i)]
 			for n := 0; ; n++ {
 				select {
 				case <-stop:
@@ -181,12 +183,12 @@ func TestFlowThreeStreamsKeysAnswered(t *testing.T) {
 	// output pane follows it.
 	tm.Send(tea.KeyPressMsg{Code: 'j', Text: "j"})
 	waitView(t, root, "output of task 2", func(v string) bool {
-		return strings.Contains(v, "Output · t2 (") && strings.Count(lastLines(v, 20), "src-2 line") > 5
+		return strings.Contains(v, "Output · 2 (") && strings.Count(lastLines(v, 20), "src-2 line") > 5
 	})
 	tm.Send(tea.KeyPressMsg{Code: 'j', Text: "j"})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitView(t, root, "output of task 3, focused", func(v string) bool {
-		return strings.Contains(v, "Output · t3 (") && strings.Count(lastLines(v, 20), "src-3 line") > 5
+		return strings.Contains(v, "Output · 3 (") && strings.Count(lastLines(v, 20), "src-3 line") > 5
 	})
 	// In the output pane: wrap on, then search; both answer mid-stream.
 	tm.Type("w")

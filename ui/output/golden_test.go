@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 func goldenPane(t *testing.T) *Model {
@@ -18,12 +20,12 @@ func goldenPane(t *testing.T) *Model {
 	m.id = "task-7"
 	m.title = "build web:dev"
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	var ls []Line
+	var ls []task.Line
 	for i := 0; i < 12; i++ {
-		ls = append(ls, Line{Time: at.Add(time.Duration(i) * time.Second), Text: fmt.Sprintf("Step %d/12 : RUN make target-%d", i+1, i)})
+		ls = append(ls, task.Line{Time: at.Add(time.Duration(i) * time.Second), Text: fmt.Sprintf("Step %d/12 : RUN make target-%d", i+1, i)})
 	}
-	ls = append(ls, Line{Time: at.Add(20 * time.Second), Text: `{"msg":"built","ok":true,"layers":[1,2]}`})
-	ls = append(ls, Line{Time: at.Add(21 * time.Second), Text: strings.Repeat("long-", 20) + "end"})
+	ls = append(ls, task.Line{Time: at.Add(20 * time.Second), Text: `{"msg":"built","ok":true,"layers":[1,2]}`})
+	ls = append(ls, task.Line{Time: at.Add(21 * time.Second), Text: strings.Repeat("long-", 20) + "end"})
 	m.AppendLines(ls)
 	return m
 }

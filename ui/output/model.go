@@ -8,9 +8,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
 )
 
 // DefaultBufferLines is logs.buffer_lines' default.
@@ -246,7 +248,7 @@ func (m *Model) evictOldest() {
 }
 
 // AppendLines adds raw lines (sanitized here) to the pane.
-func (m *Model) AppendLines(lines []Line) {
+func (m *Model) AppendLines(lines []task.Line) {
 	for _, l := range lines {
 		t := sanitize.Line(l.Text)
 		m.push(entry{time: l.Time, text: t, ascii: isASCII(t)})

@@ -11,7 +11,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 )
 
@@ -114,9 +116,9 @@ func TestRingBoundedAndDroppedShown(t *testing.T) {
 }
 
 func fill(m *Model, n int) {
-	ls := make([]Line, n)
+	ls := make([]task.Line, n)
 	for i := range ls {
-		ls[i] = Line{Seq: uint64(i), Text: fmt.Sprintf("line %03d", i)}
+		ls[i] = task.Line{Seq: uint64(i), Text: fmt.Sprintf("line %03d", i)}
 	}
 	m.id = "x"
 	m.AppendLines(ls)
@@ -137,7 +139,7 @@ func TestScrollFollowAndJumps(t *testing.T) {
 		t.Fatalf("after k bottom %q", got)
 	}
 	// New lines do not move a view that is not following.
-	m.AppendLines([]Line{{Text: "new"}})
+	m.AppendLines([]task.Line{{Text: "new"}})
 	if got := strings.TrimSpace(viewLines(m)[4]); got != "line 098" {
 		t.Fatalf("view moved while not following: %q", got)
 	}
@@ -178,13 +180,13 @@ func TestSearchHighlightAndNN(t *testing.T) {
 	m := New(Options{Theme: theme()})
 	m.SetSize(30, 4) // 3 body rows
 	m.id = "x"
-	var ls []Line
+	var ls []task.Line
 	for i := 0; i < 50; i++ {
 		txt := fmt.Sprintf("row %02d", i)
 		if i == 10 || i == 20 || i == 40 {
 			txt += " ERROR boom error"
 		}
-		ls = append(ls, Line{Text: txt})
+		ls = append(ls, task.Line{Text: txt})
 	}
 	m.AppendLines(ls)
 	keys(t, m, "g", "/")
@@ -243,7 +245,7 @@ func TestWrapToggleAndCache(t *testing.T) {
 	m := New(Options{Theme: theme()})
 	m.SetSize(10, 5)
 	m.id = "x"
-	m.AppendLines([]Line{{Text: "short"}, {Text: "abcdefghijklmnopqrstuvwxyz"}})
+	m.AppendLines([]task.Line{{Text: "short"}, {Text: "abcdefghijklmnopqrstuvwxyz"}})
 	got := viewLines(m)
 	if got[0] != "short     " || got[1] != "abcdefghij" {
 		t.Fatalf("nowrap view: %q", got)
@@ -278,7 +280,7 @@ func TestHugeLineEndReachable(t *testing.T) {
 	m.SetSize(80, 10)
 	m.id = "x"
 	huge := strings.Repeat("0123456789", 100000) + "THE-END"
-	m.AppendLines([]Line{{Text: "before"}, {Text: huge}})
+	m.AppendLines([]task.Line{{Text: "before"}, {Text: huge}})
 	// nowrap: a window of the start; `$` shows the end.
 	if got := viewLines(m)[1]; !strings.HasPrefix(got, "0123456789") || len(got) != 80 {
 		t.Fatalf("nowrap first window %q", got)
@@ -310,7 +312,7 @@ func TestHostileLineRendersHarmlessly(t *testing.T) {
 	m.SetSize(60, 4)
 	m.id = "x"
 	hostile := "ok \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x1b[H gone \x9b31m \b bidi\u202e\r"
-	m.AppendLines([]Line{{Text: hostile}})
+	m.AppendLines([]task.Line{{Text: hostile}})
 	m.AppendLogLines([]cloud.LogLine{{Message: "log \x1b[2J msg", Severity: "error\x1b[31m"}})
 	v := m.View()
 	for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J", "\x1b[H", "\x9b", "\r", "\b", "\u202e"} {
@@ -366,7 +368,7 @@ func TestSaveWritesFile(t *testing.T) {
 	m := New(Options{Theme: theme(), Now: func() time.Time { return time.Date(2026, 11, 25, 1, 2, 3, 0, time.UTC) }})
 	m.SetSize(60, 5)
 	m.id = "x"
-	m.AppendLines([]Line{{Text: "one"}, {Text: "two \x1b[31mred\x1b[0m"}})
+	m.AppendLines([]task.Line{{Text: "one"}, {Text: "two \x1b[31mred\x1b[0m"}})
 	keys(t, m, "s")
 	if !strings.HasSuffix(m.promptInput, "fndeck-output-20261125-010203.log") {
 		t.Fatalf("default path %q", m.promptInput)
@@ -433,7 +435,7 @@ func TestRingByteBoundKeepsOrder(t *testing.T) {
 	m.id = "x"
 	// Ten-byte lines: three fit in 30 bytes.
 	for i := 0; i < 5; i++ {
-		m.AppendLines([]Line{{Text: fmt.Sprintf("line-%04d", i) + "."}})
+		m.AppendLines([]task.Line{{Text: fmt.Sprintf("line-%04d", i) + "."}})
 	}
 	if m.Len() != 3 || m.Dropped() != 2 {
 		t.Fatalf("len %d dropped %d, want 3 and 2", m.Len(), m.Dropped())
@@ -441,7 +443,7 @@ func TestRingByteBoundKeepsOrder(t *testing.T) {
 	// Short lines now let the ring grow past the evicted slots: the order
 	// must survive the ring unrolling itself.
 	for i := 0; i < 6; i++ {
-		m.AppendLines([]Line{{Text: fmt.Sprint(i)}})
+		m.AppendLines([]task.Line{{Text: fmt.Sprint(i)}})
 	}
 	var got []string
 	for abs := m.base; abs <= m.lastAbs(); abs++ {
@@ -453,7 +455,7 @@ func TestRingByteBoundKeepsOrder(t *testing.T) {
 	}
 	// The line bound still holds, and a single line bigger than the byte
 	// bound is kept (the newest line always stays).
-	m.AppendLines([]Line{{Text: strings.Repeat("x", 100)}})
+	m.AppendLines([]task.Line{{Text: strings.Repeat("x", 100)}})
 	if m.Len() != 1 || m.at(m.lastAbs()).text != strings.Repeat("x", 100) {
 		t.Fatalf("len %d after a huge line", m.Len())
 	}

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 )
 
 // TestViewIsExactlyTheSize renders many layouts of mixed content (wide
@@ -29,7 +31,7 @@ func TestViewIsExactlyTheSize(t *testing.T) {
 			if rng.Intn(3) == 0 {
 				m.AppendLogLines([]cloud.LogLine{{Time: time.Unix(int64(i), 0), Severity: []string{"", "ERROR", "warning"}[rng.Intn(3)], Message: b.String() + "\n second"}})
 			} else {
-				m.AppendLines([]Line{{Text: b.String()}})
+				m.AppendLines([]task.Line{{Text: b.String()}})
 			}
 		}
 		for step := 0; step < 25; step++ {

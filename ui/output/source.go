@@ -7,39 +7,18 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 )
 
-// Line is one line of output as a Source hands it out. It mirrors
-// actions.Line so this package does not import actions; Text is raw text
-// from outside and is sanitized here before display.
-type Line struct {
-	Seq  uint64
-	Time time.Time
-	Text string
-}
-
-// Source is a stream of output lines the pane pulls from. *actions.Buffer
-// satisfies it through a small adapter; Line has actions.Line's fields, so
-// each line converts with output.Line(l):
-//
-//	type bufferSource struct{ b *actions.Buffer }
-//
-//	func (s bufferSource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) {
-//		ls, next, dropped, done := s.b.Since(seq)
-//		out := make([]output.Line, len(ls))
-//		for i, l := range ls {
-//			out[i] = output.Line(l)
-//		}
-//		return out, next, dropped, done
-//	}
-//
-//	func (s bufferSource) Notify() <-chan struct{} { return s.b.Notify() }
+// Source is a stream of output lines the pane pulls from; *actions.Buffer
+// is one. Line text is raw text from outside, sanitized here before display.
 type Source interface {
 	// Since returns the lines written at or after seq, the offset to ask for
 	// next, how many lines between seq and the first returned one were lost
 	// (overwritten in the producer's ring), and whether the stream is closed.
-	Since(seq uint64) (lines []Line, next uint64, dropped uint64, done bool)
+	Since(seq uint64) (lines []task.Line, next uint64, dropped uint64, done bool)
 	// Notify returns a one-slot channel that receives after each write and
 	// on close; the pane blocks on it in its single pending read.
 	Notify() <-chan struct{}
@@ -50,7 +29,7 @@ type Source interface {
 type outputMsg struct {
 	id      string
 	gen     uint64
-	lines   []Line
+	lines   []task.Line
 	next    uint64
 	dropped uint64
 	done    bool

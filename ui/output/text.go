@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 // Text here is already sanitized: no escapes or control characters. ASCII is

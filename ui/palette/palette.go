@@ -8,8 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/sahilm/fuzzy"
 
+	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
 	"github.com/fndeck/fndeck/ui/table"
 )
 

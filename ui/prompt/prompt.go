@@ -8,8 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
 )
 
 // Model is a prompt; Done reports it should close.

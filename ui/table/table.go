@@ -15,7 +15,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/internal/sanitize"
 )
 
 // Column describes one column. Width > 0 is fixed; otherwise the column

@@ -9,9 +9,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/sanitize"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
-	"github.com/fndeck/fndeck/ui/sanitize"
+	"github.com/fndeck/fndeck/ui/table"
 )
 
 // Options configures the pane.
@@ -38,16 +41,16 @@ type Model struct {
 	width, height int
 	focused       bool
 
-	rows     []TaskRow
+	rows     []task.Info
 	cursor   int
-	selected string // ID under the cursor; the cursor follows it
-	offset   int    // first visible row
-	pending  string // a retried task to select once it appears
+	selected task.ID // ID under the cursor; the cursor follows it
+	offset   int     // first visible row
+	pending  task.ID // a retried task to select once it appears
 
 	ticking bool
 	frame   int
 
-	cache   map[string]cachedRow
+	cache   map[task.ID]cachedRow
 	headerW int
 	headerS string
 }
@@ -59,9 +62,10 @@ type cachedRow struct {
 
 // rowKey is everything a rendered row depends on; equal keys reuse the row.
 type rowKey struct {
-	state               State
+	state               task.State
 	elapsed, progress   string
-	target, kind, last  string
+	kind                task.Kind
+	target, last        string
 	title, summary, err string
 	width               int
 	sel, focused        bool
@@ -82,7 +86,7 @@ func New(opts Options) *Model {
 	if th == 0 {
 		th = 50 * time.Millisecond
 	}
-	return &Model{theme: opts.Theme, src: opts.Source, now: now, tick: tick, throttle: th, cache: map[string]cachedRow{}}
+	return &Model{theme: opts.Theme, src: opts.Source, now: now, tick: tick, throttle: th, cache: map[task.ID]cachedRow{}}
 }
 
 var _ common.Pane = (*Model)(nil)
@@ -96,16 +100,16 @@ func (m *Model) Init() tea.Cmd {
 }
 
 // Rows returns the rows shown (for the root's quit confirmation and tests).
-func (m *Model) Rows() []TaskRow { return m.rows }
+func (m *Model) Rows() []task.Info { return m.rows }
 
 // Selected is the ID under the cursor ("" when empty).
-func (m *Model) Selected() string { return m.selected }
+func (m *Model) Selected() task.ID { return m.selected }
 
 // Running counts running tasks.
 func (m *Model) Running() int {
 	n := 0
 	for _, r := range m.rows {
-		if r.State == Running {
+		if r.State == task.Running {
 			n++
 		}
 	}
@@ -116,17 +120,17 @@ func (m *Model) Running() int {
 // starts the shared tick if something runs.
 func (m *Model) refresh() tea.Cmd {
 	m.rows = m.src.Tasks()
-	if m.pending != "" {
+	if m.pending != 0 {
 		for i, r := range m.rows {
 			if r.ID == m.pending {
-				m.cursor, m.pending = i, ""
-				m.selected = ""
+				m.cursor, m.pending = i, 0
+				m.selected = 0
 				break
 			}
 		}
 	}
 	found := false
-	if m.selected != "" {
+	if m.selected != 0 {
 		for i, r := range m.rows {
 			if r.ID == m.selected {
 				m.cursor, found = i, true
@@ -146,7 +150,7 @@ func (m *Model) refresh() tea.Cmd {
 	}
 	// Drop cached rows of tasks that are gone.
 	if len(m.cache) > len(m.rows) {
-		live := make(map[string]bool, len(m.rows))
+		live := make(map[task.ID]bool, len(m.rows))
 		for _, r := range m.rows {
 			live[r.ID] = true
 		}
@@ -166,7 +170,7 @@ func (m *Model) tickCmd() tea.Cmd {
 // selectionChanged emits SelectedTaskMsg when the task under the cursor
 // changed, so the output pane follows it.
 func (m *Model) selectionChanged() tea.Cmd {
-	id := ""
+	var id task.ID
 	if len(m.rows) > 0 {
 		id = m.rows[m.cursor].ID
 	}
@@ -174,7 +178,7 @@ func (m *Model) selectionChanged() tea.Cmd {
 		return nil
 	}
 	m.selected = id
-	if id == "" {
+	if id == 0 {
 		return nil
 	}
 	return func() tea.Msg { return common.SelectedTaskMsg{ID: id} }
@@ -207,7 +211,7 @@ var paneKeys = []key.Binding{
 // SelectMsg moves the cursor to a task, now or once the runner lists it.
 // The workflows send it for a task they start, so the cursor and the output
 // pane (which shows the new task) agree.
-type SelectMsg struct{ ID string }
+type SelectMsg struct{ ID task.ID }
 
 // Keys implements common.Pane.
 func (m *Model) Keys() []key.Binding { return paneKeys }
@@ -260,17 +264,17 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return func() tea.Msg { return common.ShowTaskOutputMsg{ID: id} }
 	case "c":
 		r := m.rows[m.cursor]
-		if r.State != Running && r.State != Queued {
+		if r.State != task.Running && r.State != task.Queued {
 			return status(fmt.Sprintf("task %s is %s; nothing to cancel", r.ID, r.State))
 		}
 		src, id := m.src, r.ID
 		return func() tea.Msg {
 			src.Cancel(id)
-			return common.StatusMsg{Text: "cancelling task " + id}
+			return common.StatusMsg{Text: "cancelling task " + id.String()}
 		}
 	case "R":
 		r := m.rows[m.cursor]
-		if r.State == Running || r.State == Queued {
+		if r.State == task.Running || r.State == task.Queued {
 			return status(fmt.Sprintf("task %s is %s; retry a finished task", r.ID, r.State))
 		}
 		src, id := m.src, r.ID
@@ -308,7 +312,7 @@ func (m *Model) View() string {
 	}
 	lines := make([]string, 0, m.height)
 	if len(m.rows) == 0 {
-		lines = append(lines, m.fit(m.theme.Muted.Render("no tasks yet — build, push or deploy to start one")))
+		lines = append(lines, table.Fit(m.theme.Muted.Render("no tasks yet — build, push or deploy to start one"), m.width, false))
 		return m.finish(lines)
 	}
 	detail := m.detail()
@@ -329,7 +333,7 @@ func (m *Model) View() string {
 		lines = append(lines, blank)
 	}
 	for _, d := range detail {
-		lines = append(lines, m.fit(d))
+		lines = append(lines, table.Fit(d, m.width, false))
 	}
 	return m.finish(lines)
 }
@@ -341,19 +345,6 @@ func (m *Model) finish(lines []string) string {
 		lines = append(lines, blank)
 	}
 	return strings.Join(lines[:m.height], "\n")
-}
-
-// fit pads or cuts a styled line to exactly the pane width.
-func (m *Model) fit(s string) string {
-	w := lipgloss.Width(s)
-	if w > m.width {
-		s = ansi.Truncate(s, m.width, "…")
-		w = lipgloss.Width(s)
-	}
-	if w < m.width {
-		s += strings.Repeat(" ", m.width-w)
-	}
-	return s
 }
 
 func (m *Model) targetWidth() int {
@@ -386,7 +377,7 @@ func (m *Model) header() string {
 		cell("STATE", colState), cell("KIND", colKind), cell("TARGET", m.targetWidth()),
 		cell("ELAPSED", colElapsed), cell("PROGRESS", colProg), cell("LAST LINE", m.lastWidth()),
 	}, " ")
-	m.headerW, m.headerS = m.width, m.fit(wrapStyle(m.theme.Header, h))
+	m.headerW, m.headerS = m.width, table.Fit(wrapStyle(m.theme.Header, h), m.width, false)
 	return m.headerS
 }
 
@@ -398,7 +389,7 @@ func (m *Model) row(i int) string {
 		target: r.Target, title: r.Title, kind: r.Kind, last: r.LastLine, summary: r.Summary, err: r.Err,
 		width: m.width, sel: sel, focused: m.focused,
 	}
-	if r.State == Running {
+	if r.State == task.Running {
 		k.frame = m.frame % len(spinner)
 	}
 	if c, ok := m.cache[r.ID]; ok && c.key == k {
@@ -408,9 +399,9 @@ func (m *Model) row(i int) string {
 	stateCell := cell(icon+" "+string(r.State), colState)
 	last := r.LastLine
 	switch {
-	case r.State == Succeeded && r.Summary != "":
+	case r.State == task.Succeeded && r.Summary != "":
 		last = r.Summary // what the task produced beats its last log line
-	case r.State == Failed && r.Err != "":
+	case r.State == task.Failed && r.Err != "":
 		last = r.Err
 	}
 	target := r.Target
@@ -418,7 +409,7 @@ func (m *Model) row(i int) string {
 		target = r.Title
 	}
 	rest := strings.Join([]string{
-		cell(sanitize.Line(r.Kind), colKind),
+		cell(sanitize.Line(string(r.Kind)), colKind),
 		cell(sanitize.Line(target), m.targetWidth()),
 		cell(k.elapsed, colElapsed),
 		cell(k.progress, colProg),
@@ -433,26 +424,26 @@ func (m *Model) row(i int) string {
 	default:
 		out = wrapStyle(st, stateCell) + " " + rest
 	}
-	out = m.fit(out)
+	out = table.Fit(out, m.width, false)
 	m.cache[r.ID] = cachedRow{key: k, out: out}
 	return out
 }
 
-func (m *Model) stateLook(s State, frame int) (string, lipgloss.Style) {
+func (m *Model) stateLook(s task.State, frame int) (string, lipgloss.Style) {
 	switch s {
-	case Running:
+	case task.Running:
 		return spinner[frame], m.theme.Accent
-	case Succeeded:
+	case task.Succeeded:
 		return "✓", m.theme.OK
-	case Failed:
+	case task.Failed:
 		return "✗", m.theme.Error
-	case Cancelled:
+	case task.Cancelled:
 		return "⊘", m.theme.Warn
 	}
 	return "◦", m.theme.Muted
 }
 
-func (m *Model) elapsed(r TaskRow) string {
+func (m *Model) elapsed(r task.Info) string {
 	switch {
 	case r.Started.IsZero():
 		return ""
@@ -517,7 +508,7 @@ func (m *Model) detail() []string {
 	}
 	r := m.rows[m.cursor]
 	var out []string
-	if r.State == Failed && r.Err != "" {
+	if r.State == task.Failed && r.Err != "" {
 		out = append(out, m.theme.Error.Render("error: "+sanitize.Line(r.Err)))
 	}
 	maxBars := max(0, m.height/3-len(out))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,46 +13,48 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 )
 
 // fakeRunner is a stand-in for the runner with the same one-slot Changed.
 type fakeRunner struct {
 	mu        sync.Mutex
-	rows      []TaskRow
+	rows      []task.Info
 	changed   chan struct{}
-	cancelled []string
+	cancelled []task.ID
 	retryErr  error
 }
 
-func newFakeRunner(rows ...TaskRow) *fakeRunner {
+func newFakeRunner(rows ...task.Info) *fakeRunner {
 	return &fakeRunner{rows: rows, changed: make(chan struct{}, 1)}
 }
 
-func (f *fakeRunner) Tasks() []TaskRow {
+func (f *fakeRunner) Tasks() []task.Info {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]TaskRow(nil), f.rows...)
+	return append([]task.Info(nil), f.rows...)
 }
 func (f *fakeRunner) Changed() <-chan struct{} { return f.changed }
-func (f *fakeRunner) Cancel(id string) {
+func (f *fakeRunner) Cancel(id task.ID) {
 	f.mu.Lock()
 	f.cancelled = append(f.cancelled, id)
 	f.mu.Unlock()
 }
-func (f *fakeRunner) Retry(id string) (string, error) {
+func (f *fakeRunner) Retry(id task.ID) (task.ID, error) {
 	if f.retryErr != nil {
-		return "", f.retryErr
+		return 0, f.retryErr
 	}
 	f.mu.Lock()
-	nid := id + "-r"
-	f.rows = append(f.rows, TaskRow{ID: nid, Kind: "build", Target: "web", State: Queued})
+	nid := id + 100 // the retry of 2 is 102
+	f.rows = append(f.rows, task.Info{ID: nid, Kind: "build", Target: "web", State: task.Queued})
 	f.mu.Unlock()
 	f.signal()
 	return nid, nil
 }
-func (f *fakeRunner) set(rows ...TaskRow) {
+func (f *fakeRunner) set(rows ...task.Info) {
 	f.mu.Lock()
 	f.rows = rows
 	f.mu.Unlock()
@@ -66,12 +69,13 @@ func (f *fakeRunner) signal() {
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func row(id string, st State) TaskRow {
-	r := TaskRow{ID: id, Kind: "build", Target: "img-" + id, State: st, Queued: t0}
-	if st != Queued {
+func row(id string, st task.State) task.Info {
+	n, _ := strconv.Atoi(id)
+	r := task.Info{ID: task.ID(n), Kind: "build", Target: "img-" + id, State: st, Queued: t0}
+	if st != task.Queued {
 		r.Started = t0
 	}
-	if st == Succeeded || st == Failed || st == Cancelled {
+	if st == task.Succeeded || st == task.Failed || st == task.Cancelled {
 		r.Finished = t0.Add(12 * time.Second)
 	}
 	return r
@@ -132,45 +136,45 @@ func find[T any](msgs []tea.Msg) (T, bool) {
 }
 
 func TestCursorFollowsTaskAndSelectionMsgs(t *testing.T) {
-	src := newFakeRunner(row("1", Succeeded), row("2", Running), row("3", Queued))
+	src := newFakeRunner(row("1", task.Succeeded), row("2", task.Running), row("3", task.Queued))
 	m := newPane(src)
 	msgs := exec(t, m.Init())
-	if sel, ok := find[common.SelectedTaskMsg](msgs); !ok || sel.ID != "1" {
+	if sel, ok := find[common.SelectedTaskMsg](msgs); !ok || sel.ID != 1 {
 		t.Fatalf("initial selection msg %+v", msgs)
 	}
 	_, cmd := m.Update(press("j"))
-	if sel, ok := find[common.SelectedTaskMsg](exec(t, cmd)); !ok || sel.ID != "2" {
+	if sel, ok := find[common.SelectedTaskMsg](exec(t, cmd)); !ok || sel.ID != 2 {
 		t.Fatal("moving the cursor must emit SelectedTaskMsg{2}")
 	}
 	// A new task is submitted before the selected one's position changes
 	// (another removed): the cursor stays on task 2.
-	src.set(row("0", Queued), row("2", Running), row("3", Queued))
+	src.set(row("0", task.Queued), row("2", task.Running), row("3", task.Queued))
 	_, cmd = m.Update(changedMsg{})
 	if _, ok := find[common.SelectedTaskMsg](exec(t, cmd)); ok {
 		t.Fatal("the selected task did not change, no message expected")
 	}
-	if m.Selected() != "2" || m.cursor != 1 {
+	if m.Selected() != 2 || m.cursor != 1 {
 		t.Fatalf("cursor on %q (%d), want task 2", m.Selected(), m.cursor)
 	}
 	_, cmd = m.Update(press("enter"))
-	if show, ok := find[common.ShowTaskOutputMsg](exec(t, cmd)); !ok || show.ID != "2" {
+	if show, ok := find[common.ShowTaskOutputMsg](exec(t, cmd)); !ok || show.ID != 2 {
 		t.Fatal("enter must emit ShowTaskOutputMsg{2}")
 	}
 	// The selected task disappears: the cursor stays in range and moves on.
-	src.set(row("0", Queued))
+	src.set(row("7", task.Queued))
 	_, cmd = m.Update(changedMsg{})
-	if sel, ok := find[common.SelectedTaskMsg](exec(t, cmd)); !ok || sel.ID != "0" {
+	if sel, ok := find[common.SelectedTaskMsg](exec(t, cmd)); !ok || sel.ID != 7 {
 		t.Fatal("selection must move to a remaining task")
 	}
 }
 
 func TestCancelAndRetry(t *testing.T) {
-	src := newFakeRunner(row("1", Running), row("2", Failed))
+	src := newFakeRunner(row("1", task.Running), row("2", task.Failed))
 	m := newPane(src)
 	exec(t, m.Init())
 	_, cmd := m.Update(press("c"))
 	exec(t, cmd)
-	if !reflect.DeepEqual(src.cancelled, []string{"1"}) {
+	if !reflect.DeepEqual(src.cancelled, []task.ID{1}) {
 		t.Fatalf("cancelled %v", src.cancelled)
 	}
 	_, cmd = m.Update(press("R"))
@@ -186,12 +190,12 @@ func TestCancelAndRetry(t *testing.T) {
 	_, cmd = m.Update(press("R"))
 	msgs := exec(t, cmd)
 	rm, ok := find[retriedMsg](msgs)
-	if !ok || rm.id != "2-r" {
+	if !ok || rm.id != 102 {
 		t.Fatalf("retry msgs %+v", msgs)
 	}
 	_, cmd = m.Update(rm)
 	msgs = exec(t, cmd)
-	if m.Selected() != "2-r" {
+	if m.Selected() != 102 {
 		t.Fatalf("cursor on %q, want the retried task", m.Selected())
 	}
 	if _, ok := find[common.StatusMsg](msgs); !ok {
@@ -208,13 +212,13 @@ func TestCancelAndRetry(t *testing.T) {
 }
 
 func TestTickOnlyWhileRunning(t *testing.T) {
-	src := newFakeRunner(row("1", Succeeded))
+	src := newFakeRunner(row("1", task.Succeeded))
 	m := newPane(src)
 	m.Init()
 	if m.ticking {
 		t.Fatal("ticking while idle")
 	}
-	src.set(row("1", Succeeded), row("2", Running))
+	src.set(row("1", task.Succeeded), row("2", task.Running))
 	m.Update(changedMsg{})
 	if !m.ticking {
 		t.Fatal("no tick while a task runs")
@@ -228,7 +232,7 @@ func TestTickOnlyWhileRunning(t *testing.T) {
 	if cmd == nil || m.frame != 1 {
 		t.Fatal("tick not re-armed while running")
 	}
-	src.set(row("1", Succeeded), row("2", Succeeded))
+	src.set(row("1", task.Succeeded), row("2", task.Succeeded))
 	m.Update(changedMsg{})
 	_, cmd = m.Update(tickMsg{})
 	if cmd != nil || m.ticking {
@@ -289,7 +293,7 @@ func TestProgressSummary(t *testing.T) {
 }
 
 func TestGoldenTasks(t *testing.T) {
-	push := row("2", Running)
+	push := row("2", task.Running)
 	push.Kind = "push"
 	push.LastLine = "pushing \x1b[31mlayers\x1b[0m"
 	push.Progress = []cloud.Progress{
@@ -297,11 +301,11 @@ func TestGoldenTasks(t *testing.T) {
 		{ID: "sha256:bbbbbbbbbbbbbbbb", Status: "Pushing", Current: 512 * 1024, Total: 2 * 1024 * 1024},
 		{ID: "sha256:cccccccccccccccc", Status: "Waiting"},
 	}
-	failed := row("3", Failed)
+	failed := row("3", task.Failed)
 	failed.Kind = "deploy"
 	failed.Target = "lambda:us-east-1/api"
 	failed.Err = "updating function: access denied"
-	src := newFakeRunner(row("1", Succeeded), push, failed, row("4", Queued), row("5", Cancelled))
+	src := newFakeRunner(row("1", task.Succeeded), push, failed, row("4", task.Queued), row("5", task.Cancelled))
 	m := newPane(src)
 	m.SetFocused(true)
 	exec(t, m.Init())
@@ -315,11 +319,11 @@ func TestGoldenTasks(t *testing.T) {
 }
 
 func TestGoldenTasksFailedSelected(t *testing.T) {
-	failed := row("3", Failed)
+	failed := row("3", task.Failed)
 	failed.Kind = "deploy"
 	failed.Target = "lambda:us-east-1/api"
 	failed.Err = "updating function: access denied"
-	m := newPane(newFakeRunner(row("1", Succeeded), failed))
+	m := newPane(newFakeRunner(row("1", task.Succeeded), failed))
 	exec(t, m.Init())
 	m.Update(press("j"))
 	golden.RequireEqual(t, m.View())
@@ -338,9 +342,9 @@ func splitLines(s string) []string {
 }
 
 func BenchmarkTasksView(b *testing.B) {
-	var rows []TaskRow
+	var rows []task.Info
 	for i := 0; i < 200; i++ {
-		r := row(fmt.Sprint(i), Running)
+		r := row(fmt.Sprint(i), task.Running)
 		r.Progress = []cloud.Progress{{ID: "a", Status: "Pushing", Current: int64(i), Total: 1000}}
 		rows = append(rows, r)
 	}
@@ -354,9 +358,9 @@ func BenchmarkTasksView(b *testing.B) {
 }
 
 func TestSummaryAndTitleShown(t *testing.T) {
-	ok := row("1", Succeeded)
+	ok := row("1", task.Succeeded)
 	ok.LastLine, ok.Summary = "layer 7 pushed", "pushed web:dev sha256:abc"
-	noTarget := row("2", Queued)
+	noTarget := row("2", task.Queued)
 	noTarget.Target, noTarget.Title = "", "prune old images"
 	m := newPane(newFakeRunner(ok, noTarget))
 	exec(t, m.Init())

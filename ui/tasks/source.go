@@ -6,49 +6,19 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/fndeck/fndeck/cloud"
+
+	"github.com/fndeck/fndeck/internal/task"
 )
 
-// State is a task's lifecycle state, spelled as actions spells it.
-type State string
-
-// Task states.
-const (
-	Queued    State = "queued"
-	Running   State = "running"
-	Succeeded State = "succeeded"
-	Failed    State = "failed"
-	Cancelled State = "cancelled"
-)
-
-// TaskRow is a copy of one task's state as the pane shows it. It mirrors
-// actions.TaskInfo (IDs as strings) so this package does not import actions.
-type TaskRow struct {
-	ID     string
-	Kind   string // build, push, deploy, invoke, …
-	Target string
-	Title  string
-	State  State
-
-	Queued, Started, Finished time.Time
-
-	Err      string
-	Progress []cloud.Progress // latest per bar (e.g. per layer)
-	LastLine string           // raw, sanitized here
-	Summary  string
-	LogFile  string
-}
-
-// TaskSource is what the pane needs from the runner; *actions.Runner
-// satisfies it through a small adapter.
+// TaskSource is what the pane needs from the runner; *actions.Runner is one.
 type TaskSource interface {
 	// Tasks returns copies in submit order.
-	Tasks() []TaskRow
+	Tasks() []task.Info
 	// Changed is a one-slot channel signalled on any state or progress change.
 	Changed() <-chan struct{}
-	Cancel(id string)
+	Cancel(id task.ID)
 	// Retry resubmits a finished task and returns the new task's ID.
-	Retry(id string) (string, error)
+	Retry(id task.ID) (task.ID, error)
 }
 
 // changedMsg says the runner changed; the pane re-reads Tasks().
@@ -59,7 +29,7 @@ type tickMsg struct{}
 
 // retriedMsg reports a retry's outcome.
 type retriedMsg struct {
-	from, id string
+	from, id task.ID
 	err      error
 }
 

@@ -15,12 +15,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/gcp"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/internal/testsupport/gcpfake"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/output"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // goRunner runs each task in its own goroutine: the benchmark needs the
@@ -31,14 +33,14 @@ type goRunner struct {
 	n   atomic.Int64
 }
 
-func (r *goRunner) Submit(_, _, _ string, run func(ctx context.Context, out cloud.Sink) error) string {
-	id := fmt.Sprint(r.n.Add(1))
+func (r *goRunner) Submit(_ task.Kind, _, _ string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
+	id := task.ID(r.n.Add(1))
 	r.wg.Go(func() { _ = run(r.ctx, cloud.DiscardSink{}) })
 	return id
 }
-func (r *goRunner) Output(string) output.Source { return nil }
-func (r *goRunner) LogFile(string) string       { return "" }
-func (r *goRunner) Cancel(string)               {}
+func (r *goRunner) Output(task.ID) output.Source { return nil }
+func (r *goRunner) LogFile(task.ID) string       { return "" }
+func (r *goRunner) Cancel(task.ID)               {}
 
 // tailRoot is the part of the root model a log tail exercises: keys and log
 // lines go to the output pane, everything else to the workflow. Its View

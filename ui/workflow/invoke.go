@@ -131,9 +131,9 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 
 func (f *Flow) nextInvoke(msg invokeNextMsg) tea.Cmd {
 	if msg.ev.done {
-		return msgCmd(common.InvokeDoneMsg{Address: msg.run.addr, Result: msg.ev.res, Err: msg.ev.err})
+		return common.MsgCmd(common.InvokeDoneMsg{Address: msg.run.addr, Result: msg.ev.res, Err: msg.ev.err})
 	}
-	return tea.Batch(msgCmd(common.InvokeChunkMsg{Address: msg.run.addr, Data: msg.ev.chunk}), waitInvoke(msg.run))
+	return tea.Batch(common.MsgCmd(common.InvokeChunkMsg{Address: msg.run.addr, Data: msg.ev.chunk}), waitInvoke(msg.run))
 }
 
 // compile-time check that the invoke pane is a pane.

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/output"
 )
@@ -21,7 +22,7 @@ type logFeed struct {
 	id     string
 	title  string // the output pane's title for the tail
 	addr   string
-	taskID string
+	taskID task.ID
 	mu     sync.Mutex
 	lines  []cloud.LogLine
 	limit  int
@@ -123,7 +124,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 			// rather than start a second one.
 			f.mu.Unlock()
 			f.d.Output.ShowLogs(live.id, live.title)
-			return msgCmd(common.ShowOutputMsg{Pane: f.d.Output})
+			return common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output})
 		}
 	}
 	f.seq++
@@ -137,7 +138,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 	// latest lines, and a pane opened on a flooding one never replays it.
 	tail := f.d.LogTail
 	var runs atomic.Int32
-	taskID := f.d.Runner.Submit("logs", "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
+	taskID := f.d.Runner.Submit(task.KindLogs, "", "logs "+addr.String(), func(ctx context.Context, out cloud.Sink) error {
 		emit := feed.push
 		if runs.Add(1) == 1 {
 			defer feed.close()
@@ -154,7 +155,7 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 		}
 		return err
 	})
-	feed.title = "logs " + addr.String() + " (task " + taskID + ")"
+	feed.title = "logs " + addr.String() + " (task " + taskID.String() + ")"
 	f.mu.Lock()
 	if f.tails[id] == feed { // not already ended
 		feed.taskID = taskID
@@ -162,21 +163,21 @@ func (f *Flow) startLogs(address string) tea.Cmd {
 	}
 	f.mu.Unlock()
 	f.d.Output.ShowLogs(id, feed.title)
-	return tea.Batch(waitLogs(feed), msgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
+	return tea.Batch(waitLogs(feed), common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
 }
 
 func (f *Flow) nextLogs(msg logNextMsg) tea.Cmd {
 	lines, done := msg.feed.take(f.d.Now())
 	var cmds []tea.Cmd
 	if len(lines) > 0 {
-		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: lines}))
+		cmds = append(cmds, common.MsgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: lines}))
 	}
 	if done {
 		f.mu.Lock()
 		delete(f.tails, msg.feed.id)
 		delete(f.logTasks, msg.feed.taskID)
 		f.mu.Unlock()
-		cmds = append(cmds, msgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: []cloud.LogLine{{Time: f.d.Now(), Notice: true, Message: "log tail ended"}}}))
+		cmds = append(cmds, common.MsgCmd(output.LogLinesMsg{ID: msg.feed.id, Lines: []cloud.LogLine{{Time: f.d.Now(), Notice: true, Message: "log tail ended"}}}))
 	} else {
 		cmds = append(cmds, waitLogs(msg.feed))
 	}

@@ -17,6 +17,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
+	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/invoke"
@@ -27,13 +29,13 @@ import (
 // TaskRunner is what the workflows need of the task runner.
 type TaskRunner interface {
 	// Submit queues a task and returns its ID.
-	Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string
+	Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID
 	// Output is the task's output stream (nil for an unknown ID).
-	Output(id string) output.Source
+	Output(id task.ID) output.Source
 	// LogFile is the task's full output file ("" when none yet).
-	LogFile(id string) string
+	LogFile(id task.ID) string
 	// Cancel cancels a task.
-	Cancel(id string)
+	Cancel(id task.ID)
 }
 
 // BuildTarget is a fndeck.yaml function that can be built.
@@ -79,7 +81,7 @@ type Deps struct {
 	Output *output.Model
 	// SelectedTask is the tasks pane's cursor. Commands run concurrently, so
 	// selection messages can arrive out of order; only the current one counts.
-	SelectedTask func() string
+	SelectedTask func() task.ID
 	// LogBufferLines bounds a log tail's pending lines (logs.buffer_lines).
 	LogBufferLines int
 	// LogTail is how many of the newest events `l` shows before following,
@@ -97,7 +99,7 @@ type Flow struct {
 	tails   map[string]*logFeed   // by pane id
 	// logTasks maps a live log tail's task ID to its feed, so selecting
 	// that task shows the tail rather than the task's own few lines.
-	logTasks map[string]*logFeed
+	logTasks map[task.ID]*logFeed
 	panes    map[string]*invoke.Model
 	seq      int
 }
@@ -113,7 +115,7 @@ func New(d Deps) *Flow {
 	if d.LogBufferLines <= 0 {
 		d.LogBufferLines = 50_000
 	}
-	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, logTasks: map[string]*logFeed{}, panes: map[string]*invoke.Model{}}
+	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, logTasks: map[task.ID]*logFeed{}, panes: map[string]*invoke.Model{}}
 }
 
 func status(format string, args ...any) tea.Cmd {
@@ -125,8 +127,6 @@ func fail(err error) tea.Cmd {
 	return func() tea.Msg { return common.ErrorMsg{Err: err, Hint: cloud.Hint(err)} }
 }
 
-func msgCmd(m tea.Msg) tea.Cmd { return func() tea.Msg { return m } }
-
 // laterMsg carries work that must happen only when the user confirms (a
 // dialog's Yes), on the UI goroutine through Handle: building the task
 // while the dialog is being prepared would start it before anyone said yes.
@@ -134,7 +134,7 @@ type laterMsg struct{ run func() tea.Cmd }
 
 // later returns a command that runs fn when it is executed (a confirmed
 // dialog), not when it is built.
-func (f *Flow) later(fn func() tea.Cmd) tea.Cmd { return msgCmd(laterMsg{run: fn}) }
+func (f *Flow) later(fn func() tea.Cmd) tea.Cmd { return common.MsgCmd(laterMsg{run: fn}) }
 
 // Handle routes one message.
 func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
@@ -174,8 +174,8 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 
 // ---------- tasks in the output pane ----------
 
-func (f *Flow) showTask(id string, focus bool) tea.Cmd {
-	if f.d.Output == nil || id == "" {
+func (f *Flow) showTask(id task.ID, focus bool) tea.Cmd {
+	if f.d.Output == nil || id == 0 {
 		return nil
 	}
 	f.mu.Lock()
@@ -185,7 +185,7 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 		// A live tail: show it (lines from now on reach the pane again).
 		f.d.Output.ShowLogs(feed.id, feed.title)
 		if focus {
-			return msgCmd(common.ShowOutputMsg{Pane: f.d.Output})
+			return common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output})
 		}
 		return nil
 	}
@@ -193,23 +193,23 @@ func (f *Flow) showTask(id string, focus bool) tea.Cmd {
 	if src == nil {
 		return nil
 	}
-	cmd := f.d.Output.SetSource("task:"+id, src, "task "+id)
+	cmd := f.d.Output.SetSource("task:"+id.String(), src, "task "+id.String())
 	if lf := f.d.Runner.LogFile(id); lf != "" {
 		f.d.Output.SetLogFile(lf)
 	}
 	if focus {
-		return tea.Batch(cmd, msgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
+		return tea.Batch(cmd, common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output}))
 	}
 	return cmd
 }
 
-func (f *Flow) submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
+func (f *Flow) submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
 	return f.submitThen(kind, target, title, nil, run)
 }
 
 // submitThen is submit, and after (when not nil) is sent once the task's
 // run has returned, so a pane can show what the task changed.
-func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
+func (f *Flow) submitThen(kind task.Kind, target, title string, after tea.Msg, run func(ctx context.Context, out cloud.Sink) error) tea.Cmd {
 	done := make(chan struct{})
 	var once sync.Once // Retry (R in Tasks) runs this closure again
 	id := f.d.Runner.Submit(kind, target, title, func(ctx context.Context, out cloud.Sink) error {
@@ -229,7 +229,7 @@ func (f *Flow) submitThen(kind, target, title string, after tea.Msg, run func(ct
 		return err
 	})
 	cmds := []tea.Cmd{status("%s: started (task %s)", title, id), f.showTask(id, false),
-		msgCmd(tasks.SelectMsg{ID: id}), msgCmd(common.FocusMsg{Pane: "tasks"})}
+		common.MsgCmd(tasks.SelectMsg{ID: id}), common.MsgCmd(common.FocusMsg{Pane: "tasks"})}
 	if after != nil {
 		ctx := f.d.Ctx
 		cmds = append(cmds, func() tea.Msg {
@@ -268,7 +268,7 @@ func (f *Flow) build(image string) tea.Cmd {
 		for _, b := range f.d.Builds {
 			names = append(names, b.Function)
 		}
-		return msgCmd(common.PromptRequestMsg{
+		return common.MsgCmd(common.PromptRequestMsg{
 			Title: "Build", Label: "Which function of fndeck.yaml?", Value: names[0],
 			Help: []string{"functions: " + strings.Join(names, ", ")},
 			OnSubmit: func(v string) tea.Cmd {
@@ -282,7 +282,7 @@ func (f *Flow) build(image string) tea.Cmd {
 		})
 	}
 	// No project file: ask for a context directory, then the tag.
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Build", Label: "Build context (a directory with a Dockerfile)", Value: ".",
 		OnSubmit: func(dir string) tea.Cmd {
 			st, err := os.Stat(dir)
@@ -310,7 +310,7 @@ func (f *Flow) confirmBuildTag(name, repo string, opts cloud.BuildOptions) tea.C
 		repo = sanitizeRepo(name)
 	}
 	def := repo + ":" + f.d.Now().UTC().Format("20060102-150405")
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Build " + name, Label: "Tag the image as", Value: def,
 		Help: []string{"context: " + opts.ContextDir, "the image is also tagged :latest"},
 		OnSubmit: func(tag string) tea.Cmd {
@@ -322,10 +322,10 @@ func (f *Flow) confirmBuildTag(name, repo string, opts cloud.BuildOptions) tea.C
 			if latest := repoOf(tag) + ":latest"; latest != tag {
 				o.Tags = append(o.Tags, latest)
 			}
-			return f.submit("build", tag, "build "+tag, func(ctx context.Context, out cloud.Sink) error {
+			return f.submit(task.KindBuild, tag, "build "+tag, func(ctx context.Context, out cloud.Sink) error {
 				res, err := f.d.Builder.Build(ctx, o, out)
 				if err == nil {
-					out.Line(fmt.Sprintf("built %s (%s, %s/%s)", strings.Join(res.Tags, ", "), shortID(res.ImageID), res.OS, res.Architecture))
+					out.Line(fmt.Sprintf("built %s (%s, %s/%s)", strings.Join(res.Tags, ", "), text.ShortID(res.ImageID), res.OS, res.Architecture))
 				}
 				return err
 			})
@@ -340,7 +340,7 @@ func (f *Flow) push(image string) tea.Cmd {
 	if image == "" || strings.HasPrefix(image, "sha256:") || strings.Contains(image, "<none>") {
 		return fail(errors.New("push: tag the image first (an untagged image cannot be pushed)"))
 	}
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Push " + image, Label: "Push as (a registry reference)", Value: image,
 		Help: []string{"e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1 or europe-docker.pkg.dev/p/repo/app:v1"},
 		OnSubmit: func(to string) tea.Cmd {
@@ -352,7 +352,7 @@ func (f *Flow) push(image string) tea.Cmd {
 			if opts.To != "" {
 				target = opts.To
 			}
-			return f.submit("push", target, "push "+target, func(ctx context.Context, out cloud.Sink) error {
+			return f.submit(task.KindPush, target, "push "+target, func(ctx context.Context, out cloud.Sink) error {
 				res, err := f.d.Pusher.Push(ctx, opts, out)
 				if err == nil {
 					out.Line(fmt.Sprintf("pushed %s@%s (%s)", res.Ref, res.Digest, res.MediaType))
@@ -407,7 +407,7 @@ func (f *Flow) deployImage(image, target string) tea.Cmd {
 	if n := f.targetNames(); len(n) > 0 {
 		help = append(help, "targets: "+strings.Join(n, ", "))
 	}
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Deploy " + image, Label: "Deploy to", Value: def, Help: help,
 		OnSubmit: func(v string) tea.Cmd {
 			req, err := f.resolveTarget(v)
@@ -425,7 +425,7 @@ func (f *Flow) deployToFunction(address string) tea.Cmd {
 	if err != nil {
 		return fail(err)
 	}
-	return msgCmd(common.PromptRequestMsg{
+	return common.MsgCmd(common.PromptRequestMsg{
 		Title: "Deploy to " + address, Label: "Image (a local image or a registry reference)",
 		OnSubmit: func(image string) tea.Cmd {
 			if image == "" {
@@ -485,13 +485,13 @@ func (f *Flow) confirmDeploy(req cloud.DeployRequest) tea.Cmd {
 			Title: "Deploy to " + req.Target.String() + "?",
 			Body:  body,
 			Yes: f.later(func() tea.Cmd {
-				return f.submitThen("deploy", req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
+				return f.submitThen(task.KindDeploy, req.Target.String(), "deploy "+req.Image+" → "+req.Target.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Deploy(ctx, dep, req, out)
 					switch {
 					case err == nil && res.NoOp:
 						out.Line(fmt.Sprintf("%s already serves %s: nothing deployed", req.Target, res.NewImage))
 					case err == nil:
-						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, orDash(res.OldImage), res.NewImage))
+						out.Line(fmt.Sprintf("deployed %s: %s → %s", req.Target, text.OrDash(res.OldImage), res.NewImage))
 					}
 					return err
 				})
@@ -526,7 +526,7 @@ func (f *Flow) rollback(address string) tea.Cmd {
 			Title: "Roll back?",
 			Body:  []string{"target: " + addr.String(), "back to: " + to},
 			Yes: f.later(func() tea.Cmd {
-				return f.submitThen("rollback", addr.String(), "rollback "+addr.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
+				return f.submitThen(task.KindRollback, addr.String(), "rollback "+addr.String(), functions.ReloadMsg{}, func(ctx context.Context, out cloud.Sink) error {
 					res, err := f.d.Rollback(ctx, rb, addr, out)
 					if err == nil {
 						out.Line(fmt.Sprintf("rolled back %s: now %s", addr, res.NewImage))
@@ -564,21 +564,6 @@ func sanitizeRepo(name string) string {
 		return "image"
 	}
 	return b.String()
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/output"
@@ -25,16 +25,16 @@ type recRunner struct {
 	titles []string
 }
 
-func (r *recRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+func (r *recRunner) Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
 	r.mu.Lock()
 	r.titles = append(r.titles, title)
 	r.mu.Unlock()
 	go run(context.Background(), cloud.DiscardSink{})
-	return "1"
+	return 1
 }
-func (r *recRunner) Output(string) output.Source { return nil }
-func (r *recRunner) LogFile(string) string       { return "" }
-func (r *recRunner) Cancel(string)               {}
+func (r *recRunner) Output(task.ID) output.Source { return nil }
+func (r *recRunner) LogFile(task.ID) string       { return "" }
+func (r *recRunner) Cancel(task.ID)               {}
 func (r *recRunner) submitted() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -151,7 +151,7 @@ func TestDeployRunsOnlyWhenConfirmed(t *testing.T) {
 	if _, ok := find[functions.ReloadMsg](msgs); !ok {
 		t.Errorf("no Functions reload after the deploy: %#v", msgs)
 	}
-	if sel, ok := find[tasks.SelectMsg](msgs); !ok || sel.ID != "1" {
+	if sel, ok := find[tasks.SelectMsg](msgs); !ok || sel.ID != 1 {
 		t.Errorf("the new task is not selected: %#v", msgs)
 	}
 	be.mu.Lock()
@@ -232,21 +232,21 @@ type seqRunner struct {
 	n   int
 }
 
-func (r *seqRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+func (r *seqRunner) Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
 	r.mu.Lock()
 	r.n++
-	id := strconv.Itoa(r.n)
+	id := task.ID(r.n)
 	r.titles = append(r.titles, title)
 	r.mu.Unlock()
 	go run(r.ctx, cloud.DiscardSink{})
 	return id
 }
-func (r *seqRunner) Output(id string) output.Source { return emptySource{} }
+func (r *seqRunner) Output(id task.ID) output.Source { return emptySource{} }
 
 type emptySource struct{}
 
-func (emptySource) Since(seq uint64) ([]output.Line, uint64, uint64, bool) { return nil, seq, 0, false }
-func (emptySource) Notify() <-chan struct{}                                { return nil }
+func (emptySource) Since(seq uint64) ([]task.Line, uint64, uint64, bool) { return nil, seq, 0, false }
+func (emptySource) Notify() <-chan struct{}                              { return nil }
 
 // `l` on a function already tailed shows that tail instead of starting a
 // second one, and selecting the tail's task shows the tail, not the task's
@@ -262,7 +262,7 @@ func TestLogsReuseTheLiveTailAndItsTaskShowsIt(t *testing.T) {
 	if got := out.Title(); !strings.Contains(got, "logs local:fn (task 1)") {
 		t.Fatalf("output pane title %q", got)
 	}
-	f.Handle(common.ShowTaskOutputMsg{ID: "9"}) // another task
+	f.Handle(common.ShowTaskOutputMsg{ID: 9}) // another task
 	f.Handle(common.LogsRequestMsg{Address: "local:fn"})
 	if s := r.submitted(); len(s) != 1 {
 		t.Fatalf("a second l started another tail: %q", s)
@@ -270,11 +270,11 @@ func TestLogsReuseTheLiveTailAndItsTaskShowsIt(t *testing.T) {
 	if got := out.Title(); !strings.Contains(got, "logs local:fn (task 1)") {
 		t.Fatalf("the second l does not show the live tail: %q", got)
 	}
-	f.Handle(common.ShowTaskOutputMsg{ID: "9"})
+	f.Handle(common.ShowTaskOutputMsg{ID: 9})
 	if got := out.Title(); strings.Contains(got, "logs") {
 		t.Fatalf("task 9 not shown: %q", got)
 	}
-	f.Handle(common.ShowTaskOutputMsg{ID: "1"})
+	f.Handle(common.ShowTaskOutputMsg{ID: 1})
 	if got := out.Title(); !strings.Contains(got, "logs local:fn (task 1)") {
 		t.Fatalf("selecting the tail's task does not show the tail: %q", got)
 	}
@@ -287,15 +287,15 @@ type keepRunner struct {
 	runs []func(ctx context.Context, out cloud.Sink) error
 }
 
-func (r *keepRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+func (r *keepRunner) Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.runs = append(r.runs, run)
-	return strconv.Itoa(len(r.runs))
+	return task.ID(len(r.runs))
 }
-func (r *keepRunner) Output(string) output.Source { return nil }
-func (r *keepRunner) LogFile(string) string       { return "" }
-func (r *keepRunner) Cancel(string)               {}
+func (r *keepRunner) Output(task.ID) output.Source { return nil }
+func (r *keepRunner) LogFile(task.ID) string       { return "" }
+func (r *keepRunner) Cancel(task.ID)               {}
 func (r *keepRunner) run(t *testing.T, i int, ctx context.Context) []string {
 	t.Helper()
 	r.mu.Lock()
@@ -369,9 +369,9 @@ type syncRunner struct {
 	out lineSink
 }
 
-func (r *syncRunner) Submit(kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) string {
+func (r *syncRunner) Submit(kind task.Kind, target, title string, run func(ctx context.Context, out cloud.Sink) error) task.ID {
 	_ = run(context.Background(), &r.out)
-	return "1"
+	return 1
 }
 
 // A failed task ends its output with the error and, when the error says

@@ -24,6 +24,9 @@ func main() {
 			time.Sleep(300 * time.Millisecond)
 		}
 	})
+	http.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom: "+os.Getenv("K_SERVICE"), http.StatusInternalServerError)
+	})
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "%s %s %s %s", r.Method, r.URL.Path, r.Header.Get("X-Test"), body)

@@ -1,4 +1,4 @@
-package actions
+package redact
 
 import (
 	"strings"
@@ -16,7 +16,17 @@ func TestRedact(t *testing.T) {
 		{"aws secret env", "AWS_SECRET_ACCESS_KEY=" + awsSecret, "AWS_SECRET_ACCESS_KEY=[redacted]"},
 		{"aws secret json", `{"SecretAccessKey": "` + awsSecret + `"}`, `{"SecretAccessKey": "[redacted]"}`},
 		{"session token", "aws_session_token: IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH", "aws_session_token: [redacted]"},
-		{"access key id is shown", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE"},
+		{"access key id name shown, value hidden", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY_ID=[redacted]"},
+		{"key id name shown", "KMS_KEY_ID=1234abcd session_id=s-42", "KMS_KEY_ID=1234abcd session_id=s-42"},
+		{"access key id anywhere", "using key AKIAIOSFODNN7EXAMPLE for the request", "using key [redacted] for the request"},
+		{"temporary access key id", "ASIAIOSFODNN7EXAMPLE", "[redacted]"},
+		{"bare bearer", "retrying with bearer ya29.tok-9", "retrying with bearer [redacted]"},
+		{"bare basic", `header "Basic dXNlcjpwYXNz"`, `header "Basic [redacted]"`},
+		{"logfmt token", "level=DEBUG msg=x token=abc123", "level=DEBUG msg=x token=[redacted]"},
+		{"yaml password", "password: hunter22", "password: [redacted]"},
+		{"json password with space", `{"password": "hunter2"}`, `{"password": "[redacted]"}`},
+		{"api-key header", "X-Api-Key: k-123456", "X-Api-Key: [redacted]"},
+		{"credential query", "GET /?credential=c-1234&x=1", "GET /?credential=[redacted]&x=1"},
 		{"bearer header", "Authorization: Bearer abc.def-123", "Authorization: Bearer [redacted]"},
 		{"basic header", "authorization: Basic dXNlcjpwYXNz", "authorization: Basic [redacted]"},
 		{"json password", `{"username":"u","password":"p@ss\"word"}`, `{"username":"u","password":"[redacted]"}`},
@@ -34,8 +44,11 @@ func TestRedact(t *testing.T) {
 		{"password flag", "docker login --password hunter22 --username me", "docker login --password [redacted] --username me"},
 		{"url userinfo", "pushing to https://user:s3cret@registry.example/v2/", "pushing to https://user:[redacted]@registry.example/v2/"},
 	}
-	r := NewRedactor()
+	r := New()
 	for _, tc := range tests {
+		if got := Patterns(tc.in); got != tc.want {
+			t.Errorf("Patterns(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			if got := r.Redact(tc.in); got != tc.want {
 				t.Errorf("Redact(%q)\n got %q\nwant %q", tc.in, got, tc.want)
@@ -45,13 +58,21 @@ func TestRedact(t *testing.T) {
 }
 
 func TestRedactRegisteredSecrets(t *testing.T) {
-	r := NewRedactor()
+	r := New()
 	r.Add("abc") // too short: ignored
 	r.Add("tok-1234")
 	r.Add("tok-12345678") // contains the other: replaced whole
 	got := r.Redact("a tok-12345678 b tok-1234 c abc")
 	if got != "a [redacted] b [redacted] c abc" {
 		t.Fatalf("got %q", got)
+	}
+	child := r.Child()
+	child.Add("child-only-secret")
+	if got := child.Redact("tok-1234 child-only-secret"); got != "[redacted] [redacted]" {
+		t.Fatalf("child: %q", got)
+	}
+	if got := r.Redact("child-only-secret"); got != "child-only-secret" {
+		t.Fatalf("a child's value leaked into its parent: %q", got)
 	}
 	var nilR *Redactor
 	if got := nilR.Redact("x PASSWORD=y"); got != "x PASSWORD=[redacted]" {
@@ -72,7 +93,7 @@ func TestSecretName(t *testing.T) {
 }
 
 func BenchmarkRedactLine(b *testing.B) {
-	r := NewRedactor()
+	r := New()
 	r.Add("supersecretvalue")
 	line := strings.Repeat("Step 3/7 : RUN go build -o /app ./cmd/app ", 2)
 	b.ReportAllocs()

@@ -31,7 +31,9 @@
 package sanitize
 
 import (
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
@@ -376,3 +378,26 @@ func skipString(s string, j int) int {
 	}
 	return j
 }
+
+// Escape writes control and invisible format characters (bidi overrides
+// among them) in s as Go escapes (\x1b, \u202e) and keeps the rest. It is
+// for messages that quote outside input — a config file from someone else's
+// repository — where the reader should see what is there, not lose it, and
+// the terminal must not act on it.
+func Escape(s string) string {
+	if !strings.ContainsFunc(s, escapable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if escapable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func escapable(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }

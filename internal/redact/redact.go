@@ -1,4 +1,7 @@
-package actions
+// Package redact is fndeck's one rule set for hiding secrets in text: task
+// output, task errors, invoke history (actions) and the cloud helper's
+// stderr (cloud/remote) all go through it. It links no SDK.
+package redact
 
 import (
 	"regexp"
@@ -27,8 +30,13 @@ type Redactor struct {
 	replacer *strings.Replacer
 }
 
-// NewRedactor returns a redactor with no registered values.
-func NewRedactor() *Redactor { return &Redactor{} }
+// New returns a redactor with no registered values.
+func New() *Redactor { return &Redactor{} }
+
+// Child returns a redactor that redacts r's registered values too, and
+// values added to itself, which r does not see (a task's redactor inherits
+// the runner's).
+func (r *Redactor) Child() *Redactor { return &Redactor{parent: r} }
 
 // Add registers a value to redact wherever it appears. Values shorter than
 // four bytes are ignored (see minSecretLen).
@@ -77,6 +85,18 @@ var (
 	rePasswordFlag = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`((?:^|\s)--?(?:password|passwd|token|secret)[= ])\S+`)
 	})
+	// Bearer …, Basic … anywhere, not only after an Authorization name.
+	reAuthScheme = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(bearer|basic)\s+([^\s"',]+)`)
+	})
+	// key=value and key: value (quoted or not, in logs and YAML) whose key
+	// names a secret; the key's tail decides (see keyValue).
+	reKeyValue = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*)(["']?\s*[=:]\s*["']?)([^\s"',&]+)`)
+	})
+	// AWS access key IDs (long-term AKIA…, temporary ASIA…): half of a
+	// credential pair, and they name the account.
+	reAWSKeyID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bA(?:KIA|SIA)[0-9A-Z]{12,}\b`) })
 	// https://user:pass@host
 	reURLUserinfo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@`) })
 	// NAME=value where NAME looks secret (checked by secretName).
@@ -107,10 +127,8 @@ func SecretName(name string) bool {
 	if n == "PWD" || n == "OLDPWD" {
 		return false
 	}
-	for _, suf := range []string{"_ID", "_NAME", "_ARN", "_PATH", "_FILE", "_URL", "_REGION", "_TYPE"} {
-		if strings.HasSuffix(n, suf) {
-			return false
-		}
+	if namesAKey(n) {
+		return false
 	}
 	for _, w := range secretWords {
 		if strings.Contains(n, w) {
@@ -120,13 +138,36 @@ func SecretName(name string) bool {
 	return false
 }
 
+// namesAKey reports whether an upper-case name only names or locates a
+// secret (AWS_ACCESS_KEY_ID, KMS_KEY_ARN, TOKEN_FILE) rather than holding one.
+func namesAKey(upper string) bool {
+	for _, suf := range []string{"_ID", "_NAME", "_ARN", "_PATH", "_FILE", "_URL", "_REGION", "_TYPE"} {
+		if strings.HasSuffix(upper, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// authScheme reports whether v is an Authorization scheme word, which the
+// credential after it follows (and the scheme's own rule redacts).
+func authScheme(v string) bool {
+	switch strings.ToLower(v) {
+	case "bearer", "basic", "token", "aws4-hmac-sha256", "digest", "negotiate":
+		return true
+	}
+	return false
+}
+
 // Redact returns s with registered values and credential-looking text
 // replaced by "[redacted]": AWS secret keys and session tokens after their
 // names, Authorization header values, JSON "password"/"token"/"secret"
 // fields, X-Amz-Security-Token/Signature, JWTs, --password flags, URL
-// passwords, and NAME=value where SecretName(NAME).
+// passwords, NAME=value where SecretName(NAME), Bearer/Basic credentials
+// anywhere, key=value and key: value whose key names a secret, and AWS
+// access key IDs.
 func (r *Redactor) Redact(s string) string {
-	return RedactPatterns(r.replaceRegistered(s))
+	return Patterns(r.replaceRegistered(s))
 }
 
 func (r *Redactor) replaceRegistered(s string) string {
@@ -142,10 +183,10 @@ func (r *Redactor) replaceRegistered(s string) string {
 	return r.parent.replaceRegistered(s)
 }
 
-// RedactPatterns applies only the credential patterns of Redact. Each
+// Patterns applies only the credential patterns of Redact. Each
 // pattern runs only when the line holds a word it needs: case-insensitive
 // regexps cost tens of microseconds a line, and most lines hold no secret.
-func RedactPatterns(s string) string {
+func Patterns(s string) string {
 	lower := strings.ToLower(s)
 	anyOf := func(words ...string) bool {
 		for _, w := range words {
@@ -184,6 +225,27 @@ func RedactPatterns(s string) string {
 			}
 			return name + "=" + Redacted
 		})
+	}
+	if anyOf("bearer", "basic") {
+		s = reAuthScheme().ReplaceAllStringFunc(s, func(m string) string {
+			sub := reAuthScheme().FindStringSubmatch(m)
+			if strings.HasPrefix(sub[2], Redacted) {
+				return m
+			}
+			return sub[1] + " " + Redacted
+		})
+	}
+	if strings.ContainsAny(s, "=:") && anyOf("secret", "token", "pass", "credential", "session", "auth", "key") {
+		s = reKeyValue().ReplaceAllStringFunc(s, func(m string) string {
+			sub := reKeyValue().FindStringSubmatch(m)
+			if strings.HasPrefix(sub[3], Redacted) || namesAKey(strings.ToUpper(sub[1])) || authScheme(sub[3]) {
+				return m
+			}
+			return sub[1] + sub[2] + Redacted
+		})
+	}
+	if strings.Contains(s, "A") && (strings.Contains(s, "AKIA") || strings.Contains(s, "ASIA")) {
+		s = reAWSKeyID().ReplaceAllString(s, Redacted)
 	}
 	return s
 }

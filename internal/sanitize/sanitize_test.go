@@ -259,3 +259,17 @@ func BenchmarkLine1MBClean(b *testing.B) {
 		_ = Line(s)
 	}
 }
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain: ok":              "plain: ok",
+		"p\x1b]0;x\a\u202e":      `p\x1b]0;x\a\u202e`,
+		"tab\there\r\n":          `tab\there\r\n`,
+		"wide 漢字 ✓":              "wide 漢字 ✓",
+		"c1 \u009b2J and \u200f": `c1 \u009b2J and \u200f`,
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
