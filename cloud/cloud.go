@@ -318,6 +318,22 @@ type DeployRequest struct {
 	Port     int
 	Env      map[string]string
 	As       string // local: lambda | cloudrun
+	// ImageConfig overrides the image's entrypoint, command and working
+	// directory (one image serving several handlers); nil keeps the image's.
+	ImageConfig *ImageConfig `json:",omitempty"`
+}
+
+// ImageConfig is what a function runs in its image instead of the image's
+// own ENTRYPOINT, CMD and WORKDIR. Empty fields keep the image's value.
+type ImageConfig struct {
+	Command    []string `json:"command,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Workdir    string   `json:"workdir,omitempty"`
+}
+
+// IsZero reports an ImageConfig that overrides nothing.
+func (c *ImageConfig) IsZero() bool {
+	return c == nil || len(c.Command) == 0 && len(c.Entrypoint) == 0 && c.Workdir == ""
 }
 
 // DeployResult records what a deploy changed, for history and rollback.
