@@ -71,7 +71,9 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding the working directory: %w", err)
 	}
-	project, err := config.LoadProject(wd)
+	project, err := config.LoadProjectWith(wd, config.ProjectOptions{
+		Stage: g.Stage, Env: os.Environ(), GCPProjects: cfg.GCP.Projects, GCPRegions: cfg.GCP.Regions,
+	})
 	if err != nil {
 		return nil, cli.UsageError(err)
 	}
@@ -290,11 +292,12 @@ func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
 			return cli.Target{}, false
 		}
 		t, fn := found[0], fns[0]
-		out := cli.Target{Address: t.Address(), Payloads: map[string]string{}}
+		out := cli.Target{Address: t.Address(), Payloads: map[string]string{}, Err: t.Err()}
 		for _, pl := range fn.Payloads {
 			out.Payloads[pl.Name] = pl.File
 		}
 		d := &out.Defaults
+		d.ImageConfig = t.ImageConfig
 		switch {
 		case t.Lambda != nil:
 			d.Role, d.MemoryMB, d.TimeoutS, d.Arch, d.Env = t.Lambda.Role, t.Lambda.MemoryMB, t.Lambda.TimeoutS, t.Lambda.Arch, t.Lambda.Env
@@ -516,11 +519,12 @@ func projectBuilds(p *config.Project) []workflow.BuildTarget {
 	}
 	var out []workflow.BuildTarget
 	for _, fn := range p.Functions {
-		if fn.Build == nil {
-			continue
+		if fn.Build == nil || len(fn.Unresolved) > 0 {
+			continue // a framework file's build fndeck could not work out
 		}
 		out = append(out, workflow.BuildTarget{Function: fn.Name, Options: cloud.BuildOptions{
 			ContextDir: fn.Build.Context, Dockerfile: fn.Build.Dockerfile, Platform: fn.Build.Platform, BuildArgs: fn.Build.Args,
+			Target: fn.Build.Target,
 		}})
 	}
 	return out
@@ -534,7 +538,7 @@ func projectDeployTargets(p *config.Project) []workflow.DeployTarget {
 	var out []workflow.DeployTarget
 	for _, fn := range p.Functions {
 		for _, t := range fn.Targets {
-			if ct, ok := resolve(fn.Name + "." + t.Name); ok {
+			if ct, ok := resolve(fn.Name + "." + t.Name); ok && ct.Err == nil {
 				ct.Defaults.Target = ct.Address
 				out = append(out, workflow.DeployTarget{Name: fn.Name + "." + t.Name, Function: fn.Name, Defaults: ct.Defaults})
 			}

@@ -159,6 +159,7 @@ type BuildOptions struct {
 	Platform   string // "linux/amd64", "linux/arm64" or ""
 	BuildArgs  map[string]string
 	NoCache    bool
+	Target     string // the Dockerfile stage to build; "" for the last
 }
 
 // BuildResult is what a successful build produced.
