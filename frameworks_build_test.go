@@ -20,7 +20,7 @@ type lineSink struct {
 	lines []string
 }
 
-func (s *lineSink) Line(l string) { s.mu.Lock(); s.lines = append(s.lines, l); s.mu.Unlock() }
+func (s *lineSink) Line(l string)           { s.mu.Lock(); s.lines = append(s.lines, l); s.mu.Unlock() }
 func (s *lineSink) Progress(cloud.Progress) {}
 func (s *lineSink) text() string {
 	s.mu.Lock()
