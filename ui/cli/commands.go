@@ -436,7 +436,7 @@ func (a *app) resolveTarget(sess *Session, arg string) (Target, error) {
 	if !strings.Contains(arg, ":") && sess.ResolveTarget != nil {
 		if t, ok := sess.ResolveTarget(arg); ok {
 			if t.Err != nil {
-				return Target{}, UsageError(fmt.Errorf("target %s cannot be used yet:\n%w", arg, t.Err))
+				return Target{}, UsageError(fmt.Errorf("target %s cannot be used yet: %w", arg, t.Err))
 			}
 			return t, nil
 		}
