@@ -56,10 +56,10 @@ func TestDeployFrameworkProblemsExit2(t *testing.T) {
 			want:  []string{"serverless.yml:3:"},
 		},
 		{
-			name: "unknown intrinsic in template.yaml",
+			name:  "unknown intrinsic in template.yaml",
 			files: map[string]string{"Dockerfile": "FROM scratch\n", "template.yaml": "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n      FunctionName: !Nope x\n    Metadata: {DockerContext: .}\n"},
-			args: []string{"deploy", "img:1", "Fn.default"},
-			want: []string{"template.yaml:7:21: unknown intrinsic function !Nope"},
+			args:  []string{"deploy", "img:1", "Fn.default"},
+			want:  []string{"template.yaml:7:21: unknown intrinsic function !Nope"},
 		},
 		{
 			name:  "the stage is needed and not given",
