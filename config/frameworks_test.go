@@ -432,3 +432,56 @@ Resources:
 		})
 	}
 }
+
+// fndeck.yaml's image_config per target, and include: naming a framework
+// file whose functions join the file's own (with their Source).
+func TestProjectFileImageConfigAndInclude(t *testing.T) {
+	dir := t.TempDir()
+	writeIn(t, dir, "Dockerfile", "FROM scratch\n")
+	writeIn(t, dir, "infra/serverless.yml", "service: thumbs\nprovider:\n  name: aws\n  ecr:\n    images:\n      app: {path: ..}\nfunctions:\n  resize:\n    image: {name: app, command: [app.resize]}\n")
+	writeIn(t, dir, "fndeck.yaml", `include: [infra/serverless.yml]
+functions:
+  api:
+    build: {context: .}
+    targets:
+      dev:
+        local: {as: lambda}
+        image_config: {command: [app.handler], entrypoint: /lambda-entrypoint.sh, workdir: /var/task}
+      web:
+        cloudrun: {project: acme-web, region: europe-west1, service: api}
+`)
+	p := loadFramework(t, dir, ProjectOptions{})
+	if got, want := functionNames(p), []string{"api", "resize"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("functions %v, want %v", got, want)
+	}
+	api := p.Function("api")
+	if api.Source != filepath.Join(dir, ProjectFile) {
+		t.Errorf("api.Source = %q", api.Source)
+	}
+	want := &cloud.ImageConfig{Command: []string{"app.handler"}, Entrypoint: []string{"/lambda-entrypoint.sh"}, Workdir: "/var/task"}
+	if got := api.Target("dev").ImageConfig; !reflect.DeepEqual(got, want) {
+		t.Errorf("dev image config = %+v, want %+v", got, want)
+	}
+	if got := api.Target("web").ImageConfig; got != nil {
+		t.Errorf("web image config = %+v, want none", got)
+	}
+	rs := p.Function("resize")
+	if rs.Source != filepath.Join(dir, "infra", "serverless.yml") || rs.Build == nil || rs.Build.Context != dir {
+		t.Errorf("resize = %+v (build %+v)", rs, rs.Build)
+	}
+	if tg := rs.Target("dev"); tg == nil || tg.Lambda.Function != "thumbs-dev-resize" || !reflect.DeepEqual(tg.ImageConfig, &cloud.ImageConfig{Command: []string{"app.resize"}}) {
+		t.Errorf("resize.dev = %+v", tg)
+	}
+
+	// A bad image_config is a positioned problem.
+	writeIn(t, dir, "fndeck.yaml", "functions:\n  api:\n    targets:\n      dev:\n        local: {as: lambda}\n        image_config: {workdir: relative, cmd: [x]}\n")
+	_, err := LoadProjectWith(dir, ProjectOptions{})
+	for _, w := range []string{
+		filepath.Join(dir, ProjectFile) + ":6:43: unknown key \"cmd\" in functions.api.targets.dev.image_config",
+		filepath.Join(dir, ProjectFile) + ":6:33: functions.api.targets.dev.image_config.workdir: \"relative\" is not an absolute path",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("err = %v, want %q", err, w)
+		}
+	}
+}

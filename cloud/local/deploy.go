@@ -49,6 +49,8 @@ type settings struct {
 	timeoutS int
 	appPort  int
 	env      map[string]string
+	// imageConfig overrides the image's entrypoint, cmd and workdir.
+	imageConfig *cloud.ImageConfig
 }
 
 // Deploy creates or replaces the container serving req.Target and waits
@@ -60,7 +62,7 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if req.Target.Provider != cloud.Local {
 		return cloud.DeployResult{}, fmt.Errorf("%s is not a local target: %w", req.Target, cloud.ErrInvalid)
 	}
-	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env}
+	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env, imageConfig: req.ImageConfig}
 	switch st.mode {
 	case "":
 		st.mode = ModeLambda
@@ -178,6 +180,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image string
 	if img.Config != nil {
 		sp.entrypoint, sp.cmd = img.Config.Entrypoint, img.Config.Cmd
 	}
+	applyImageConfig(&sp, st.imageConfig)
 	cfg, host := buildContainer(sp)
 
 	tmpName := fmt.Sprintf("%s-new-%s", ContainerName(name), randomSuffix())
@@ -247,7 +250,8 @@ type containerSpec struct {
 	logPort               int    // host port on 127.0.0.1 of the log tap
 	logToken              string // the tap's token (shim.TokenEnv)
 	shimHostPath          string
-	entrypoint, cmd       []string // the image's
+	entrypoint, cmd       []string // the image's, or the deploy's image config
+	workdir               string   // "" keeps the image's WORKDIR
 	labels                map[string]string
 	envNames              []string // sorted keys of st.env
 	revision              string   // K_REVISION
@@ -256,7 +260,7 @@ type containerSpec struct {
 // buildContainer turns a spec into the engine's create request. It is pure
 // so the bridge-network shape, which this machine cannot run, is tested too.
 func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig) {
-	cfg := &container.Config{Labels: sp.labels}
+	cfg := &container.Config{Labels: sp.labels, WorkingDir: sp.workdir}
 	host := &container.HostConfig{
 		NetworkMode: container.NetworkMode(sp.network),
 		Resources:   container.Resources{Memory: int64(sp.st.memoryMB) << 20, MemorySwap: int64(sp.st.memoryMB) << 20},
@@ -456,6 +460,7 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	if st.mode != ModeCloudRun {
 		st.mode = ModeLambda
 	}
+	st.imageConfig = imageConfigLabel(s.Labels[LabelImageConfig])
 	if names := s.Labels[LabelEnvNames]; names != "" && ins.Container.Config != nil {
 		want := map[string]bool{}
 		for _, n := range strings.Split(names, ",") {

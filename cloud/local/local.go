@@ -41,6 +41,7 @@ const (
 	LabelLogToken      = "fndeck.log-token"    // what the tap wants in shim.TokenHeader
 	LabelNetwork       = "fndeck.network"
 	LabelEnvNames      = "fndeck.env-names" // names only: values may be secrets
+	LabelImageConfig   = "fndeck.image-config" // JSON cloud.ImageConfig the container runs with
 	LabelDeployed      = "fndeck.deployed"
 )
 
