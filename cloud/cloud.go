@@ -359,6 +359,21 @@ type RollBacker interface {
 	Rollback(ctx context.Context, target Address, to DeployResult, out Sink) (DeployResult, error)
 }
 
+// StackResource names one resource of a deployed CloudFormation stack, as
+// a SAM template's logical ID.
+type StackResource struct {
+	Profile   string `json:"profile,omitempty"`
+	Region    string `json:"region"`
+	Stack     string `json:"stack"`
+	LogicalID string `json:"logical_id"`
+}
+
+// StackResolver finds the physical ID of a deployed stack's resource: the
+// generated name of a SAM function that has no FunctionName (AWS).
+type StackResolver interface {
+	StackResource(ctx context.Context, r StackResource) (string, error)
+}
+
 // Remover removes a function (local targets).
 type Remover interface {
 	Remove(ctx context.Context, target Address) error
