@@ -193,7 +193,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		},
 	}
 	if project != nil {
-		sess.ResolveTarget = projectTargets(project)
+		sess.ResolveTarget = projectTargets(project, awsB)
 	}
 	sess.RunTUI = func(ctx context.Context) error {
 		return runTUI(ctx, tuiDeps{
@@ -275,7 +275,26 @@ func envOr(k, def string) string {
 
 // projectTargets resolves fndeck.yaml targets: FUNCTION.TARGET, FUNCTION/TARGET,
 // a TARGET name unique across functions, or the address a target deploys to.
-func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
+// A target whose Lambda name only its deployed stack knows (SAM) is looked
+// up through stacks, once; with stacks nil such a target is left out.
+func projectTargets(p *config.Project, stacks cloud.StackResolver) func(string) (cli.Target, bool) {
+	var mu sync.Mutex
+	names := map[*config.Target]string{}
+	stackName := func(t *config.Target) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n, ok := names[t]; ok {
+			return n, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		n, err := stacks.StackResource(ctx, *t.Stack)
+		if err != nil {
+			return "", fmt.Errorf("%s.%s: the function's name comes from the stack %s: %w", t.Function, t.Name, t.Stack.Stack, err)
+		}
+		names[t] = n
+		return n, nil
+	}
 	return func(name string) (cli.Target, bool) {
 		var found []*config.Target
 		var fns []*config.Function
@@ -293,6 +312,16 @@ func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
 		}
 		t, fn := found[0], fns[0]
 		out := cli.Target{Address: t.Address(), Payloads: map[string]string{}, Err: t.Err()}
+		if t.Stack != nil && t.Lambda != nil && t.Lambda.Function == "" && out.Err == nil {
+			if stacks == nil {
+				return cli.Target{}, false
+			}
+			n, err := stackName(t)
+			if err != nil {
+				out.Err = &cli.ExitError{Code: cli.ExitFailure, Err: err}
+			}
+			out.Address.Function = n
+		}
 		for _, pl := range fn.Payloads {
 			out.Payloads[pl.Name] = pl.File
 		}
@@ -534,7 +563,7 @@ func projectDeployTargets(p *config.Project) []workflow.DeployTarget {
 	if p == nil {
 		return nil
 	}
-	resolve := projectTargets(p)
+	resolve := projectTargets(p, nil) // no stack lookups while the TUI starts
 	var out []workflow.DeployTarget
 	for _, fn := range p.Functions {
 		for _, t := range fn.Targets {

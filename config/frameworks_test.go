@@ -192,9 +192,9 @@ func TestSAMFunctions(t *testing.T) {
 		{"HelloFunction", "prod", LambdaTarget{Profile: "prod", Region: "us-east-1", Function: "thumbs-prod-hello", MemoryMB: 2048, TimeoutS: 30, Arch: "arm64"},
 			&cloud.ImageConfig{Command: []string{"app.lambda_handler"}, Workdir: "/var/task"}, ""},
 		{"WorldFunction", "default", LambdaTarget{Profile: "dev", Region: "eu-west-1", MemoryMB: 512, TimeoutS: 5, Arch: "x86_64"},
-			nil, "known only to the stack thumbs-dev"},
+			nil, ""},
 		{"WorldFunction", "prod", LambdaTarget{Profile: "prod", Region: "us-east-1", MemoryMB: 512, TimeoutS: 5, Arch: "x86_64"},
-			nil, "known only to the stack thumbs-prod"},
+			nil, ""},
 		{"JoinedFunction", "default", LambdaTarget{Profile: "dev", Region: "eu-west-1", Function: "thumbs-euw1-joined", MemoryMB: 512, TimeoutS: 30, Arch: "arm64"},
 			&cloud.ImageConfig{Entrypoint: []string{"/debug.sh"}}, ""},
 		{"JoinedFunction", "prod", LambdaTarget{Profile: "prod", Region: "us-east-1", Function: "big-use1-joined", MemoryMB: 512, TimeoutS: 30, Arch: "arm64"},
@@ -211,6 +211,14 @@ func TestSAMFunctions(t *testing.T) {
 		}
 		if !reflect.DeepEqual(tg.ImageConfig, tc.ic) {
 			t.Errorf("%s.%s: image config = %+v, want %+v", tc.fn, tc.target, tg.ImageConfig, tc.ic)
+		}
+		// Without a FunctionName the name comes from the environment's stack.
+		var wantStack *cloud.StackResource
+		if tc.fn == "WorldFunction" {
+			wantStack = &cloud.StackResource{Profile: tc.lambda.Profile, Region: tc.lambda.Region, Stack: "thumbs-" + map[string]string{"default": "dev", "prod": "prod"}[tc.target], LogicalID: "WorldFunction"}
+		}
+		if !reflect.DeepEqual(tg.Stack, wantStack) {
+			t.Errorf("%s.%s: stack = %+v, want %+v", tc.fn, tc.target, tg.Stack, wantStack)
 		}
 		switch {
 		case tc.unres == "" && tg.Err() != nil:

@@ -86,6 +86,11 @@ type Target struct {
 	// Note says how the target relates to the framework that defined it
 	// ("" for fndeck.yaml targets).
 	Note string
+	// Stack, when set, is the deployed stack that knows the Lambda
+	// function's name, which the file does not give (a SAM function without
+	// FunctionName): Lambda.Function is empty until a cloud.StackResolver
+	// looks it up.
+	Stack *cloud.StackResource
 }
 
 // Err returns the target's unresolved values as Problems, or nil.

@@ -226,7 +226,11 @@ func samTarget(c *collector, root *value, rf *field, props *value, env samEnv, w
 		t.Lambda.Function = v.text
 	} else if ok && props.get("FunctionName") == nil {
 		// SAM names it STACK-LOGICALID-RANDOM: only the deployed stack knows.
-		t.Unresolved = append(t.Unresolved, unresolved(rf.keyPos, "%s: the deployed function's name is known only to the stack %s (it has no FunctionName); give it a FunctionName, or use its address lambda:PROFILE/REGION/NAME", what, stack))
+		if env.stack != "" && env.region != "" {
+			t.Stack = &cloud.StackResource{Profile: env.profile, Region: env.region, Stack: env.stack, LogicalID: rf.key}
+		} else if env.stack == "" {
+			t.Unresolved = append(t.Unresolved, unresolved(rf.keyPos, "%s: the deployed function's name is known only to its stack, and no stack_name is set for the %s environment; set stack_name in samconfig.toml, or give the function a FunctionName", what, env.name))
+		}
 	}
 	num := func(key string, lo, hi int) int {
 		v, ok := get(key)

@@ -436,6 +436,10 @@ func (a *app) resolveTarget(sess *Session, arg string) (Target, error) {
 	if !strings.Contains(arg, ":") && sess.ResolveTarget != nil {
 		if t, ok := sess.ResolveTarget(arg); ok {
 			if t.Err != nil {
+				var ee *ExitError
+				if errors.As(t.Err, &ee) { // a failure looking the target up
+					return Target{}, t.Err
+				}
 				return Target{}, UsageError(fmt.Errorf("target %s cannot be used yet: %w", arg, t.Err))
 			}
 			return t, nil
