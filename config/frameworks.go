@@ -105,11 +105,21 @@ var frameworkNames = []string{
 
 func discoverFrameworks(dir string) []includeFile {
 	var out []includeFile
+	readable := false // a serverless.yml/.yaml/.json next to a .ts/.js is the one to read
 	for _, n := range frameworkNames {
 		p := filepath.Join(dir, n)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			out = append(out, includeFile{path: p})
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
 		}
+		program := strings.HasSuffix(n, ".ts") || strings.HasSuffix(n, ".js")
+		if program && readable {
+			continue
+		}
+		if strings.HasPrefix(n, "serverless.") && !program {
+			readable = true
+		}
+		out = append(out, includeFile{path: p})
 	}
 	return out
 }

@@ -351,6 +351,11 @@ functions:
 			want:  []string{"serverless.yml:7:10: provider.stage: variables in", "refer to each other in a loop"},
 		},
 		{
+			name:  "serverless.ts next to a serverless.yml is left to the yml",
+			files: map[string]string{"serverless.ts": "export default {}\n", "serverless.yml": "service: x\nprovider:\n  name: aws\n  region: nowhere\n"},
+			want:  []string{"serverless.yml:4:11: provider.region: \"nowhere\" is not an AWS region"},
+		},
+		{
 			name:  "serverless.ts",
 			files: map[string]string{"serverless.ts": "export default {}\n"},
 			want:  []string{"serverless.ts: ", "serverless print > serverless.yml"},
