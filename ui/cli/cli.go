@@ -82,8 +82,9 @@ type Target struct {
 	Defaults cloud.DeployRequest
 	Payloads map[string]string // name → file path, from fndeck.yaml
 	// Err, when set, says why the target cannot be used: values its
-	// framework file leaves unresolved (config.Problems). Commands that
-	// resolve the target fail with it as a usage error (exit 2).
+	// framework file leaves unresolved (config.Problems; commands fail with
+	// it as a usage error, exit 2), or an *ExitError from looking the target
+	// up (a SAM function's name in its stack), returned as it is.
 	Err error
 }
 
