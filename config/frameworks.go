@@ -155,7 +155,7 @@ func readFramework(c *collector, inc includeFile, opts ProjectOptions, found boo
 	}
 	switch kind := frameworkKind(base, root); kind {
 	case "serverless":
-		return readServerless(c, inc.path, root, opts)
+		return readServerless(c, inc.path, root, opts, found)
 	case "sam":
 		return readSAM(c, inc.path, root, opts)
 	case "knative":

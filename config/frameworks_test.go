@@ -406,6 +406,11 @@ Resources:
 			want: []string{"serverless.yml:8:3: function \"api\" is defined twice: here and in "},
 		},
 		{
+			name:  "an included serverless.yml of another cloud",
+			files: map[string]string{"fndeck.yaml": "include: [serverless.yml]\n", "serverless.yml": "service: x\nprovider:\n  name: google\n"},
+			want:  []string{"serverless.yml:3:9: provider.name: fndeck reads Serverless Framework projects on AWS; got \"google\""},
+		},
+		{
 			name:  "an included file that is no framework file",
 			files: map[string]string{"fndeck.yaml": "include: [other.yaml]\n", "other.yaml": "a: b\n"},
 			want:  []string{"fndeck.yaml:1:11: ", "is not a Serverless Framework file"},
@@ -496,5 +501,18 @@ functions:
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("err = %v, want %q", err, w)
 		}
+	}
+}
+
+// Files of other kinds found in the directory are left alone: a non-SAM
+// template.yaml, a Kubernetes service.yaml, another cloud's serverless.yml.
+func TestDiscoveryLeavesOtherFilesAlone(t *testing.T) {
+	dir := t.TempDir()
+	writeIn(t, dir, "template.yaml", "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n")
+	writeIn(t, dir, "service.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+	writeIn(t, dir, "serverless.yml", "service: x\nprovider:\n  name: google\n")
+	p, err := LoadProjectWith(dir, ProjectOptions{})
+	if err != nil || p != nil {
+		t.Fatalf("LoadProjectWith = %+v, %v; want no project and no error", p, err)
 	}
 }

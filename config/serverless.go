@@ -17,7 +17,7 @@ import (
 // provider.ecr.images builds. Each becomes function F with one Lambda
 // target named after the stage. Functions with a handler (zip packages)
 // are not fndeck's and are left out.
-func readServerless(c *collector, file string, root *value, opts ProjectOptions) []frameworkFunction {
+func readServerless(c *collector, file string, root *value, opts ProjectOptions, found bool) []frameworkFunction {
 	if root.kind != kindMap {
 		c.add(root.pos, "expected a Serverless Framework service (service, provider, functions), got %s", root.describe())
 		return nil
@@ -27,15 +27,16 @@ func readServerless(c *collector, file string, root *value, opts ProjectOptions)
 		c.add(pos{file: file}, "resolving the directory of %s: %v", file, err)
 		return nil
 	}
-	s := &slsReader{c: c, file: file, dir: dir, r: &slsResolver{root: root, opts: opts}}
+	s := &slsReader{c: c, file: file, dir: dir, found: found, r: &slsResolver{root: root, opts: opts}}
 	return s.read(root)
 }
 
 type slsReader struct {
-	c    *collector
-	file string
-	dir  string
-	r    *slsResolver
+	c     *collector
+	found bool // discovered in the directory, not named by include:
+	file  string
+	dir   string
+	r     *slsResolver
 }
 
 // slsImage is one provider.ecr.images entry.
@@ -125,7 +126,11 @@ func (s *slsReader) read(root *value) []frameworkFunction {
 	}
 	if n := child(provider, "name"); n != nil {
 		if name, _, ok := s.str(n, "provider.name"); ok && name != "" && name != "aws" {
-			s.c.add(n.pos, "provider.name: fndeck reads Serverless Framework projects on AWS; got %q", name)
+			// Another cloud's service found in the directory is not fndeck's
+			// to read; one named by include: is a mistake to report.
+			if !s.found {
+				s.c.add(n.pos, "provider.name: fndeck reads Serverless Framework projects on AWS; got %q", name)
+			}
 			return nil
 		}
 	}
