@@ -516,3 +516,48 @@ func TestDiscoveryLeavesOtherFilesAlone(t *testing.T) {
 		t.Fatalf("LoadProjectWith = %+v, %v; want no project and no error", p, err)
 	}
 }
+
+// Values only the deployed stack knows are unresolved on the target that
+// needs them, with where they are written; the rest of the template loads.
+func TestSAMUnknowableValues(t *testing.T) {
+	dir := t.TempDir()
+	writeIn(t, dir, "Dockerfile", "FROM scratch\n")
+	file := writeIn(t, dir, "template.yaml", `Transform: AWS::Serverless-2016-10-31
+Parameters:
+  NoDefault: {Type: String}
+Resources:
+  ByAttribute:
+    Type: AWS::Serverless::Function
+    Properties: {PackageType: Image, FunctionName: !GetAtt Other.Arn}
+    Metadata: {DockerContext: .}
+  ByImport:
+    Type: AWS::Serverless::Function
+    Properties: {PackageType: Image, FunctionName: !ImportValue shared-name}
+    Metadata: {DockerContext: .}
+  ByParameter:
+    Type: AWS::Serverless::Function
+    Properties: {PackageType: Image, FunctionName: !Ref NoDefault}
+    Metadata: {DockerContext: .}
+  Known:
+    Type: AWS::Serverless::Function
+    Properties: {PackageType: Image, FunctionName: known}
+    Metadata: {DockerContext: .}
+`)
+	p := loadFramework(t, dir, ProjectOptions{})
+	for fn, want := range map[string]string{
+		"ByAttribute": file + ":7:52: Resources.ByAttribute.Properties.FunctionName: !GetAtt Other.Arn is known only once the stack is deployed",
+		"ByImport":    file + ":11:52: Resources.ByImport.Properties.FunctionName: Fn::ImportValue is known only to CloudFormation",
+		"ByParameter": file + ":15:52: Resources.ByParameter.Properties.FunctionName: !Ref NoDefault: the parameter has no Default",
+	} {
+		err := p.Function(fn).Target("default").Err()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", fn, err, want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "there is no samconfig.toml") {
+			t.Errorf("%s: %v, want the missing region asked for", fn, err)
+		}
+	}
+	if tg := p.Function("Known").Target("default"); tg.Lambda.Function != "known" {
+		t.Errorf("Known: %+v", tg.Lambda)
+	}
+}

@@ -18,6 +18,7 @@ import (
 // samEnv is one samconfig environment: where `sam deploy --config-env ENV`
 // deploys.
 type samEnv struct {
+	file    string // the samconfig file; "" without one
 	name    string
 	stack   string
 	region  string
@@ -193,8 +194,11 @@ func samTarget(c *collector, root *value, rf *field, props *value, env samEnv, w
 		stack = "(no stack_name in samconfig)"
 	}
 	t.Note = fmt.Sprintf("deployed by AWS SAM (stack %s): fndeck ships new images to it, `sam deploy` still owns the stack", stack)
-	if env.region == "" {
-		t.Unresolved = append(t.Unresolved, unresolved(pos{file: filepath.Join(filepath.Dir(root.pos.file), "samconfig.toml")}, "%s: no region for the %s environment; set region under [%s.deploy.parameters] in samconfig.toml", what, env.name, env.name))
+	switch {
+	case env.region == "" && env.file == "":
+		t.Unresolved = append(t.Unresolved, unresolved(rf.keyPos, "%s: no region: there is no samconfig.toml; write one with region and stack_name under [default.deploy.parameters] (sam deploy --guided does)", what))
+	case env.region == "":
+		t.Unresolved = append(t.Unresolved, unresolved(pos{file: env.file}, "%s: no region for the %s environment; set region under [%s.deploy.parameters]", what, env.name, env.name))
 	}
 	good := true
 	get := func(key string) (*value, bool) {
@@ -311,6 +315,9 @@ func readSAMConfig(c *collector, dir string) []samEnv {
 			tree, _ = plain(root).(map[string]any)
 		}
 		envs := samEnvs(tree)
+		for i := range envs {
+			envs[i].file = path
+		}
 		if len(envs) == 0 {
 			c.add(pos{file: path, line: 1, col: 1}, "no environments (like [default.deploy.parameters]) in %s", n)
 		}
