@@ -561,3 +561,19 @@ Resources:
 		t.Errorf("Known: %+v", tg.Lambda)
 	}
 }
+
+// A setting fndeck cannot resolve makes only the targets it sets unusable.
+func TestServerlessUnresolvedSettingStaysWithItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	writeIn(t, dir, "Dockerfile", "FROM scratch\n")
+	file := writeIn(t, dir, "serverless.yml", "service: s\nprovider:\n  name: aws\n  ecr:\n    images:\n      app: {path: .}\nfunctions:\n  a:\n    image: app\n    timeout: ${param:timeout}\n  b:\n    image: app\n    timeout: ${env:B_TIMEOUT, 20}\n")
+	p := loadFramework(t, dir, ProjectOptions{})
+	err := p.Function("a").Target("dev").Err()
+	if want := file + ":10:14: functions.a.timeout: ${param:timeout}: param variables are resolved by the Serverless Framework"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a.dev: %v, want %q", err, want)
+	}
+	b := p.Function("b").Target("dev")
+	if b.Err() != nil || b.Lambda.TimeoutS != 20 {
+		t.Errorf("b.dev: %+v, %v", b.Lambda, b.Err())
+	}
+}

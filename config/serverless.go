@@ -195,7 +195,7 @@ func (s *slsReader) read(root *value) []frameworkFunction {
 	}
 
 	images := s.images(provider)
-	defMem, defTimeout, defArch, ok := s.settings(provider, "provider", lambdaSettings{})
+	defMem, defTimeout, defArch, ok := s.settings(provider, "provider", lambdaSettings{}, &unres)
 	if !ok {
 		return nil
 	}
@@ -243,7 +243,7 @@ func (s *slsReader) read(root *value) []frameworkFunction {
 			s.c.add(nameAt, "%s: the deployed function name %q is not a Lambda function name (1-64 letters, digits, '-' or '_')", what, name)
 			continue
 		}
-		mem, timeout, arch, ok := s.settings(fm, what, lambdaSettings{defMem, defTimeout, defArch})
+		mem, timeout, arch, ok := s.settings(fm, what, lambdaSettings{defMem, defTimeout, defArch}, &t.Unresolved)
 		if !ok || !imageOK {
 			continue
 		}
@@ -261,7 +261,9 @@ type lambdaSettings struct {
 
 // settings reads memorySize, timeout and architecture from m, defaulting
 // to def.
-func (s *slsReader) settings(m *value, what string, def lambdaSettings) (int, int, string, bool) {
+// A variable fndeck cannot resolve goes to unres: only commands on the
+// targets it sets fail.
+func (s *slsReader) settings(m *value, what string, def lambdaSettings, unres *Problems) (int, int, string, bool) {
 	good := true
 	num := func(key string, lo, hi int, unit string, def int) int {
 		v := child(m, key)
@@ -269,12 +271,13 @@ func (s *slsReader) settings(m *value, what string, def lambdaSettings) (int, in
 			return def
 		}
 		text, p, ok := s.str(v, what+"."+key)
-		if !ok || p != nil {
-			if p != nil {
-				s.c.problems = append(s.c.problems, *p)
-			}
+		if !ok {
 			good = false
 			return 0
+		}
+		if p != nil {
+			*unres = append(*unres, *p)
+			return def
 		}
 		n, err := strconv.Atoi(text)
 		if err != nil || n < lo || n > hi {
@@ -290,11 +293,10 @@ func (s *slsReader) settings(m *value, what string, def lambdaSettings) (int, in
 	if v := child(m, "architecture"); v != nil {
 		text, p, ok := s.str(v, what+".architecture")
 		switch {
-		case !ok || p != nil:
-			if p != nil {
-				s.c.problems = append(s.c.problems, *p)
-			}
+		case !ok:
 			good = false
+		case p != nil:
+			*unres = append(*unres, *p)
 		case text != "x86_64" && text != "arm64":
 			s.c.add(v.pos, "%s.architecture: %q is not x86_64 or arm64", what, text)
 			good = false
