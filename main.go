@@ -71,7 +71,9 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding the working directory: %w", err)
 	}
-	project, err := config.LoadProject(wd)
+	project, err := config.LoadProjectWith(wd, config.ProjectOptions{
+		Stage: g.Stage, Env: os.Environ(), GCPProjects: cfg.GCP.Projects, GCPRegions: cfg.GCP.Regions,
+	})
 	if err != nil {
 		return nil, cli.UsageError(err)
 	}
@@ -192,7 +194,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		},
 	}
 	if project != nil {
-		sess.ResolveTarget = projectTargets(project)
+		sess.ResolveTarget = projectTargets(project, awsB)
 	}
 	sess.RunTUI = func(ctx context.Context) error {
 		return runTUI(ctx, tuiDeps{
@@ -274,7 +276,26 @@ func envOr(k, def string) string {
 
 // projectTargets resolves fndeck.yaml targets: FUNCTION.TARGET, FUNCTION/TARGET,
 // a TARGET name unique across functions, or the address a target deploys to.
-func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
+// A target whose Lambda name only its deployed stack knows (SAM) is looked
+// up through stacks, once; with stacks nil such a target is left out.
+func projectTargets(p *config.Project, stacks cloud.StackResolver) func(string) (cli.Target, bool) {
+	var mu sync.Mutex
+	names := map[*config.Target]string{}
+	stackName := func(t *config.Target) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n, ok := names[t]; ok {
+			return n, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		n, err := stacks.StackResource(ctx, *t.Stack)
+		if err != nil {
+			return "", fmt.Errorf("%s.%s: the function's name comes from the stack %s: %w", t.Function, t.Name, t.Stack.Stack, err)
+		}
+		names[t] = n
+		return n, nil
+	}
 	return func(name string) (cli.Target, bool) {
 		var found []*config.Target
 		var fns []*config.Function
@@ -291,11 +312,22 @@ func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
 			return cli.Target{}, false
 		}
 		t, fn := found[0], fns[0]
-		out := cli.Target{Address: t.Address(), Payloads: map[string]string{}}
+		out := cli.Target{Address: t.Address(), Payloads: map[string]string{}, Err: t.Err()}
+		if t.Stack != nil && t.Lambda != nil && t.Lambda.Function == "" && out.Err == nil {
+			if stacks == nil {
+				return cli.Target{}, false
+			}
+			n, err := stackName(t)
+			if err != nil {
+				out.Err = &cli.ExitError{Code: cli.ExitFailure, Err: err}
+			}
+			out.Address.Function = n
+		}
 		for _, pl := range fn.Payloads {
 			out.Payloads[pl.Name] = pl.File
 		}
 		d := &out.Defaults
+		d.ImageConfig = t.ImageConfig
 		switch {
 		case t.Lambda != nil:
 			d.Role, d.MemoryMB, d.TimeoutS, d.Arch, d.Env = t.Lambda.Role, t.Lambda.MemoryMB, t.Lambda.TimeoutS, t.Lambda.Arch, t.Lambda.Env
@@ -523,11 +555,12 @@ func projectBuilds(p *config.Project) []workflow.BuildTarget {
 	}
 	var out []workflow.BuildTarget
 	for _, fn := range p.Functions {
-		if fn.Build == nil {
-			continue
+		if fn.Build == nil || len(fn.Unresolved) > 0 {
+			continue // a framework file's build fndeck could not work out
 		}
 		out = append(out, workflow.BuildTarget{Function: fn.Name, Options: cloud.BuildOptions{
 			ContextDir: fn.Build.Context, Dockerfile: fn.Build.Dockerfile, Platform: fn.Build.Platform, BuildArgs: fn.Build.Args,
+			Target: fn.Build.Target,
 		}})
 	}
 	return out
@@ -537,11 +570,11 @@ func projectDeployTargets(p *config.Project) []workflow.DeployTarget {
 	if p == nil {
 		return nil
 	}
-	resolve := projectTargets(p)
+	resolve := projectTargets(p, nil) // no stack lookups while the TUI starts
 	var out []workflow.DeployTarget
 	for _, fn := range p.Functions {
 		for _, t := range fn.Targets {
-			if ct, ok := resolve(fn.Name + "." + t.Name); ok {
+			if ct, ok := resolve(fn.Name + "." + t.Name); ok && ct.Err == nil {
 				ct.Defaults.Target = ct.Address
 				out = append(out, workflow.DeployTarget{Name: fn.Name + "." + t.Name, Function: fn.Name, Defaults: ct.Defaults})
 			}

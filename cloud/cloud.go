@@ -161,6 +161,7 @@ type BuildOptions struct {
 	Platform   string // "linux/amd64", "linux/arm64" or ""
 	BuildArgs  map[string]string
 	NoCache    bool
+	Target     string // the Dockerfile stage to build; "" for the last
 }
 
 // BuildResult is what a successful build produced.
@@ -447,6 +448,22 @@ type DeployRequest struct {
 	Port     int
 	Env      map[string]string
 	As       string // local: lambda | cloudrun
+	// ImageConfig overrides the image's entrypoint, command and working
+	// directory (one image serving several handlers); nil keeps the image's.
+	ImageConfig *ImageConfig `json:",omitempty"`
+}
+
+// ImageConfig is what a function runs in its image instead of the image's
+// own ENTRYPOINT, CMD and WORKDIR. Empty fields keep the image's value.
+type ImageConfig struct {
+	Command    []string `json:"command,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Workdir    string   `json:"workdir,omitempty"`
+}
+
+// IsZero reports an ImageConfig that overrides nothing.
+func (c *ImageConfig) IsZero() bool {
+	return c == nil || len(c.Command) == 0 && len(c.Entrypoint) == 0 && c.Workdir == ""
 }
 
 // DeploySettings are the settings a deploy changes besides the image, as
@@ -460,6 +477,9 @@ type DeploySettings struct {
 	Arch     string            `json:"arch,omitempty"`
 	Port     int               `json:"port,omitempty"`
 	Mode     string            `json:"mode,omitempty"` // local: lambda | cloudrun
+	// ImageConfig is the entrypoint/command/workdir override the deploy set
+	// (local keeps it so a rollback restores it).
+	ImageConfig *ImageConfig `json:"image_config,omitempty"`
 }
 
 // DeployResult records what a deploy changed, for history and rollback.
@@ -547,6 +567,21 @@ type Deployer interface {
 // RollBacker returns a target to a previous deploy (from fndeck's history).
 type RollBacker interface {
 	Rollback(ctx context.Context, target Address, to DeployResult, out Sink) (DeployResult, error)
+}
+
+// StackResource names one resource of a deployed CloudFormation stack, as
+// a SAM template's logical ID.
+type StackResource struct {
+	Profile   string `json:"profile,omitempty"`
+	Region    string `json:"region"`
+	Stack     string `json:"stack"`
+	LogicalID string `json:"logical_id"`
+}
+
+// StackResolver finds the physical ID of a deployed stack's resource: the
+// generated name of a SAM function that has no FunctionName (AWS).
+type StackResolver interface {
+	StackResource(ctx context.Context, r StackResource) (string, error)
 }
 
 // Remover removes a function (local targets).

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/fndeck/fndeck/cloud"
@@ -29,6 +30,13 @@ type Project struct {
 // Function is one entry under "functions".
 type Function struct {
 	Name string
+	// Source is the file that defines the function: fndeck.yaml, or a
+	// framework file (serverless.yml, template.yaml, service.yaml).
+	Source string
+	// Unresolved lists values the function's build needs that could not be
+	// worked out from a framework file (a variable fndeck cannot resolve);
+	// they are reported when a command builds the function.
+	Unresolved Problems
 	// Build is nil when the function has no build section (its images come
 	// from elsewhere).
 	Build *Build
@@ -44,6 +52,12 @@ type Build struct {
 	Dockerfile string // absolute path; default Dockerfile in Context
 	Platform   string // "", "linux/amd64" or "linux/arm64"
 	Args       map[string]string
+	// Target is the Dockerfile stage to build ("" for the last one); from
+	// SAM's DockerBuildTarget.
+	Target string
+	// Tag is the tag a framework names the image with (SAM's DockerTag),
+	// "" when it does not.
+	Tag string
 }
 
 // Payload is a saved invoke payload.
@@ -61,6 +75,30 @@ type Target struct {
 	Lambda   *LambdaTarget
 	CloudRun *CloudRunTarget
 	Local    *LocalTarget
+
+	// ImageConfig overrides the image's entrypoint, command and working
+	// directory on deploy; nil keeps the image's.
+	ImageConfig *cloud.ImageConfig
+	// Unresolved lists values the target needs that could not be worked
+	// out from a framework file; a command using the target reports them
+	// (see Err) while the rest of the project stays usable.
+	Unresolved Problems
+	// Note says how the target relates to the framework that defined it
+	// ("" for fndeck.yaml targets).
+	Note string
+	// Stack, when set, is the deployed stack that knows the Lambda
+	// function's name, which the file does not give (a SAM function without
+	// FunctionName): Lambda.Function is empty until a cloud.StackResolver
+	// looks it up.
+	Stack *cloud.StackResource
+}
+
+// Err returns the target's unresolved values as Problems, or nil.
+func (t *Target) Err() error {
+	if len(t.Unresolved) == 0 {
+		return nil
+	}
+	return t.Unresolved
 }
 
 // LambdaTarget is an AWS Lambda container-image function. Zero numbers and
@@ -138,31 +176,35 @@ func (f *Function) Target(name string) *Target {
 	return nil
 }
 
-// LoadProject reads dir/fndeck.yaml. It returns nil, nil when there is none.
-// Every problem in the file comes back at once as Problems.
-func LoadProject(dir string) (*Project, error) {
+// readProjectFile decodes dir/fndeck.yaml into pd. found is false when
+// there is no such file; problems are left in pd.c.
+func readProjectFile(dir string, pd *projectDecoder) (found bool) {
 	path := filepath.Join(dir, ProjectFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return false
 	}
+	pd.project.File = path
 	if err != nil {
-		return nil, Problems{{File: path, Msg: fmt.Sprintf("reading project file: %v", err)}}
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("resolving project directory %s: %w", dir, err)
+		pd.c.problems = append(pd.c.problems, Problem{File: path, Msg: fmt.Sprintf("reading project file: %v", err)})
+		return true
 	}
 	root, err := parseYAML(path, data)
 	if err != nil {
-		return nil, err
+		pd.c.problems = append(pd.c.problems, asProblems(err)...)
+		return true
 	}
-	pd := projectDecoder{dir: abs, project: &Project{File: path, Dir: abs}, localNames: map[string]string{}}
 	pd.decode(root)
-	if err := pd.c.err(); err != nil {
-		return nil, err
+	return true
+}
+
+// asProblems returns err's problems, or err as one problem.
+func asProblems(err error) Problems {
+	var ps Problems
+	if errors.As(err, &ps) {
+		return ps
 	}
-	return pd.project, nil
+	return Problems{{Msg: err.Error()}}
 }
 
 var (
@@ -182,17 +224,22 @@ type projectDecoder struct {
 	project    *Project
 	c          collector
 	localNames map[string]string // local name → "function/target" that uses it
+	includes   []includeFile
+	keyPos     map[string]pos // function name → where the file names it
 }
 
 func (d *projectDecoder) decode(root *value) {
-	top, ok := d.c.mapping(root, "", []string{"functions"})
+	top, ok := d.c.mapping(root, "", []string{"functions", "include"})
 	if !ok {
 		return
 	}
+	if inc := top["include"]; inc != nil {
+		d.include(inc)
+	}
 	f := top["functions"]
 	if f == nil || f.val.kind == kindNull {
-		if len(top) == len(root.fields) { // else an unknown key said enough
-			d.c.add(root.pos, "no functions defined; add a \"functions:\" mapping")
+		if len(top) == len(root.fields) && len(d.includes) == 0 { // else an unknown key said enough
+			d.c.add(root.pos, "no functions defined; add a \"functions:\" mapping (or an \"include:\" list of framework files)")
 		}
 		return
 	}
@@ -209,7 +256,31 @@ func (d *projectDecoder) decode(root *value) {
 			continue
 		}
 		if fn := d.function(ff); fn != nil {
+			fn.Source = d.project.File
 			d.project.Functions = append(d.project.Functions, fn)
+			d.keyPos[fn.Name] = ff.keyPos
+		}
+	}
+}
+
+// include reads the list of framework files to read with the project file.
+func (d *projectDecoder) include(f *field) {
+	items, ok := d.c.list(f.val, "include")
+	if !ok {
+		return
+	}
+	for i, it := range items {
+		s, ok := d.c.str(it, fmt.Sprintf("include[%d]", i))
+		if !ok {
+			continue
+		}
+		if s == "" {
+			d.c.add(it.pos, "include[%d]: empty file name", i)
+			continue
+		}
+		file := d.abs(d.dir, s)
+		if d.checkFile(it.pos, fmt.Sprintf("include[%d]", i), s, file) {
+			d.includes = append(d.includes, includeFile{path: file, at: it.pos})
 		}
 	}
 }
@@ -379,14 +450,21 @@ func (d *projectDecoder) vars(v *value, what string, checkName *regexp.Regexp) (
 var providers = []string{"lambda", "cloudrun", "local"}
 
 func (d *projectDecoder) target(function string, tf *field, what string) *Target {
-	m, ok := d.c.mapping(tf.val, what, providers)
+	m, ok := d.c.mapping(tf.val, what, append(providers[:len(providers):len(providers)], "image_config"))
 	if !ok {
 		return nil
 	}
 	var set []*field
 	for _, f := range tf.val.fields {
-		if m[f.key] != nil {
+		if m[f.key] != nil && f.key != "image_config" {
 			set = append(set, f)
+		}
+	}
+	var ic *cloud.ImageConfig
+	if f := m["image_config"]; f != nil {
+		var good bool
+		if ic, good = d.imageConfig(f.val, what+".image_config"); !good {
+			return nil
 		}
 	}
 	switch len(set) {
@@ -400,7 +478,7 @@ func (d *projectDecoder) target(function string, tf *field, what string) *Target
 		d.c.add(set[1].keyPos, "%s: a target deploys to one place, but it has both %s and %s; split it into two targets", what, set[0].key, set[1].key)
 		return nil
 	}
-	t := &Target{Name: tf.key, Function: function}
+	t := &Target{Name: tf.key, Function: function, ImageConfig: ic}
 	p := set[0]
 	pw := what + "." + p.key
 	switch p.key {
@@ -421,6 +499,57 @@ func (d *projectDecoder) target(function string, tf *field, what string) *Target
 		}
 	}
 	return t
+}
+
+// imageConfig reads image_config: {command, entrypoint, workdir}. A command
+// or entrypoint is a list of arguments; a single string is one argument.
+func (d *projectDecoder) imageConfig(v *value, what string) (*cloud.ImageConfig, bool) {
+	m, ok := d.c.mapping(v, what, []string{"command", "entrypoint", "workdir"})
+	if !ok {
+		return nil, false
+	}
+	ic := &cloud.ImageConfig{}
+	good := true
+	args := func(k string) []string {
+		f := m[k]
+		if f == nil {
+			return nil
+		}
+		if f.val.kind == kindScalar {
+			return []string{f.val.text}
+		}
+		items, ok := d.c.list(f.val, what+"."+k)
+		if !ok {
+			good = false
+			return nil
+		}
+		out := make([]string, 0, len(items))
+		for i, it := range items {
+			s, ok := d.c.str(it, fmt.Sprintf("%s.%s[%d]", what, k, i))
+			good = good && ok
+			out = append(out, s)
+		}
+		return out
+	}
+	ic.Command, ic.Entrypoint = args("command"), args("entrypoint")
+	if f := m["workdir"]; f != nil {
+		s, ok := d.c.str(f.val, what+".workdir")
+		switch {
+		case !ok:
+			good = false
+		case !strings.HasPrefix(s, "/"):
+			d.c.add(f.val.pos, "%s.workdir: %q is not an absolute path in the image (like /var/task)", what, s)
+			good = false
+		}
+		ic.Workdir = s
+	}
+	if !good {
+		return nil, false
+	}
+	if ic.IsZero() {
+		return nil, true
+	}
+	return ic, true
 }
 
 // required reports a missing required key at the provider's key.

@@ -45,6 +45,10 @@ type value struct {
 	stype  scalarType
 	items  []*value
 	fields []*field
+	// tag is a local tag written before the value ("!Ref", "!Sub"), as
+	// CloudFormation's short forms use them; "" for none and for YAML's own
+	// "!!" tags.
+	tag string
 }
 
 // field is one mapping entry.
@@ -182,7 +186,11 @@ func (d *decoder) node(n ast.Node, depth int) *value {
 		v := d.node(target, depth+1)
 		return v
 	case *ast.TagNode:
-		return d.node(n.Value, depth+1)
+		v := d.node(n.Value, depth+1)
+		if t := n.Start.Value; !strings.HasPrefix(t, "!!") {
+			v.pos, v.tag = p, t
+		}
+		return v
 	case *ast.SequenceNode:
 		v := &value{pos: p, kind: kindList}
 		for _, item := range n.Values {

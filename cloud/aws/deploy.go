@@ -122,6 +122,9 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 			return res, err
 		}
 	}
+	if err := b.applyImageConfig(ctx, rc, profile, t, req.ImageConfig, cur.Configuration, out); err != nil {
+		return res, err
+	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: &t.Function, ImageUri: &image, Publish: t.Qualifier != ""}
 	if req.Arch != "" {
 		in.Architectures = []types.Architecture{types.Architecture(arch)}
@@ -193,6 +196,7 @@ func (b *Backend) create(ctx context.Context, rc *regionClients, profile string,
 		Code:          &types.FunctionCode{ImageUri: &image},
 		Role:          &req.Role,
 		Architectures: []types.Architecture{types.Architecture(arch)},
+		ImageConfig:   lambdaImageConfig(req.ImageConfig),
 	}
 	if req.MemoryMB > 0 {
 		in.MemorySize = sdkaws.Int32(int32(req.MemoryMB))

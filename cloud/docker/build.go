@@ -89,6 +89,7 @@ func (e *Engine) buildOnce(ctx context.Context, opts cloud.BuildOptions, bc *bui
 		Tags:        opts.Tags,
 		Dockerfile:  bc.dockerfileName,
 		BuildArgs:   args,
+		Target:      opts.Target,
 		NoCache:     opts.NoCache,
 		Remove:      true,
 		ForceRemove: true, // no container left behind by a failing step either

@@ -342,6 +342,7 @@ func applyRequest(s *runpb.Service, req cloud.DeployRequest, image string) {
 
 func applyContainer(tpl *runpb.RevisionTemplate, req cloud.DeployRequest) {
 	c := tpl.Containers[0]
+	applyImageConfig(c, req.ImageConfig)
 	if req.Port > 0 {
 		c.Ports = []*runpb.ContainerPort{{ContainerPort: int32(req.Port)}}
 	}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -51,6 +52,8 @@ type settings struct {
 	timeoutS int
 	appPort  int
 	env      map[string]string
+	// imageConfig overrides the image's entrypoint, cmd and workdir.
+	imageConfig *cloud.ImageConfig
 }
 
 // Deploy creates or replaces the container serving req.Target and waits
@@ -62,7 +65,7 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if req.Target.Provider != cloud.Local {
 		return cloud.DeployResult{}, fmt.Errorf("%s is not a local target: %w", req.Target, cloud.ErrInvalid)
 	}
-	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env}
+	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env, imageConfig: req.ImageConfig}
 	switch st.mode {
 	case "":
 		st.mode = ModeLambda
@@ -188,6 +191,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 	if img.Config != nil {
 		sp.entrypoint, sp.cmd = img.Config.Entrypoint, img.Config.Cmd
 	}
+	applyImageConfig(&sp, st.imageConfig)
 	cfg, host := buildContainer(sp)
 
 	tmpName := fmt.Sprintf("%s-new-%s", ContainerName(name), randomSuffix())
@@ -230,7 +234,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 
 // public is the settings in the provider-neutral shape kept in the history.
 func (st settings) public() *cloud.DeploySettings {
-	ds := &cloud.DeploySettings{Mode: st.mode, MemoryMB: st.memoryMB, TimeoutS: st.timeoutS, Port: st.appPort}
+	ds := &cloud.DeploySettings{Mode: st.mode, MemoryMB: st.memoryMB, TimeoutS: st.timeoutS, Port: st.appPort, ImageConfig: st.imageConfig}
 	if len(st.env) > 0 {
 		ds.Env = maps.Clone(st.env)
 	}
@@ -239,7 +243,7 @@ func (st settings) public() *cloud.DeploySettings {
 
 // settingsFrom is the inverse of public.
 func settingsFrom(ds *cloud.DeploySettings) settings {
-	st := settings{mode: ds.Mode, memoryMB: ds.MemoryMB, timeoutS: ds.TimeoutS, appPort: ds.Port, env: maps.Clone(ds.Env)}
+	st := settings{mode: ds.Mode, memoryMB: ds.MemoryMB, timeoutS: ds.TimeoutS, appPort: ds.Port, env: maps.Clone(ds.Env), imageConfig: ds.ImageConfig}
 	if st.mode != ModeCloudRun {
 		st.mode = ModeLambda
 	}
@@ -253,7 +257,7 @@ func (b *Backend) settingsOf(ctx context.Context, s *container.Summary) (setting
 	if err != nil {
 		return settings{}, err
 	}
-	st := settings{mode: s.Labels[LabelMode], env: map[string]string{}}
+	st := settings{mode: s.Labels[LabelMode], env: map[string]string{}, imageConfig: imageConfigLabel(s.Labels[LabelImageConfig])}
 	st.memoryMB, _ = strconv.Atoi(s.Labels[LabelMemory])
 	st.timeoutS, _ = strconv.Atoi(s.Labels[LabelTimeout])
 	st.appPort, _ = strconv.Atoi(s.Labels[LabelAppPort])
@@ -307,7 +311,8 @@ type containerSpec struct {
 	logPort               int    // host port on 127.0.0.1 of the log tap
 	logToken              string // the tap's token (shim.TokenEnv)
 	shimHostPath          string
-	entrypoint, cmd       []string // the image's
+	entrypoint, cmd       []string // the image's, or the deploy's image config
+	workdir               string   // "" keeps the image's WORKDIR
 	labels                map[string]string
 	envNames              []string // sorted keys of st.env
 	revision              string   // K_REVISION
@@ -316,7 +321,7 @@ type containerSpec struct {
 // buildContainer turns a spec into the engine's create request. It is pure
 // so the bridge-network shape, which this machine cannot run, is tested too.
 func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig) {
-	cfg := &container.Config{Labels: sp.labels}
+	cfg := &container.Config{Labels: sp.labels, WorkingDir: sp.workdir}
 	host := &container.HostConfig{
 		NetworkMode: container.NetworkMode(sp.network),
 		Resources:   container.Resources{Memory: int64(sp.st.memoryMB) << 20, MemorySwap: int64(sp.st.memoryMB) << 20},
@@ -538,5 +543,5 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 // sameSettings compares what a deploy sets (mode, memory, timeout, port, env).
 func sameSettings(a, b settings) bool {
 	return a.mode == b.mode && a.memoryMB == b.memoryMB && a.timeoutS == b.timeoutS &&
-		a.appPort == b.appPort && maps.Equal(a.env, b.env)
+		a.appPort == b.appPort && maps.Equal(a.env, b.env) && reflect.DeepEqual(a.imageConfig, b.imageConfig)
 }

@@ -40,7 +40,8 @@ const (
 	LabelLogPort       = "fndeck.log-port"     // host port on 127.0.0.1 of the shim's log tap
 	LabelLogToken      = "fndeck.log-token"    // what the tap wants in shim.TokenHeader
 	LabelNetwork       = "fndeck.network"
-	LabelEnvNames      = "fndeck.env-names" // names only: values may be secrets
+	LabelEnvNames      = "fndeck.env-names"    // names only: values may be secrets
+	LabelImageConfig   = "fndeck.image-config" // JSON cloud.ImageConfig the container runs with
 	LabelDeployed      = "fndeck.deployed"
 	// LabelSource and LabelDigest say where a function's image came from,
 	// for anyone looking at the container: the reference given and the

@@ -110,6 +110,19 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	return deployResult(data, err)
 }
 
+// StackResource implements cloud.StackResolver (AWS).
+func (b *Backend) StackResource(ctx context.Context, r cloud.StackResource) (string, error) {
+	data, err := b.c.call(ctx, b.provider, wire.MStack, wire.StackArgs{Ref: r}, noStream)
+	if err != nil {
+		return "", err
+	}
+	var name string
+	if err := decodeInto(data, &name, "stack resource"); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
 // Rollback implements cloud.RollBacker.
 func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.DeployResult, out cloud.Sink) (cloud.DeployResult, error) {
 	if out == nil {

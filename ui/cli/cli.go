@@ -48,6 +48,9 @@ type Globals struct {
 	ConfigPath string
 	Debug      bool
 	NoColor    bool
+	// Stage is --stage: the stage of a Serverless Framework project
+	// (${opt:stage}, ${sls:stage}); "" for the file's own default.
+	Stage string
 }
 
 // TaskSpec describes a background task run headlessly through the same
@@ -79,6 +82,11 @@ type Target struct {
 	Address  cloud.Address
 	Defaults cloud.DeployRequest
 	Payloads map[string]string // name → file path, from fndeck.yaml
+	// Err, when set, says why the target cannot be used: values its
+	// framework file leaves unresolved (config.Problems; commands fail with
+	// it as a usage error, exit 2), or an *ExitError from looking the target
+	// up (a SAM function's name in its stack), returned as it is.
+	Err error
 }
 
 // Session is what a command works with; main.go builds it after the config
@@ -209,6 +217,7 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.StringVar(&a.globals.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/fndeck/config.yaml, or $FNDECK_CONFIG)")
 	pf.BoolVar(&a.globals.Debug, "debug", false, "write a debug log to the XDG state dir")
 	pf.BoolVar(&a.globals.NoColor, "no-color", false, "no colours (NO_COLOR is honoured too)")
+	pf.StringVar(&a.globals.Stage, "stage", "", "the stage of Serverless Framework projects (${opt:stage}, ${sls:stage})")
 	root.AddCommand(
 		a.versionCmd(), a.imagesCmd(), a.functionsCmd(), a.buildCmd(), a.pushCmd(),
 		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(), a.rmCmd(),

@@ -429,6 +429,13 @@ func (a *app) resolveTarget(sess *Session, arg string) (Target, error) {
 	}
 	if !strings.Contains(arg, ":") && sess.ResolveTarget != nil {
 		if t, ok := sess.ResolveTarget(arg); ok {
+			if t.Err != nil {
+				var ee *ExitError
+				if errors.As(t.Err, &ee) { // a failure looking the target up
+					return Target{}, t.Err
+				}
+				return Target{}, UsageError(fmt.Errorf("target %s cannot be used yet: %w", arg, t.Err))
+			}
 			return t, nil
 		}
 		return Target{}, UsageError(fmt.Errorf("unknown target %q: not an address and not a target in fndeck.yaml", arg))

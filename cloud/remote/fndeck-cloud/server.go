@@ -235,6 +235,16 @@ func (s *server) run(ctx context.Context, m wire.Msg) (any, error) {
 		}
 		auth, ok, err := b.AuthFor(ctx, a.Host)
 		return wire.AuthResult{Auth: auth, OK: ok, Hint: b.LoginHint(a.Host)}, err
+	case wire.MStack:
+		var a wire.StackArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		sr, ok := b.(cloud.StackResolver)
+		if !ok {
+			return nil, fmt.Errorf("the %s backend has no stacks: %w", m.P, cloud.ErrInvalid)
+		}
+		return sr.StackResource(ctx, a.Ref)
 	}
 	return nil, fmt.Errorf("the cloud helper has no method %q: %w", m.M, cloud.ErrInvalid)
 }

@@ -40,6 +40,8 @@ const (
 	MInvoke   = "invoke"
 	MLogs     = "logs"
 	MAuth     = "auth"
+	// MStack finds a deployed CloudFormation stack's resource (AWS).
+	MStack = "stack"
 	// MInflight reports how many calls the helper is running (diagnostics
 	// and tests: a cancelled call must end in the helper too).
 	MInflight = "inflight"
@@ -89,6 +91,7 @@ type (
 	ListArgs     struct{ Filter cloud.ListFilter }
 	DescribeArgs struct{ Target cloud.Address }
 	DeployArgs   struct{ Req cloud.DeployRequest }
+	StackArgs    struct{ Ref cloud.StackResource }
 	RollbackArgs struct {
 		Target cloud.Address
 		To     cloud.DeployResult
