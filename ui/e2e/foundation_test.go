@@ -112,7 +112,9 @@ func dockerImages(t *testing.T) map[string][]string {
 		if _, ok := out[f[0]]; !ok {
 			out[f[0]] = []string{}
 		}
-		if f[1] != "<none>:<none>" {
+		// REPO:<none> is an image known only by a digest in REPO (pulled or
+		// pushed by digest): it has no tag.
+		if !strings.HasSuffix(f[1], ":<none>") {
 			out[f[0]] = append(out[f[0]], f[1])
 		}
 	}
