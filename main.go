@@ -302,6 +302,7 @@ func projectTargets(p *config.Project) func(string) (cli.Target, bool) {
 			d.Port, d.MemoryMB, d.TimeoutS, d.Env = t.CloudRun.Port, t.CloudRun.MemoryMB, t.CloudRun.TimeoutS, t.CloudRun.Env
 		case t.Local != nil:
 			d.As, d.MemoryMB, d.TimeoutS, d.Port, d.Env = t.Local.As, t.Local.MemoryMB, t.Local.TimeoutS, t.Local.Port, t.Local.Env
+			d.HTTP = t.Local.HTTP
 		}
 		return out, true
 	}

@@ -261,6 +261,9 @@ type Function struct {
 	LastModified        *time.Time `json:"last_modified,omitempty"`
 	// Mode is the local target's platform flavour: "lambda" or "cloudrun".
 	Mode string `json:"mode,omitempty"`
+	// FunctionURL is the HTTP address that reaches a Lambda function the
+	// way its function URL does (local --as lambda --http).
+	FunctionURL string `json:"function_url,omitempty"`
 	// Partial is true while fields that need a second call (GetFunction) are missing.
 	Partial bool `json:"-"`
 }
@@ -318,6 +321,9 @@ type DeployRequest struct {
 	Port     int
 	Env      map[string]string
 	As       string // local: lambda | cloudrun
+	// HTTP (local --as lambda) also serves the function on an HTTP port
+	// the way a Lambda function URL does (package lambdaurl).
+	HTTP bool
 }
 
 // DeployResult records what a deploy changed, for history and rollback.
@@ -330,6 +336,8 @@ type DeployResult struct {
 	Revision    string `json:"revision,omitempty"`
 	OldRevision string `json:"old_revision,omitempty"`
 	Created     bool   `json:"created,omitempty"`
+	// FunctionURL is the function URL that now serves (local --http).
+	FunctionURL string `json:"function_url,omitempty"`
 }
 
 // Deployer deploys images to targets.

@@ -506,6 +506,9 @@ func (a *app) deployCmd() *cobra.Command {
 			if full.As == "" && t.Address.Provider == cloud.Local {
 				full.As = "lambda"
 			}
+			if full.HTTP && (t.Address.Provider != cloud.Local || full.As != "lambda") {
+				return UsageError(fmt.Errorf("--http: only a local target run --as lambda gets an HTTP front door (a function URL)"))
+			}
 			res, ev, err := a.runDeploy(ctx, sess, full, asJSON)
 			if err != nil {
 				return err
@@ -517,6 +520,9 @@ func (a *app) deployCmd() *cobra.Command {
 				fmt.Fprintf(a.deps.Stdout, "deployed %s: %s → %s\n", t.Address, s(res.OldImage), s(res.NewImage))
 			} else {
 				fmt.Fprintf(a.deps.Stdout, "deployed %s: %s\n", t.Address, s(res.NewImage))
+			}
+			if res.FunctionURL != "" {
+				fmt.Fprintf(a.deps.Stdout, "function URL: %s\n", s(res.FunctionURL))
 			}
 			return nil
 		},
@@ -531,6 +537,7 @@ func (a *app) deployCmd() *cobra.Command {
 	fl.IntVar(&req.Port, "port", 0, "container port (Cloud Run, local --as cloudrun)")
 	fl.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE (repeatable)")
 	fl.StringVar(&req.As, "as", "", "local target flavour: lambda or cloudrun")
+	fl.BoolVar(&req.HTTP, "http", false, "local --as lambda: also serve the function over HTTP like a function URL")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -562,6 +569,9 @@ func mergeDeploy(def, flags cloud.DeployRequest, cmd *cobra.Command) cloud.Deplo
 	}
 	if set("as") {
 		out.As = flags.As
+	}
+	if set("http") {
+		out.HTTP = flags.HTTP
 	}
 	return out
 }

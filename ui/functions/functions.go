@@ -286,7 +286,7 @@ func (p *Pane) cells(n node) []string {
 	if f.TimeoutS > 0 {
 		tmo = strconv.Itoa(f.TimeoutS) + "s"
 	}
-	return []string{indent + f.Name, typ, shortImage(f.ImageURI), f.Architecture, mem, tmo, state, p.modified(f), f.URL}
+	return []string{indent + f.Name, typ, shortImage(f.ImageURI), f.Architecture, mem, tmo, state, p.modified(f), cmp.Or(f.FunctionURL, f.URL)}
 }
 
 // shortImage keeps the repository's last path element and tag/digest:
@@ -943,6 +943,7 @@ func detailLines(f cloud.Function) []string {
 	add("Last update status", f.LastUpdateStatus)
 	add("Status reason", f.StatusReason)
 	add("URL", f.URL)
+	add("Function URL", f.FunctionURL)
 	add("Latest ready revision", f.LatestReadyRevision)
 	if f.Ready != nil {
 		add("Ready", strconv.FormatBool(*f.Ready))
