@@ -27,6 +27,7 @@ import (
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local"
 	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/cloud/remote"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
 	"github.com/fndeck/fndeck/config"
@@ -171,7 +172,9 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	history := actions.NewHistory(stateDir, nil)
 	flows := actions.Flows{StateDir: stateDir, History: history}
 	invokes := actions.NewInvokeStore(stateDir, nil)
+	prices := pricing.Builtin().With(cfg.Pricing)
 	sess := &cli.Session{
+		Pricing:   prices,
 		Images:    engine,
 		Builder:   engine,
 		Pusher:    engine,
@@ -196,7 +199,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	sess.RunTUI = func(ctx context.Context) error {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
-			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor,
+			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor, prices: prices,
 			imagesLoaded: imagesLoaded,
 		})
 	}
@@ -398,6 +401,7 @@ type tuiDeps struct {
 	stateDir     string
 	noColor      bool
 	imagesLoaded func()
+	prices       *pricing.Table
 }
 
 func runTUI(ctx context.Context, d tuiDeps) error {
@@ -436,6 +440,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Targets:         projectDeployTargets(d.project),
 		Payloads:        projectPayloads(d.project),
 		Invokes:         invokeStore{s: d.invokes},
+		Pricing:         d.prices,
 		Output:          outPane,
 		// The output pane follows the tasks pane's cursor only while the user
 		// is in the tasks pane: a new task (a log tail's own task, say) must

@@ -389,6 +389,12 @@ type InvokeResult struct {
 	RequestID     string          `json:"request_id,omitempty"`
 	ElapsedMS     float64         `json:"elapsed_ms,omitempty"`
 	TimedOut      bool            `json:"timed_out,omitempty"`
+	// CostUSD and CostPerMillionUSD estimate what this invocation (and a
+	// million like it) costs at list prices (package pricing); nil when
+	// not estimated, with CostNote saying why, or what the figure rests on.
+	CostUSD           *float64 `json:"cost_usd,omitempty"`
+	CostPerMillionUSD *float64 `json:"cost_per_million_usd,omitempty"`
+	CostNote          string   `json:"cost_note,omitempty"`
 }
 
 // Invoker invokes functions. chunk, when not nil, is called with each piece of

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/fndeck/fndeck/cloud/pricing"
 )
 
 // All, as the only element of AWS.Profiles or AWS.Regions, means every
@@ -44,6 +46,8 @@ type Config struct {
 	Logs       LogsConfig
 	Local      LocalConfig
 	UI         UIConfig
+	// Pricing overrides the built-in price table (pricing.go).
+	Pricing pricing.Overrides
 }
 
 // AWSConfig selects the AWS accounts and regions fndeck lists.
@@ -290,7 +294,7 @@ var (
 	})
 )
 
-var sections = []string{"aws", "gcp", "docker", "registries", "logs", "local", "ui"}
+var sections = []string{"aws", "gcp", "docker", "registries", "logs", "local", "ui", "pricing"}
 
 // applyConfig lays the values in root over cfg, reporting every problem.
 // Only values that are valid are applied.
@@ -367,6 +371,9 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 				cfg.Docker.Host = s
 			}
 		}
+	}
+	if f := top["pricing"]; f != nil {
+		applyPricing(c, cfg, f.val)
 	}
 	if m := section("registries", []string{"rewrite"}); m != nil {
 		if f := m["rewrite"]; f != nil {

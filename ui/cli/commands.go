@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/pricing"
 )
 
 // ---------- images ----------
@@ -696,6 +697,10 @@ func (a *app) invokeCmd() *cobra.Command {
 			if res.Address == "" {
 				res.Address = t.Address.String()
 			}
+			if sess.Pricing != nil {
+				d, _ := capability[cloud.Describer](sess, t.Address, "describe")
+				sess.Pricing.Annotate(ctx, t.Address, &res, d)
+			}
 			if sess.RecordInvoke != nil {
 				sess.RecordInvoke(ctx, t.Address, body, res)
 			}
@@ -765,6 +770,11 @@ func (a *app) printInvoke(res cloud.InvokeResult, streamed bool) {
 			fmt.Fprintf(w, "  init (cold start): %.2f ms", r.InitMS)
 		}
 		fmt.Fprintln(w)
+	}
+	if res.CostUSD != nil && res.CostPerMillionUSD != nil {
+		fmt.Fprintf(w, "cost: ≈ %s (estimate), %s per million  (%s)\n", pricing.FormatUSD(*res.CostUSD), pricing.FormatUSD(*res.CostPerMillionUSD), s(res.CostNote))
+	} else if res.CostNote != "" {
+		fmt.Fprintf(w, "cost: %s\n", s(res.CostNote))
 	}
 	if res.LogTail != "" {
 		fmt.Fprintln(w, "log tail:")

@@ -672,6 +672,9 @@ func (m *Model) renderResult(r cloud.InvokeResult) []string {
 			out = append(out, m.theme.Accent.Render(l))
 		}
 	}
+	for _, l := range pack(costParts(r), " · ", m.width) {
+		out = append(out, m.theme.Muted.Render(l))
+	}
 	out = append(out, m.theme.Header.Render("response:"))
 	body := r.Body
 	if len(body) == 0 && len(r.Response) > 0 {

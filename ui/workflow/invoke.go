@@ -108,6 +108,9 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 			case <-ctx.Done():
 			}
 		})
+		if err == nil {
+			f.annotateCost(ctx, msg.Address, &res)
+		}
 		if f.d.Invokes != nil {
 			f.d.Invokes.Append(ctx, msg.Address, msg.Payload, res, err)
 		}
@@ -116,6 +119,9 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 			if res.Report != nil {
 				out.Line(fmt.Sprintf("duration %.2f ms, billed %.0f ms, init %.2f ms, memory %d/%d MB",
 					res.Report.DurationMS, res.Report.BilledMS, res.Report.InitMS, res.Report.MaxMemoryMB, res.Report.MemoryMB))
+			}
+			if res.CostNote != "" {
+				out.Line(costLine(res))
 			}
 			if !first {
 				out.Line("response: " + string(res.Response))

@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/functions"
 	"github.com/fndeck/fndeck/ui/invoke"
@@ -72,6 +73,8 @@ type Deps struct {
 	// Payloads are fndeck.yaml saved payloads by address (name → content).
 	Payloads func(target cloud.Address) map[string]string
 	Invokes  InvokeStore
+	// Pricing estimates each invocation's cost; nil: none.
+	Pricing *pricing.Table
 	// Output is the output pane (task output and log tails show in it).
 	Output *output.Model
 	// SelectedTask is the tasks pane's cursor. Commands run concurrently, so
@@ -93,6 +96,7 @@ type Flow struct {
 	// that task shows the tail rather than the task's own few lines.
 	logTasks map[string]*logFeed
 	panes    map[string]*invoke.Model
+	costFns  archCache // descriptions for cost estimates (cost.go)
 	seq      int
 }
 
