@@ -441,6 +441,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Payloads:        projectPayloads(d.project),
 		Invokes:         invokeStore{s: d.invokes},
 		Pricing:         d.prices,
+		SavedPayloads:   d.invokes,
 		Output:          outPane,
 		// The output pane follows the tasks pane's cursor only while the user
 		// is in the tasks pane: a new task (a log tail's own task, say) must

@@ -38,7 +38,8 @@ type Template struct {
 	Title    string         // what the picker shows
 	Provider cloud.Provider // the platform whose functions receive it
 	// HTTP templates are request bodies for HTTP targets (Cloud Run, local
-	// --as cloudrun); Headers are the request headers that go with them.
+	// --as cloudrun); Headers are the request headers that go with them
+	// (values without ';', which the invoke pane uses between headers).
 	HTTP    bool
 	Headers map[string]string
 }
@@ -58,7 +59,7 @@ var All = []Template{
 	{Name: "pubsub-push", Title: "Pub/Sub push", Provider: cloud.GCP, HTTP: true,
 		Headers: map[string]string{"Content-Type": "application/json"}},
 	{Name: "storage-cloudevent", Title: "Cloud Storage object finalized (CloudEvent)", Provider: cloud.GCP, HTTP: true,
-		Headers: map[string]string{"Content-Type": "application/cloudevents+json; charset=UTF-8"}},
+		Headers: map[string]string{"Content-Type": "application/cloudevents+json"}},
 }
 
 // Vars are the names a template is filled with; empty ones get example

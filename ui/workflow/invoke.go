@@ -64,6 +64,7 @@ func (f *Flow) openInvoke(address string) tea.Cmd {
 		if f.d.Payloads != nil {
 			saved = f.d.Payloads(addr)
 		}
+		saved = f.withStoredPayloads(addr, saved)
 		var history []string
 		if f.d.Invokes != nil {
 			history = f.d.Invokes.RecentPayloads(ctx, addr)

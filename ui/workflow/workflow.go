@@ -73,6 +73,9 @@ type Deps struct {
 	// Payloads are fndeck.yaml saved payloads by address (name → content).
 	Payloads func(target cloud.Address) map[string]string
 	Invokes  InvokeStore
+	// SavedPayloads keeps payloads the invoke pane saves by name (S), per
+	// target; nil: saving is refused.
+	SavedPayloads PayloadStore
 	// Pricing estimates each invocation's cost; nil: none.
 	Pricing *pricing.Table
 	// Output is the output pane (task output and log tails show in it).
@@ -150,6 +153,8 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 		return f.openInvoke(msg.Address)
 	case common.InvokeSendMsg:
 		return f.sendInvoke(msg)
+	case common.SavePayloadMsg:
+		return f.savePayload(msg)
 	case invokeNextMsg:
 		return f.nextInvoke(msg)
 	case common.LogsRequestMsg:
