@@ -469,6 +469,9 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
 		ImagesLoaded: d.imagesLoaded,
+		FunctionDetail: func(f cloud.Function) []string {
+			return coldStartDetail(ctx, d.history, d.invokes, f)
+		},
 	})
 	// The colour profile comes from the environment: detecting it the
 	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.
@@ -683,4 +686,26 @@ func relaxGCAtStart() {
 		debug.SetGCPercent(100)
 		debug.FreeOSMemory()
 	})
+}
+
+// coldStartDetail is the function detail's "Cold starts" section: the REPORT
+// lines of fndeck's invoke history tied to the deploy history's images.
+func coldStartDetail(ctx context.Context, history *actions.History, invokes *actions.InvokeStore, f cloud.Function) []string {
+	addr, err := cloud.ParseAddress(f.Address)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	deploys, _, _ := history.Entries(ctx, addr)
+	recs, _ := invokes.Recent(ctx, addr)
+	lines := actions.ColdStartLines(actions.ColdStarts(deploys, recs))
+	if len(lines) == 0 {
+		return nil
+	}
+	out := []string{"", "Cold starts (fndeck's invoke history, by deployed image)"}
+	for _, l := range lines {
+		out = append(out, "  "+l)
+	}
+	return out
 }

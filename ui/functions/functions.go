@@ -55,6 +55,9 @@ type Options struct {
 	// tells the user to configure (nil → DefaultUnconfigured).
 	Unconfigured map[cloud.Provider]string
 	Now          func() time.Time
+	// ExtraDetail, when set, adds lines to a function's detail (the cold
+	// starts per image, actions.ColdStartLines).
+	ExtraDetail func(cloud.Function) []string
 }
 
 // KeyMap holds the pane's bindings.
@@ -543,7 +546,13 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, p.keys.Detail):
 		p.detail = &table.Pager{}
 		p.detail.SetSize(p.width, p.height)
-		p.detail.SetLines(detailLines(n.fn))
+		lines := detailLines(n.fn)
+		if p.opts.ExtraDetail != nil {
+			for _, l := range p.opts.ExtraDetail(n.fn) {
+				lines = append(lines, sanitize.Line(l)) // image names come from outside
+			}
+		}
+		p.detail.SetLines(lines)
 		p.detTtl = "Function " + sanitize.Line(addr) + "  (esc back)"
 		return nil
 	case key.Matches(msg, p.keys.Invoke) && supports[cloud.Invoker](l):
