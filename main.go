@@ -470,7 +470,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Theme:        d.cfg.UI.Theme,
 		ImagesLoaded: d.imagesLoaded,
 		FunctionDetail: func(f cloud.Function) []string {
-			return coldStartDetail(ctx, d.history, d.invokes, f)
+			return coldStartDetail(ctx, d.history, d.invokes, d.engine, f)
 		},
 	})
 	// The colour profile comes from the environment: detecting it the
@@ -690,7 +690,7 @@ func relaxGCAtStart() {
 
 // coldStartDetail is the function detail's "Cold starts" section: the REPORT
 // lines of fndeck's invoke history tied to the deploy history's images.
-func coldStartDetail(ctx context.Context, history *actions.History, invokes *actions.InvokeStore, f cloud.Function) []string {
+func coldStartDetail(ctx context.Context, history *actions.History, invokes *actions.InvokeStore, images cloud.Images, f cloud.Function) []string {
 	addr, err := cloud.ParseAddress(f.Address)
 	if err != nil {
 		return nil
@@ -699,7 +699,11 @@ func coldStartDetail(ctx context.Context, history *actions.History, invokes *act
 	defer cancel()
 	deploys, _, _ := history.Entries(ctx, addr)
 	recs, _ := invokes.Recent(ctx, addr)
-	lines := actions.ColdStartLines(actions.ColdStarts(deploys, recs))
+	sizeOf := func(ref string) (int64, bool) { // images the local engine has
+		d, err := images.Inspect(ctx, ref)
+		return d.Size, err == nil
+	}
+	lines := actions.ColdStartLines(actions.ColdStarts(deploys, recs), sizeOf)
 	if len(lines) == 0 {
 		return nil
 	}

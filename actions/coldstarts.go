@@ -91,8 +91,10 @@ func percentile(v []float64, p float64) float64 {
 
 // ColdStartLines describe starts (newest image first, from ColdStarts) for
 // the function detail: the serving image's figures, then how its cold
-// start compares with the previous image's.
-func ColdStartLines(starts []ImageStarts) []string {
+// start compares with the previous image's. sizeOf, when not nil, gives an
+// image's size in bytes (false: unknown); with both sizes known the
+// comparison says how much bigger or smaller the previous image was.
+func ColdStartLines(starts []ImageStarts, sizeOf func(image string) (int64, bool)) []string {
 	if len(starts) == 0 {
 		return nil
 	}
@@ -114,7 +116,15 @@ func ColdStartLines(starts []ImageStarts) []string {
 	if len(starts) > 1 && starts[0].Cold > 0 {
 		for _, prev := range starts[1:] {
 			if prev.Cold > 0 {
-				out = append(out, fmt.Sprintf("cold start p50 %s, was %s with %s", ms(starts[0].InitP50), ms(prev.InitP50), orBefore(prev.Image)))
+				l := fmt.Sprintf("cold start p50 %s, was %s with %s", ms(starts[0].InitP50), ms(prev.InitP50), orBefore(prev.Image))
+				if sizeOf != nil && prev.Image != "" && starts[0].Image != "" {
+					cur, ok1 := sizeOf(starts[0].Image)
+					old, ok2 := sizeOf(prev.Image)
+					if ok1 && ok2 && cur != old {
+						l += fmt.Sprintf(", the image %s %s", mb(abs(old-cur)), map[bool]string{true: "larger", false: "smaller"}[old > cur])
+					}
+				}
+				out = append(out, l)
 				break
 			}
 		}
@@ -130,6 +140,15 @@ func orBefore(image string) string {
 		return "what served before fndeck's first deploy"
 	}
 	return image
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func ms(v float64) string {

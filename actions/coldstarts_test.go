@@ -37,7 +37,7 @@ func TestColdStartsPerImage(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
-	lines := ColdStartLines(got)
+	lines := ColdStartLines(got, nil)
 	wantLines := []string{
 		"app:v2: 3 cold, 5 warm; Init Duration p50 420 ms, p95 500 ms, max 500 ms; warm Duration p50 4.00 ms",
 		"cold start p50 420 ms, was 610 ms with app:v1",
@@ -47,7 +47,12 @@ func TestColdStartsPerImage(t *testing.T) {
 	if !reflect.DeepEqual(lines, wantLines) {
 		t.Errorf("lines\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(wantLines, "\n"))
 	}
-	if ColdStartLines(ColdStarts(deploys, nil)) != nil {
+	if ColdStartLines(ColdStarts(deploys, nil), nil) != nil {
 		t.Error("no REPORTs must give no lines")
+	}
+	sizes := map[string]int64{"app:v1": 70_000_000, "app:v2": 10_000_000}
+	lines = ColdStartLines(got, func(img string) (int64, bool) { n, ok := sizes[img]; return n, ok })
+	if lines[1] != "cold start p50 420 ms, was 610 ms with app:v1, the image 60.0 MB larger" {
+		t.Errorf("with sizes: %q", lines[1])
 	}
 }
