@@ -26,6 +26,7 @@ import (
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local"
 	"github.com/fndeck/fndeck/cloud/local/shim"
+	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/cloud/remote"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
 	"github.com/fndeck/fndeck/config"
@@ -173,7 +174,9 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	history := actions.NewHistory(stateDir, nil)
 	flows := actions.Flows{StateDir: stateDir, History: history, Inspect: engine.Inspect}
 	invokes := actions.NewInvokeStore(stateDir, nil)
+	prices := pricing.Builtin().With(cfg.Pricing)
 	sess := &cli.Session{
+		Pricing:   prices,
 		Images:    engine,
 		Builder:   engine,
 		Pusher:    engine,
@@ -199,7 +202,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	sess.RunTUI = func(ctx context.Context) error {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
-			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor,
+			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor, prices: prices,
 			imagesLoaded: imagesLoaded,
 		})
 	}
@@ -335,6 +338,7 @@ func projectTargets(p *config.Project, stacks cloud.StackResolver) func(string) 
 			d.Port, d.MemoryMB, d.TimeoutS, d.Env = t.CloudRun.Port, t.CloudRun.MemoryMB, t.CloudRun.TimeoutS, t.CloudRun.Env
 		case t.Local != nil:
 			d.As, d.MemoryMB, d.TimeoutS, d.Port, d.Env = t.Local.As, t.Local.MemoryMB, t.Local.TimeoutS, t.Local.Port, t.Local.Env
+			d.HTTP = t.Local.HTTP
 		}
 		return out, true
 	}
@@ -430,6 +434,7 @@ type tuiDeps struct {
 	stateDir     string
 	noColor      bool
 	imagesLoaded func()
+	prices       *pricing.Table
 }
 
 func runTUI(ctx context.Context, d tuiDeps) error {
@@ -473,6 +478,8 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Targets:         projectDeployTargets(d.project),
 		Payloads:        projectPayloads(d.project),
 		Invokes:         invokeStore{s: d.invokes},
+		Pricing:         d.prices,
+		SavedPayloads:   d.invokes,
 		Output:          outPane,
 		// The output pane follows the tasks pane's cursor only while the user
 		// is in the tasks pane: a new task (a log tail's own task, say) must
@@ -501,6 +508,9 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
 		ImagesLoaded: d.imagesLoaded,
+		FunctionDetail: func(f cloud.Function) []string {
+			return coldStartDetail(ctx, d.history, d.invokes, d.engine, f)
+		},
 	})
 	// The colour profile comes from the environment: detecting it the
 	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.
@@ -665,4 +675,30 @@ func relaxGCAtStart() {
 		debug.SetGCPercent(100)
 		debug.FreeOSMemory()
 	})
+}
+
+// coldStartDetail is the function detail's "Cold starts" section: the REPORT
+// lines of fndeck's invoke history tied to the deploy history's images.
+func coldStartDetail(ctx context.Context, history *actions.History, invokes *actions.InvokeStore, images cloud.Images, f cloud.Function) []string {
+	addr, err := cloud.ParseAddress(f.Address)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	deploys, _, _ := history.Entries(ctx, addr)
+	recs, _ := invokes.Recent(ctx, addr)
+	sizeOf := func(ref string) (int64, bool) { // images the local engine has
+		d, err := images.Inspect(ctx, ref)
+		return d.Size, err == nil
+	}
+	lines := actions.ColdStartLines(actions.ColdStarts(deploys, recs), sizeOf)
+	if len(lines) == 0 {
+		return nil
+	}
+	out := []string{"", "Cold starts (fndeck's invoke history, by deployed image)"}
+	for _, l := range lines {
+		out = append(out, "  "+l)
+	}
+	return out
 }

@@ -44,6 +44,9 @@ type InvokeRecord struct {
 	TimedOut      bool          `json:"timed_out,omitempty"`
 	Report        *cloud.Report `json:"report,omitempty"`
 	Error         string        `json:"error,omitempty"` // the invoke failed before a result
+	// CostUSD and CostPerMillionUSD are the invoke's cost estimate (package pricing).
+	CostUSD           *float64 `json:"cost_usd,omitempty"`
+	CostPerMillionUSD *float64 `json:"cost_per_million_usd,omitempty"`
 }
 
 // InvokeStore keeps invoke history (StateDir/invokes/<key>.jsonl, the last
@@ -79,13 +82,15 @@ func (s *InvokeStore) Append(ctx context.Context, target cloud.Address, payload 
 		return fmt.Errorf("invoke history: empty address: %w", cloud.ErrInvalid)
 	}
 	rec := InvokeRecord{
-		Time:          s.now(),
-		StatusCode:    res.StatusCode,
-		FunctionError: res.FunctionError,
-		RequestID:     res.RequestID,
-		ElapsedMS:     res.ElapsedMS,
-		TimedOut:      res.TimedOut,
-		Report:        res.Report,
+		Time:              s.now(),
+		StatusCode:        res.StatusCode,
+		FunctionError:     res.FunctionError,
+		RequestID:         res.RequestID,
+		ElapsedMS:         res.ElapsedMS,
+		TimedOut:          res.TimedOut,
+		Report:            res.Report,
+		CostUSD:           res.CostUSD,
+		CostPerMillionUSD: res.CostPerMillionUSD,
 	}
 	rec.Payload, rec.PayloadCut = cutUTF8(payload, maxStoredPayload)
 	body := res.Body

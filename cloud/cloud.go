@@ -391,6 +391,9 @@ type Function struct {
 	LastModified        *time.Time `json:"last_modified,omitempty"`
 	// Mode is the local target's platform flavour: "lambda" or "cloudrun".
 	Mode string `json:"mode,omitempty"`
+	// FunctionURL is the HTTP address that reaches a Lambda function the
+	// way its function URL does (local --as lambda --http).
+	FunctionURL string `json:"function_url,omitempty"`
 	// Partial is true while fields that need a second call (GetFunction) are missing.
 	Partial bool `json:"-"`
 }
@@ -451,6 +454,9 @@ type DeployRequest struct {
 	// ImageConfig overrides the image's entrypoint, command and working
 	// directory (one image serving several handlers); nil keeps the image's.
 	ImageConfig *ImageConfig `json:",omitempty"`
+	// HTTP (local --as lambda) also serves the function on an HTTP port
+	// the way a Lambda function URL does (package lambdaurl).
+	HTTP bool
 }
 
 // ImageConfig is what a function runs in its image instead of the image's
@@ -509,6 +515,8 @@ type DeployResult struct {
 	// serving before it (nil when unknown). Rollback restores them.
 	Settings    *DeploySettings `json:"settings,omitempty"`
 	OldSettings *DeploySettings `json:"old_settings,omitempty"`
+	// FunctionURL is the function URL that now serves (local --http).
+	FunctionURL string `json:"function_url,omitempty"`
 }
 
 // Redacted returns a copy fit for printing: environment values are
@@ -623,6 +631,12 @@ type InvokeResult struct {
 	RequestID     string          `json:"request_id,omitempty"`
 	ElapsedMS     float64         `json:"elapsed_ms,omitempty"`
 	TimedOut      bool            `json:"timed_out,omitempty"`
+	// CostUSD and CostPerMillionUSD estimate what this invocation (and a
+	// million like it) costs at list prices (package pricing); nil when
+	// not estimated, with CostNote saying why, or what the figure rests on.
+	CostUSD           *float64 `json:"cost_usd,omitempty"`
+	CostPerMillionUSD *float64 `json:"cost_per_million_usd,omitempty"`
+	CostNote          string   `json:"cost_note,omitempty"`
 }
 
 // Invoker invokes functions. chunk, when not nil, is called with each piece of

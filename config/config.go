@@ -17,6 +17,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/fndeck/fndeck/cloud/pricing"
 )
 
 // All, as the only element of AWS.Profiles or AWS.Regions, means every
@@ -46,6 +48,8 @@ type Config struct {
 	Logs       LogsConfig
 	Local      LocalConfig
 	UI         UIConfig
+	// Pricing overrides the built-in price table (pricing.go).
+	Pricing pricing.Overrides
 }
 
 // AWSConfig selects the AWS accounts and regions fndeck lists.
@@ -295,7 +299,7 @@ var (
 	})
 )
 
-var sections = []string{"aws", "gcp", "docker", "registries", "logs", "local", "ui"}
+var sections = []string{"aws", "gcp", "docker", "registries", "logs", "local", "ui", "pricing"}
 
 // applyConfig lays the values in root over cfg, reporting every problem.
 // Only values that are valid are applied.
@@ -372,6 +376,9 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 				cfg.Docker.Host = s
 			}
 		}
+	}
+	if f := top["pricing"]; f != nil {
+		applyPricing(c, cfg, f.val)
 	}
 	if m := section("registries", []string{"rewrite"}); m != nil {
 		if f := m["rewrite"]; f != nil {

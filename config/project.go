@@ -134,7 +134,8 @@ type LocalTarget struct {
 	Name     string // local name; the function's key when not given
 	MemoryMB int
 	TimeoutS int
-	Port     int // cloudrun only
+	Port     int  // cloudrun only
+	HTTP     bool // lambda only: also serve a function URL (deploy --http)
 	Env      map[string]string
 }
 
@@ -696,7 +697,7 @@ func (d *projectDecoder) cloudRun(p *field, what string) *CloudRunTarget {
 }
 
 func (d *projectDecoder) local(function, target string, p *field, what string) *LocalTarget {
-	m, ok := d.c.mapping(p.val, what, []string{"as", "name", "memory", "timeout", "port", "env"})
+	m, ok := d.c.mapping(p.val, what, []string{"as", "name", "memory", "timeout", "port", "http", "env"})
 	if !ok {
 		return nil
 	}
@@ -725,6 +726,15 @@ func (d *projectDecoder) local(function, target string, p *field, what string) *
 			d.c.add(f.keyPos, "%s.port: only a local target run as cloudrun listens on a port", what)
 			oks[3] = false
 		}
+	}
+	if f := m["http"]; f != nil {
+		var ok bool
+		l.HTTP, ok = d.c.boolean(f.val, what+".http")
+		if ok && l.HTTP && l.As == "cloudrun" {
+			d.c.add(f.keyPos, "%s.http: only a local target run as lambda gets an HTTP front door; as cloudrun it already answers HTTP", what)
+			ok = false
+		}
+		good = good && ok
 	}
 	if f := m["env"]; f != nil {
 		var ok bool

@@ -40,6 +40,7 @@ const (
 	bridgeShimPort          = 8080 // the shim's invoke port inside a bridge-networked container
 	bridgeRuntimeAddr       = "127.0.0.1:9001"
 	bridgeLogPort           = 7781 // the shim's log tap inside a bridge-networked container
+	bridgeHTTPPort          = 8081 // the shim's HTTP front door (--http) inside a bridge-networked container
 )
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -54,6 +55,7 @@ type settings struct {
 	env      map[string]string
 	// imageConfig overrides the image's entrypoint, cmd and workdir.
 	imageConfig *cloud.ImageConfig
+	http        bool // lambda: serve a function URL too (shim.Config.HTTPAddr)
 }
 
 // Deploy creates or replaces the container serving req.Target and waits
@@ -65,13 +67,16 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if req.Target.Provider != cloud.Local {
 		return cloud.DeployResult{}, fmt.Errorf("%s is not a local target: %w", req.Target, cloud.ErrInvalid)
 	}
-	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env, imageConfig: req.ImageConfig}
+	st := settings{mode: req.As, memoryMB: req.MemoryMB, timeoutS: req.TimeoutS, appPort: req.Port, env: req.Env, imageConfig: req.ImageConfig, http: req.HTTP}
 	switch st.mode {
 	case "":
 		st.mode = ModeLambda
 	case ModeLambda, ModeCloudRun:
 	default:
 		return cloud.DeployResult{}, fmt.Errorf("deploying %s: --as %q: use lambda or cloudrun: %w", req.Target, req.As, cloud.ErrInvalid)
+	}
+	if st.http && st.mode != ModeLambda {
+		return cloud.DeployResult{}, fmt.Errorf("deploying %s: --http serves a Lambda function URL; a function run --as cloudrun already answers HTTP: %w", req.Target, cloud.ErrInvalid)
 	}
 	if st.memoryMB < 0 || st.timeoutS < 0 || st.appPort < 0 || st.appPort > 65535 {
 		return cloud.DeployResult{}, fmt.Errorf("deploying %s: memory, timeout and port must be positive: %w", req.Target, cloud.ErrInvalid)
@@ -130,11 +135,12 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 
 	// Keep the function's port across redeploys (scripts and
 	// `aws lambda invoke --endpoint-url` keep working) when the network is the same.
-	port, runtimePort, logPort := 0, 0, 0
+	port, runtimePort, logPort, httpPort := 0, 0, 0, 0
 	if old != nil && old.Labels[LabelNetwork] == b.network && old.Labels[LabelMode] == st.mode {
 		port, _ = strconv.Atoi(old.Labels[LabelPort])
 		runtimePort, _ = strconv.Atoi(old.Labels[LabelRuntimePort])
 		logPort, _ = strconv.Atoi(old.Labels[LabelLogPort])
+		httpPort, _ = strconv.Atoi(old.Labels[LabelHTTPPort]) // --http: the function URL stays put too
 	}
 	if port == 0 {
 		if port, err = freePort(); err != nil {
@@ -148,6 +154,13 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 	}
 	if logPort == 0 {
 		if logPort, err = freePort(); err != nil {
+			return res, err
+		}
+	}
+	if !st.http {
+		httpPort = 0
+	} else if httpPort == 0 {
+		if httpPort, err = freePort(); err != nil {
 			return res, err
 		}
 	}
@@ -186,7 +199,7 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 		out.Line(fmt.Sprintf("no fndeck shim for linux/%s (%v): running the image's entrypoint directly; logs follow through the engine", img.Architecture, err))
 		shimHostPath, logPort = "", 0
 	}
-	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort, logPort: logPort, logToken: randomToken(),
+	sp := containerSpec{name: name, st: st, network: b.network, region: b.region, port: port, runtimePort: runtimePort, logPort: logPort, httpPort: httpPort, logToken: randomToken(),
 		shimHostPath: shimHostPath, labels: labels, envNames: names, revision: fmt.Sprintf("%s-%s", name, randomSuffix())}
 	if img.Config != nil {
 		sp.entrypoint, sp.cmd = img.Config.Entrypoint, img.Config.Cmd
@@ -229,6 +242,10 @@ func (b *Backend) deploy(ctx context.Context, target cloud.Address, image, ref s
 		st.appPort, _ = strconv.Atoi(labels[LabelAppPort])
 	}
 	res.Settings = st.public()
+	if httpPort > 0 {
+		res.FunctionURL = fmt.Sprintf("http://127.0.0.1:%d/", httpPort)
+		out.Line("function URL (each request becomes an HTTP API v2 event): " + res.FunctionURL)
+	}
 	return res, nil
 }
 
@@ -258,6 +275,7 @@ func (b *Backend) settingsOf(ctx context.Context, s *container.Summary) (setting
 		return settings{}, err
 	}
 	st := settings{mode: s.Labels[LabelMode], env: map[string]string{}, imageConfig: imageConfigLabel(s.Labels[LabelImageConfig])}
+	st.http = s.Labels[LabelHTTPPort] != ""
 	st.memoryMB, _ = strconv.Atoi(s.Labels[LabelMemory])
 	st.timeoutS, _ = strconv.Atoi(s.Labels[LabelTimeout])
 	st.appPort, _ = strconv.Atoi(s.Labels[LabelAppPort])
@@ -309,6 +327,7 @@ type containerSpec struct {
 	st                    settings
 	port, runtimePort     int    // host ports on 127.0.0.1
 	logPort               int    // host port on 127.0.0.1 of the log tap
+	httpPort              int    // lambda --http: host port on 127.0.0.1 of the function URL; 0: none
 	logToken              string // the tap's token (shim.TokenEnv)
 	shimHostPath          string
 	entrypoint, cmd       []string // the image's, or the deploy's image config
@@ -374,6 +393,14 @@ func buildContainer(sp containerSpec) (*container.Config, *container.HostConfig)
 		}
 		if sp.logPort > 0 {
 			sc.LogAddr = logAddr
+		}
+		if sp.httpPort > 0 {
+			sp.labels[LabelHTTPPort] = strconv.Itoa(sp.httpPort)
+			sc.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", sp.httpPort)
+			if sp.network != NetworkHost {
+				sc.HTTPAddr = fmt.Sprintf("0.0.0.0:%d", bridgeHTTPPort)
+				publish(bridgeHTTPPort, sp.httpPort)
+			}
 		}
 		cfg.Entrypoint = append([]string{shimMountPath}, sc.Args()...)
 		cfg.Cmd = nil
@@ -515,6 +542,7 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	st := cur
 	if to.Settings != nil {
 		st = settingsFrom(to.Settings)
+		st.http = cur.http // the function URL stays as it is
 	}
 	img, err := b.c.ImageInspect(ctx, image)
 	if errdefs.IsNotFound(err) {

@@ -39,6 +39,7 @@ const (
 	LabelAppPort       = "fndeck.app-port"     // cloudrun: $PORT inside the container
 	LabelLogPort       = "fndeck.log-port"     // host port on 127.0.0.1 of the shim's log tap
 	LabelLogToken      = "fndeck.log-token"    // what the tap wants in shim.TokenHeader
+	LabelHTTPPort      = "fndeck.http-port"    // lambda --http: host port on 127.0.0.1 of the function URL
 	LabelNetwork       = "fndeck.network"
 	LabelEnvNames      = "fndeck.env-names"    // names only: values may be secrets
 	LabelImageConfig   = "fndeck.image-config" // JSON cloud.ImageConfig the container runs with
@@ -265,6 +266,9 @@ func functionFrom(name string, labels map[string]string, state, imageID string, 
 		if f.Mode == ModeLambda {
 			f.URL += invokePath
 		}
+	}
+	if p := labels[LabelHTTPPort]; p != "" && f.Mode == ModeLambda {
+		f.FunctionURL = "http://127.0.0.1:" + p + "/"
 	}
 	if t, err := time.Parse(time.RFC3339Nano, labels[LabelDeployed]); err == nil {
 		f.LastModified = &t

@@ -62,6 +62,8 @@ type Options struct {
 	// ImagesLoaded is called once, when the Images pane's first connection
 	// has an answer (see images.Options.Loaded).
 	ImagesLoaded func()
+	// FunctionDetail adds lines to a function's detail (functions.Options.ExtraDetail).
+	FunctionDetail func(cloud.Function) []string
 }
 
 // Pane indexes, in focus order and key order (1..4).
@@ -160,7 +162,7 @@ func New(ctx context.Context, opts Options) *Model {
 		}
 	}
 	m.panes[PaneImages] = images.New(images.Options{Ctx: ctx, Images: opts.Images, Theme: m.theme, Keys: opts.Keys, Loaded: opts.ImagesLoaded})
-	m.panes[PaneFunctions] = functions.New(functions.Options{Ctx: ctx, Listers: opts.Listers, Theme: m.theme, Keys: opts.Keys, Unconfigured: opts.Unconfigured})
+	m.panes[PaneFunctions] = functions.New(functions.Options{Ctx: ctx, Listers: opts.Listers, Theme: m.theme, Keys: opts.Keys, Unconfigured: opts.Unconfigured, ExtraDetail: opts.FunctionDetail})
 	m.panes[PaneTasks] = opts.Tasks
 	if m.panes[PaneTasks] == nil {
 		m.panes[PaneTasks] = &placeholder{title: "Tasks", text: "no tasks yet"}

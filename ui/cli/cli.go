@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/internal/task"
 )
 
@@ -105,6 +106,8 @@ type Session struct {
 	// ResolveTarget resolves a fndeck.yaml target name (FUNCTION.TARGET or a
 	// unique TARGET) when the argument is not an address; nil when no project file.
 	ResolveTarget func(name string) (Target, bool)
+	// Pricing estimates invoke costs; may be nil.
+	Pricing *pricing.Table
 	// RecordInvoke keeps invoke history; may be nil.
 	RecordInvoke func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult)
 	// LogTail is how many of the newest events `logs` prints without

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/internal/text"
 )
 
@@ -507,6 +508,9 @@ func (a *app) deployCmd() *cobra.Command {
 			if full.As == "" && t.Address.Provider == cloud.Local {
 				full.As = "lambda"
 			}
+			if full.HTTP && (t.Address.Provider != cloud.Local || full.As != "lambda") {
+				return UsageError(fmt.Errorf("--http: only a local target run --as lambda gets an HTTP front door (a function URL)"))
+			}
 			res, ev, err := a.runDeploy(ctx, sess, full, asJSON)
 			if err != nil {
 				return err
@@ -521,6 +525,9 @@ func (a *app) deployCmd() *cobra.Command {
 			} else {
 				fmt.Fprintf(a.deps.Stdout, "deployed %s: %s\n", t.Address, s(res.NewImage))
 			}
+			if res.FunctionURL != "" {
+				fmt.Fprintf(a.deps.Stdout, "function URL: %s\n", s(res.FunctionURL))
+			}
 			return nil
 		},
 	}
@@ -534,6 +541,7 @@ func (a *app) deployCmd() *cobra.Command {
 	fl.IntVar(&req.Port, "port", 0, "container port (Cloud Run, local --as cloudrun)")
 	fl.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE (repeatable)")
 	fl.StringVar(&req.As, "as", "", "local target flavour: lambda or cloudrun")
+	fl.BoolVar(&req.HTTP, "http", false, "local --as lambda: also serve the function over HTTP like a function URL")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -565,6 +573,9 @@ func mergeDeploy(def, flags cloud.DeployRequest, cmd *cobra.Command) cloud.Deplo
 	}
 	if set("as") {
 		out.As = flags.As
+	}
+	if set("http") {
+		out.HTTP = flags.HTTP
 	}
 	return out
 }
@@ -689,6 +700,10 @@ func (a *app) invokeCmd() *cobra.Command {
 			if res.Address == "" {
 				res.Address = t.Address.String()
 			}
+			if sess.Pricing != nil {
+				d, _ := capability[cloud.Describer](sess, t.Address, "describe")
+				sess.Pricing.Annotate(ctx, t.Address, &res, d)
+			}
 			if sess.RecordInvoke != nil {
 				sess.RecordInvoke(ctx, t.Address, body, res)
 			}
@@ -758,6 +773,11 @@ func (a *app) printInvoke(res cloud.InvokeResult, streamed bool) {
 			fmt.Fprintf(w, "  init (cold start): %.2f ms", r.InitMS)
 		}
 		fmt.Fprintln(w)
+	}
+	if res.CostUSD != nil && res.CostPerMillionUSD != nil {
+		fmt.Fprintf(w, "cost: ≈ %s (estimate), %s per million  (%s)\n", pricing.FormatUSD(*res.CostUSD), pricing.FormatUSD(*res.CostPerMillionUSD), s(res.CostNote))
+	} else if res.CostNote != "" {
+		fmt.Fprintf(w, "cost: %s\n", s(res.CostNote))
 	}
 	if res.LogTail != "" {
 		fmt.Fprintln(w, "log tail:")

@@ -56,6 +56,9 @@ type Options struct {
 	// tells the user to configure (nil → DefaultUnconfigured).
 	Unconfigured map[cloud.Provider]string
 	Now          func() time.Time
+	// ExtraDetail, when set, adds lines to a function's detail (the cold
+	// starts per image, actions.ColdStartLines).
+	ExtraDetail func(cloud.Function) []string
 }
 
 // KeyMap holds the pane's bindings.
@@ -274,7 +277,7 @@ func (p *Pane) cells(n node) []string {
 	if f.TimeoutS > 0 {
 		tmo = strconv.Itoa(f.TimeoutS) + "s"
 	}
-	return []string{indent + f.Name, typ, shortImage(f.ImageURI), f.Architecture, mem, tmo, state, p.modified(f), f.URL}
+	return []string{indent + f.Name, typ, shortImage(f.ImageURI), f.Architecture, mem, tmo, state, p.modified(f), cmp.Or(f.FunctionURL, f.URL)}
 }
 
 // shortImage keeps the repository's last path element and tag/digest:
@@ -529,7 +532,13 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, p.keys.Detail):
 		p.detail = &table.Pager{}
 		p.detail.SetSize(p.width, p.height)
-		p.detail.SetLines(detailLines(n.fn))
+		lines := detailLines(n.fn)
+		if p.opts.ExtraDetail != nil {
+			for _, l := range p.opts.ExtraDetail(n.fn) {
+				lines = append(lines, sanitize.Line(l)) // image names come from outside
+			}
+		}
+		p.detail.SetLines(lines)
 		p.detTtl = "Function " + sanitize.Line(addr) + "  (esc back)"
 		return nil
 	case key.Matches(msg, p.keys.Invoke) && supports[cloud.Invoker](l):
@@ -929,6 +938,7 @@ func detailLines(f cloud.Function) []string {
 	add("Last update status", f.LastUpdateStatus)
 	add("Status reason", f.StatusReason)
 	add("URL", f.URL)
+	add("Function URL", f.FunctionURL)
 	add("Latest ready revision", f.LatestReadyRevision)
 	if f.Ready != nil {
 		add("Ready", strconv.FormatBool(*f.Ready))

@@ -60,6 +60,7 @@ type field int
 const (
 	fieldPath field = iota
 	fieldHeaders
+	fieldSaveName // the name to save the payload under (S)
 )
 
 // tickMsg refreshes the live elapsed time; it exists only while an
@@ -75,6 +76,7 @@ func tickCmd(started time.Time) tea.Cmd {
 type pickItem struct {
 	label   string
 	content string
+	headers string // an HTTP event template's request headers, "K: V; K2: V2"
 }
 
 // Model is the invoke pane. Use New; it implements common.Pane.
@@ -234,7 +236,8 @@ func (m *Model) Capturing() bool { return m.mode != modeNormal }
 var normalKeys = []key.Binding{
 	key.NewBinding(key.WithKeys("e", "i"), key.WithHelp("e", "edit payload")),
 	key.NewBinding(key.WithKeys("enter", "ctrl+s"), key.WithHelp("enter/ctrl+s", "send")),
-	key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "saved/history")),
+	key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "saved/history/events")),
+	key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "save payload")),
 	key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "format JSON")),
 	key.NewBinding(key.WithKeys("j", "k"), key.WithHelp("j/k", "scroll result")),
 }
@@ -343,6 +346,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case "enter":
 			if m.pick < len(m.items) {
 				m.setPayload(m.items[m.pick].content)
+				if it := m.items[m.pick]; m.http && it.headers != "" {
+					m.headers = it.headers
+				}
 			}
 			m.mode = modeNormal
 		}
@@ -352,6 +358,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case "esc":
 			m.mode = modeNormal
 		case "enter":
+			if m.field == fieldSaveName {
+				return m.savePayload()
+			}
 			if m.field == fieldPath {
 				p := strings.TrimSpace(m.fieldInput)
 				if !strings.HasPrefix(p, "/") {
@@ -389,6 +398,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return statusCmd("no saved payloads or history yet")
 		}
 		m.mode, m.pick = modePick, 0
+	case "S":
+		m.mode, m.field, m.fieldInput = modeField, fieldSaveName, ""
 	case "F":
 		var buf bytes.Buffer
 		if json.Indent(&buf, []byte(m.editor.Value()), "", "  ") == nil {
@@ -455,7 +466,7 @@ func (m *Model) pickItems() []pickItem {
 	for i, h := range m.history {
 		items = append(items, pickItem{label: fmt.Sprintf("hist %2d %s", i+1, sanitize.Line(compact(h))), content: h})
 	}
-	return items
+	return append(items, m.templateItems()...)
 }
 
 func compact(s string) string {
@@ -511,7 +522,7 @@ func (m *Model) View() string {
 		if h == "" {
 			h = "(none)"
 		}
-		if m.mode == modeField {
+		if m.mode == modeField && m.field != fieldSaveName {
 			if m.field == fieldPath {
 				lines = append(lines, "path: "+m.fieldInput+"█")
 			} else {
@@ -520,6 +531,9 @@ func (m *Model) View() string {
 		} else {
 			lines = append(lines, fmt.Sprintf("%s %s  headers: %s", m.method, sanitize.Line(m.path), sanitize.Line(h)))
 		}
+	}
+	if m.mode == modeField && m.field == fieldSaveName {
+		lines = append(lines, "save payload as: "+m.fieldInput+"█")
 	}
 	eh := m.editorHeight()
 	if m.mode == modePick {
@@ -660,6 +674,9 @@ func (m *Model) renderResult(r cloud.InvokeResult) []string {
 		for _, l := range pack(parts, " · ", m.width) {
 			out = append(out, m.theme.Accent.Render(l))
 		}
+	}
+	for _, l := range pack(costParts(r), " · ", m.width) {
+		out = append(out, m.theme.Muted.Render(l))
 	}
 	out = append(out, m.theme.Header.Render("response:"))
 	body := r.Body

@@ -64,6 +64,7 @@ func (f *Flow) openInvoke(address string) tea.Cmd {
 		if f.d.Payloads != nil {
 			saved = f.d.Payloads(addr)
 		}
+		saved = f.withStoredPayloads(addr, saved)
 		var history []string
 		if f.d.Invokes != nil {
 			history = f.d.Invokes.RecentPayloads(ctx, addr)
@@ -108,6 +109,9 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 			case <-ctx.Done():
 			}
 		})
+		if err == nil {
+			f.annotateCost(ctx, msg.Address, &res)
+		}
 		if f.d.Invokes != nil {
 			f.d.Invokes.Append(ctx, msg.Address, msg.Payload, res, err)
 		}
@@ -116,6 +120,9 @@ func (f *Flow) sendInvoke(msg common.InvokeSendMsg) tea.Cmd {
 			if res.Report != nil {
 				out.Line(fmt.Sprintf("duration %.2f ms, billed %.0f ms, init %.2f ms, memory %d/%d MB",
 					res.Report.DurationMS, res.Report.BilledMS, res.Report.InitMS, res.Report.MaxMemoryMB, res.Report.MemoryMB))
+			}
+			if res.CostNote != "" {
+				out.Line(costLine(res))
 			}
 			if !first {
 				out.Line("response: " + string(res.Response))

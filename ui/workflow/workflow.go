@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
@@ -77,6 +78,11 @@ type Deps struct {
 	// Payloads are fndeck.yaml saved payloads by address (name → content).
 	Payloads func(target cloud.Address) map[string]string
 	Invokes  InvokeStore
+	// SavedPayloads keeps payloads the invoke pane saves by name (S), per
+	// target; nil: saving is refused.
+	SavedPayloads PayloadStore
+	// Pricing estimates each invocation's cost; nil: none.
+	Pricing *pricing.Table
 	// Output is the output pane (task output and log tails show in it).
 	Output *output.Model
 	// SelectedTask is the tasks pane's cursor. Commands run concurrently, so
@@ -101,6 +107,7 @@ type Flow struct {
 	// that task shows the tail rather than the task's own few lines.
 	logTasks map[task.ID]*logFeed
 	panes    map[string]*invoke.Model
+	costFns  archCache // descriptions for cost estimates (cost.go)
 	seq      int
 }
 
@@ -155,6 +162,8 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 		return f.openInvoke(msg.Address)
 	case common.InvokeSendMsg:
 		return f.sendInvoke(msg)
+	case common.SavePayloadMsg:
+		return f.savePayload(msg)
 	case invokeNextMsg:
 		return f.nextInvoke(msg)
 	case common.LogsRequestMsg:

@@ -62,6 +62,9 @@ type Config struct {
 	Mode string
 	// LogAddr is host:port of the log tap (TapPath); "" serves none.
 	LogAddr string
+	// HTTPAddr is host:port of the HTTP front door (a function URL, see
+	// http.go); "" serves none.
+	HTTPAddr string
 	// LogToken, when set, is required from the tap's subscribers. Main
 	// reads it from TokenEnv, never from argv (argv is public in ps).
 	LogToken string
@@ -91,6 +94,9 @@ func (c Config) Args() []string {
 	if c.LogAddr != "" {
 		a = append(a, "--log-addr", c.LogAddr)
 	}
+	if c.HTTPAddr != "" {
+		a = append(a, "--http-addr", c.HTTPAddr)
+	}
 	a = append(a, "--handler", c.Handler, "--")
 	return append(a, c.Command...)
 }
@@ -112,6 +118,7 @@ func parseArgs(args []string) (Config, error) {
 	fs.StringVar(&c.Handler, "handler", "", "handler (_HANDLER)")
 	fs.StringVar(&c.Mode, "mode", "", "lambda (default) or cloudrun")
 	fs.StringVar(&c.LogAddr, "log-addr", "", "log tap address")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "", "HTTP front door (function URL) address")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("reading shim arguments: %w", err)
 	}
@@ -187,6 +194,15 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			// The function serves without a tap; fndeck falls back to the engine's logs.
 			s.errorf("fndeck shim: %v\n", err)
 		}
+	}
+	if cfg.HTTPAddr != "" {
+		stopHTTP, err := s.listenHTTP()
+		if err != nil {
+			rl.Close()
+			il.Close()
+			return err
+		}
+		defer stopHTTP()
 	}
 	rsrv := &http.Server{Handler: http.HandlerFunc(s.serveRuntime), ReadHeaderTimeout: 10 * time.Second}
 	isrv := &http.Server{Handler: http.HandlerFunc(s.serveInvoke), ReadHeaderTimeout: 10 * time.Second}
@@ -500,17 +516,8 @@ func (s *server) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	inv := &invocation{
-		id:        newRequestID(),
-		payload:   payload,
-		arn:       fmt.Sprintf("arn:aws:lambda:%s:000000000000:function:%s", s.cfg.Region, s.cfg.Function),
-		traceID:   newTraceID(),
-		cognito:   r.Header.Get("X-Amz-Cognito-Identity"),
-		timeout:   s.cfg.Timeout,
-		delivered: make(chan time.Time, 1),
-		abandoned: make(chan struct{}),
-		done:      make(chan result, 1),
-	}
+	inv := s.newInvocation(payload)
+	inv.cognito = r.Header.Get("X-Amz-Cognito-Identity")
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		if b, err := base64.StdEncoding.DecodeString(cc); err == nil {
 			inv.clientContext = string(b)
@@ -541,6 +548,22 @@ func (s *server) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res.body)
+}
+
+// localAccount is the account ID a local function reports (in its ARN).
+const localAccount = "000000000000"
+
+func (s *server) newInvocation(payload []byte) *invocation {
+	return &invocation{
+		id:        newRequestID(),
+		payload:   payload,
+		arn:       fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.cfg.Region, localAccount, s.cfg.Function),
+		traceID:   newTraceID(),
+		timeout:   s.cfg.Timeout,
+		delivered: make(chan time.Time, 1),
+		abandoned: make(chan struct{}),
+		done:      make(chan result, 1),
+	}
 }
 
 func errorBody(errType, msg string) []byte {
