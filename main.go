@@ -116,6 +116,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		imagesLoaded = func() { time.AfterFunc(150*time.Millisecond, open) }
 	}
 	helper := remote.NewClient(remote.ClientOptions{
+		Version:    version,
 		StartAfter: cloudGate,
 		Init: wire.Init{
 			DockerHost: cfg.Docker.Host,

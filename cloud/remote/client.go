@@ -43,6 +43,9 @@ var ErrNoHelper = errors.New("cloud helper " + HelperName + " not found")
 type ClientOptions struct {
 	// Init is sent to the helper as its first message (backend options).
 	Init wire.Init
+	// Version is fndeck's own version (main.version, "dev" by default);
+	// a missing helper's hint names the `go install` line for it.
+	Version string
 	// HelperPath, when set, is used instead of the lookup: $FNDECK_CLOUD_HELPER,
 	// fndeck-cloud next to the running executable, fndeck-cloud on $PATH.
 	HelperPath string
@@ -107,11 +110,13 @@ func (c *Client) PID() int {
 }
 
 // FindHelper returns the helper binary's path: $FNDECK_CLOUD_HELPER, then
-// fndeck-cloud next to the running executable, then on $PATH.
-func FindHelper() (string, error) {
+// fndeck-cloud next to the running executable, then on $PATH. version is
+// fndeck's own (main.version): a missing helper's hint names the `go
+// install` line for it (InstallHint).
+func FindHelper(version string) (string, error) {
 	if p := os.Getenv("FNDECK_CLOUD_HELPER"); p != "" {
 		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", cloud.WithHint(fmt.Errorf("%w at $FNDECK_CLOUD_HELPER=%s", ErrNoHelper, p), "build it with: "+BuildCommand)
+			return "", cloud.WithHint(fmt.Errorf("%w at $FNDECK_CLOUD_HELPER=%s", ErrNoHelper, p), InstallHint(version))
 		}
 		return p, nil
 	}
@@ -124,8 +129,8 @@ func FindHelper() (string, error) {
 	if p, err := exec.LookPath(HelperName); err == nil {
 		return p, nil
 	}
-	return "", cloud.WithHint(fmt.Errorf("%w next to fndeck or on $PATH (AWS and GCP need it): build both binaries with `%s`", ErrNoHelper, BuildCommand),
-		"build it with: "+BuildCommand+", or set FNDECK_CLOUD_HELPER")
+	return "", cloud.WithHint(fmt.Errorf("%w next to fndeck or on $PATH (AWS and GCP need it)", ErrNoHelper),
+		InstallHint(version)+"; or set FNDECK_CLOUD_HELPER to its path")
 }
 
 // get returns the running helper, starting one if there is none or the last
@@ -142,7 +147,7 @@ func (c *Client) get() (*proc, error) {
 	path := c.opts.HelperPath
 	if path == "" {
 		var err error
-		if path, err = FindHelper(); err != nil {
+		if path, err = FindHelper(c.opts.Version); err != nil {
 			return nil, err
 		}
 	}
@@ -311,7 +316,7 @@ func startProc(path string, opts ClientOptions) (*proc, error) {
 		runtime.UnlockOSThread()
 	}()
 	if err := <-started; err != nil {
-		return nil, cloud.WithHint(fmt.Errorf("starting the cloud helper %s: %w", path, err), "rebuild it with: "+BuildCommand)
+		return nil, cloud.WithHint(fmt.Errorf("starting the cloud helper %s: %w", path, err), "re"+InstallHint(opts.Version))
 	}
 	opts.Logger.Debug("cloud helper started", "path", path, "pid", cmd.Process.Pid)
 	stderrDone := make(chan struct{})

@@ -12,9 +12,9 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -451,7 +451,11 @@ func TestHelperKilledMidCall(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("no helper while a call runs")
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil { // SIGKILL on Unix
 		t.Fatal(err)
 	}
 	select {
@@ -493,22 +497,28 @@ func TestHelperCrashReportsItsStderr(t *testing.T) {
 	}
 }
 
-func TestMissingHelperSaysHowToBuildIt(t *testing.T) {
+func TestMissingHelperSaysHowToInstallIt(t *testing.T) {
 	isolate(t)
 	t.Setenv("FNDECK_CLOUD_HELPER", filepath.Join(t.TempDir(), "nowhere"))
-	c := remote.NewClient(remote.ClientOptions{})
+	c := remote.NewClient(remote.ClientOptions{Version: "v9.9.9"})
 	defer c.Close()
 	b := remote.New(cloud.AWS, c)
+	const line = "go install " + remote.HelperPackage + "@v9.9.9"
 	err := b.List(context.Background(), cloud.ListFilter{}, func(cloud.GroupResult) { t.Error("emit without a helper") })
-	if err == nil || !errors.Is(err, remote.ErrNoHelper) || !strings.Contains(err.Error(), "FNDECK_CLOUD_HELPER") || !strings.Contains(cloud.Hint(err), remote.BuildCommand) {
+	if err == nil || !errors.Is(err, remote.ErrNoHelper) || !strings.Contains(err.Error(), "FNDECK_CLOUD_HELPER") || !strings.Contains(cloud.Hint(err), line) {
 		t.Fatalf("error = %v, hint %q", err, cloud.Hint(err))
 	}
 	// Without the variable: not next to the test binary, not on $PATH.
 	t.Setenv("FNDECK_CLOUD_HELPER", "")
 	t.Setenv("PATH", t.TempDir())
 	_, err = b.Describe(context.Background(), mustAddr(t, "lambda:us-east-1/f"))
-	if err == nil || !errors.Is(err, remote.ErrNoHelper) || !strings.Contains(err.Error(), remote.BuildCommand) {
-		t.Fatalf("error = %v", err)
+	if err == nil || !errors.Is(err, remote.ErrNoHelper) || !strings.Contains(cloud.Hint(err), line) || !strings.Contains(cloud.Hint(err), "FNDECK_CLOUD_HELPER") {
+		t.Fatalf("error = %v, hint %q", err, cloud.Hint(err))
+	}
+	// A source-tree build ("dev", and a test binary records no module
+	// version): @latest and the source build command.
+	if _, err := remote.FindHelper("dev"); err == nil || !strings.Contains(cloud.Hint(err), "go install "+remote.HelperPackage+"@latest") || !strings.Contains(cloud.Hint(err), remote.BuildCommand) {
+		t.Fatalf("FindHelper(dev) = %v, hint %q", err, cloud.Hint(err))
 	}
 	// With it on $PATH, it is found.
 	dir := t.TempDir()
@@ -516,8 +526,38 @@ func TestMissingHelperSaysHowToBuildIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir)
-	if p, err := remote.FindHelper(); err != nil || p != filepath.Join(dir, remote.HelperName) {
+	if p, err := remote.FindHelper("v9.9.9"); err != nil || p != filepath.Join(dir, remote.HelperName) {
 		t.Fatalf("FindHelper = %q, %v", p, err)
+	}
+}
+
+func TestInstallVersion(t *testing.T) {
+	installed := &debug.BuildInfo{Main: debug.Module{Path: "github.com/fndeck/fndeck", Version: "v0.3.0"}}
+	pseudo := &debug.BuildInfo{Main: debug.Module{Version: "v0.3.1-0.20261101120000-0123456789ab"}}
+	checkout := &debug.BuildInfo{Main: debug.Module{Version: "v0.3.1-0.20261101120000-0123456789ab"},
+		Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "0123456789ab"}}}
+	dirty := &debug.BuildInfo{Main: debug.Module{Version: "v0.3.1-0.20261101120000-0123456789ab+dirty"}}
+	devel := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
+	for _, tt := range []struct {
+		name, version string
+		info          *debug.BuildInfo
+		want          string
+	}{
+		{"ldflags version wins", "v1.2.3", installed, "v1.2.3"},
+		{"goreleaser's bare version gains its v", "1.2.3", nil, "v1.2.3"},
+		{"go install of a release", "dev", installed, "v0.3.0"},
+		{"go install of a commit", "dev", pseudo, pseudo.Main.Version},
+		{"go build in a checkout", "dev", checkout, ""},
+		{"modified checkout", "dev", dirty, ""},
+		{"no module version", "dev", devel, ""},
+		{"no build info", "", nil, ""},
+	} {
+		if got := remote.InstallVersion(tt.version, tt.info); got != tt.want {
+			t.Errorf("%s: InstallVersion(%q) = %q, want %q", tt.name, tt.version, got, tt.want)
+		}
+	}
+	if h := remote.InstallHint("v0.3.0"); h != "install it with: go install github.com/fndeck/fndeck/cloud/remote/fndeck-cloud@v0.3.0" {
+		t.Errorf("InstallHint(v0.3.0) = %q", h)
 	}
 }
 

@@ -141,6 +141,10 @@ func parseArgs(args []string) (Config, error) {
 // skipped, so fndeck's hidden subcommand and the standalone fndeck-shim
 // binary take the same argv (Config.Args).
 func Main(args []string) int {
+	if err := checkPlatform(); err != nil {
+		fmt.Fprintln(os.Stderr, "fndeck shim:", err)
+		return 1
+	}
 	cfg, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fndeck shim:", err)
@@ -289,7 +293,7 @@ type runtimeProc struct {
 func (rp *runtimeProc) kill() {
 	if rp.cmd.Process != nil {
 		// The runtime runs in its own process group so its children die too.
-		_ = syscall.Kill(-rp.cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(rp.cmd.Process)
 	}
 	<-rp.exited
 }
@@ -435,7 +439,7 @@ func (s *server) ensureRuntimeLocked() (*runtimeProc, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = s.env
 	cmd.Stdout, cmd.Stderr = s.out.Stdout(), s.out.Stderr()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	rp := &runtimeProc{cmd: cmd, exited: make(chan struct{}), initErr: make(chan result, 1)}
 	rp.started = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -450,19 +454,6 @@ func (s *server) ensureRuntimeLocked() (*runtimeProc, error) {
 	}()
 	s.rt = rp
 	return rp, nil
-}
-
-// reapGroup collects the runtime's orphaned children: the shim is PID 1 in
-// the container, so they are reparented to it and would stay zombies.
-func reapGroup(pgid int) {
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-pgid, &ws, syscall.WNOHANG, nil)
-		if pid <= 0 || err != nil {
-			return
-		}
-	}
 }
 
 func (s *server) killRuntime(rp *runtimeProc) {

@@ -7,17 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
 )
-
-// forwarded are the signals a supervisor passes to the app: what `docker
-// stop`, `docker kill -s` and a terminal send. SIGKILL/SIGSTOP cannot be
-// caught (docker kill then ends the whole container anyway).
-var forwarded = []os.Signal{
-	syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
-	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH,
-}
 
 func superviseMain(cfg Config) int {
 	sigs := make(chan os.Signal, 8)
@@ -76,71 +67,20 @@ func Supervise(ctx context.Context, cfg Config, sigs <-chan os.Signal, stdout, s
 		finish()
 		return 127, fmt.Errorf("starting %s: %w", path, err)
 	}
-	exited := make(chan syscall.WaitStatus, 1)
-	go func() { exited <- waitChild(proc.Pid) }()
+	exited := make(chan int, 1)
+	go func() { exited <- waitChild(proc) }()
 	for {
 		select {
 		case sig := <-sigs:
 			_ = proc.Signal(sig)
 		case <-ctx.Done():
 			_ = proc.Kill()
-			ws := <-exited
+			code := <-exited
 			finish()
-			return exitCode(ws), nil
-		case ws := <-exited:
+			return code, nil
+		case code := <-exited:
 			finish()
-			return exitCode(ws), nil
+			return code, nil
 		}
 	}
-}
-
-// waitChild waits for pid. As PID 1 of the container the shim also inherits
-// the app's orphaned children: it reaps every child then, so none stays a
-// zombie, and returns pid's status.
-func waitChild(pid int) syscall.WaitStatus {
-	var ws syscall.WaitStatus
-	if os.Getpid() != 1 {
-		for {
-			_, err := syscall.Wait4(pid, &ws, 0, nil)
-			if !errors.Is(err, syscall.EINTR) {
-				return ws
-			}
-		}
-	}
-	for {
-		got, err := syscall.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil || got == pid {
-			if got == pid {
-				go reapOrphans()
-			}
-			return ws
-		}
-	}
-}
-
-// reapOrphans keeps collecting children reparented to PID 1 until the shim exits.
-func reapOrphans() {
-	for {
-		var ws syscall.WaitStatus
-		if _, err := syscall.Wait4(-1, &ws, 0, nil); err != nil && !errors.Is(err, syscall.EINTR) {
-			if errors.Is(err, syscall.ECHILD) {
-				time.Sleep(100 * time.Millisecond)
-				continue
-			}
-			return
-		}
-	}
-}
-
-func exitCode(ws syscall.WaitStatus) int {
-	switch {
-	case ws.Exited():
-		return ws.ExitStatus()
-	case ws.Signaled():
-		return 128 + int(ws.Signal())
-	}
-	return 1
 }
