@@ -525,6 +525,11 @@ type ResolvedImage struct {
 	// Repository is the reference without tag or digest (HOST/REPO), so
 	// Repository+"@"+Digest pins the image.
 	Repository string
+	// Index is the digest of the image index the reference named when
+	// Digest is one of its children ("" for a single-platform manifest);
+	// Platforms lists the runnable platforms that index has.
+	Index     string
+	Platforms []string
 }
 
 // Pinned returns Repository@Digest.

@@ -157,8 +157,33 @@ func (b *Backend) pin(ctx context.Context, image string, out cloud.Sink) (string
 	if err != nil {
 		return "", "", fmt.Errorf("resolving %s to a digest: %w", image, err)
 	}
-	out.Line(fmt.Sprintf("%s is %s", image, r.Digest))
+	if r.Index != "" {
+		out.Line(fmt.Sprintf("%s is an image index (%s): deploying its linux/amd64 image", image, strings.Join(r.Platforms, ", ")))
+	}
+	out.Line(fmt.Sprintf("deploying %s as %s", image, r.Digest))
 	return r.Pinned(), r.Digest, nil
+}
+
+// stillThere checks, before a rollback, that the image of the revision it
+// restores is still in its registry (a lifecycle policy or a cleanup may
+// have deleted it; the revision could then start no new instance). A
+// registry that cannot be asked is told, not fatal.
+func (b *Backend) stillThere(ctx context.Context, t cloud.Address, rev, image string, out cloud.Sink) error {
+	if b.opts.Resolver == nil || !strings.Contains(image, "@sha256:") {
+		return nil
+	}
+	_, err := b.opts.Resolver.Resolve(ctx, image, "")
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cloud.ErrNotFound):
+		return cloud.WithHint(fmt.Errorf("rolling back %s: revision %s runs %s, which is no longer in its registry (a lifecycle policy may have expired it): %w", t, rev, image, cloud.ErrNotFound),
+			"deploy an image that exists instead (fndeck deploy IMAGE "+t.String()+")")
+	case ctx.Err() != nil:
+		return fmt.Errorf("rolling back %s: %w", t, ctx.Err())
+	}
+	out.Line(fmt.Sprintf("warning: could not check that %s is still in its registry: %v", image, err))
+	return nil
 }
 
 // annotate records the reference the user gave and its digest on tpl.
@@ -272,6 +297,9 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	res.OldSettings = settingsOf(existing.GetTemplate())
 	if servesOnly(existing, to.Revision) {
 		return res, fmt.Errorf("rolling back %s: it already serves revision %s (%s): %w", target, to.Revision, res.NewImage, cloud.ErrNothingToDo)
+	}
+	if err := b.stillThere(ctx, target, to.Revision, res.NewImage, out); err != nil {
+		return res, err
 	}
 	upd := proto.Clone(existing).(*runpb.Service)
 	traffic := []*runpb.TrafficTarget{{
