@@ -227,7 +227,9 @@ func TestMotoImmutableRepositoryPushesUnderAUniqueTag(t *testing.T) {
 	}
 	b.opts.Pusher, b.opts.ImageInspector = eng, eng.Inspect
 	id := cloudtest.LoadImage(t, local+":1", cloudtest.ImageSpec{Cmd: []string{"app.handler"}, LayerBytes: 100})
-	t.Cleanup(func() { _, _ = cloudtestDockerQuiet("rmi", "-f", motoECR+"/"+local+":1-"+id[7:19], reg.Addr+"/"+local+":1-"+id[7:19]) })
+	t.Cleanup(func() {
+		_, _ = cloudtestDockerQuiet("rmi", "-f", motoECR+"/"+local+":1-"+id[7:19], reg.Addr+"/"+local+":1-"+id[7:19])
+	})
 	ctx := testCtx(t)
 	f := flowsFor(t)
 
