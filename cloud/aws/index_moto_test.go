@@ -285,3 +285,49 @@ func TestImmutableRefusalIsRecognised(t *testing.T) {
 		t.Errorf("uniqueTag of a long tag has %d characters", len(got))
 	}
 }
+
+// TestMotoPushedIndexDeploysItsChild: a push that leaves an index in ECR
+// (what an engine with the containerd image store pushes for a
+// multi-platform or attested build) deploys the child for the function's
+// architecture, by the push's manifest media type. The real engine pushes:
+// it lacks the image, so it copies the index whole registry to registry;
+// the inspector answers as a containerd-store engine holding it would.
+func TestMotoPushedIndexDeploysItsChild(t *testing.T) {
+	cloudtest.RequireDocker(t)
+	reg := cloudtest.StartRegistry(t, false)
+	src := cloudtest.StartRegistry(t, false) // another registry than "ECR"
+	b, lc, calls := motoFunctions(t, motoECR+"/src/web@sha256:"+strings.Repeat("0", 64), map[string]types.Architecture{"api": types.ArchitectureX8664})
+	useRegistry(b, reg.Addr)
+	ep, err := docker.Resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := docker.New(ep, docker.WithRewrite(map[string]string{motoECR: reg.Addr}), docker.WithAuth(cloud.AuthChain{b}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	multi := cloudtest.PushIndex(t, src.Addr, "src/web", "multi", "linux/amd64", "linux/arm64")
+	cloudtest.PushIndex(t, src.Addr, "src/web", "armonly", "linux/arm64")
+	b.opts.Pusher = eng
+	b.opts.ImageInspector = func(ctx context.Context, ref string) (cloud.ImageDetail, error) {
+		if strings.HasPrefix(ref, src.Addr+"/src/web:") {
+			return cloud.ImageDetail{MediaType: "application/vnd.oci.image.index.v1+json"}, nil
+		}
+		return eng.Inspect(ctx, ref)
+	}
+	f := flowsFor(t)
+	ctx := testCtx(t)
+	out := &lines{}
+	if _, err := f.Deploy(ctx, b, cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: src.Addr + "/src/web:multi", Yes: true}, out); err != nil {
+		t.Fatalf("deploy: %v\n%s", err, out)
+	}
+	amd := multi.Children["linux/amd64"]
+	if got := imageURI(t, lc, "api"); got != motoECR+"/src/web@"+amd || !strings.Contains(out.String(), "is an image index (linux/amd64, linux/arm64): deploying its linux/amd64 image") {
+		t.Errorf("ImageUri %s, want the amd64 child %s; output:\n%s", got, amd, out)
+	}
+	before := calls.codeUpdates()
+	_, err = f.Deploy(ctx, b, cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: src.Addr + "/src/web:armonly", Yes: true}, cloud.DiscardSink{})
+	if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "(it has linux/arm64)") || calls.codeUpdates() != before {
+		t.Errorf("pushed arm64-only index: %v, %d code updates", err, calls.codeUpdates()-before)
+	}
+}

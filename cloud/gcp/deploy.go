@@ -48,7 +48,7 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if err != nil {
 		return cloud.DeployResult{}, err
 	}
-	image, digest, err := b.pin(ctx, image, out)
+	image, digest, err := b.pin(ctx, req.Image, image, out)
 	if err != nil {
 		return cloud.DeployResult{}, fmt.Errorf("deploying to %s: %w", t, err)
 	}
@@ -146,8 +146,11 @@ const (
 // and returns the reference to deploy (repo@digest) and the digest. An image
 // already pinned by digest is kept; without a resolver a tag is deployed as
 // given, with no digest known.
-func (b *Backend) pin(ctx context.Context, image string, out cloud.Sink) (string, string, error) {
+func (b *Backend) pin(ctx context.Context, given, image string, out cloud.Sink) (string, string, error) {
 	if _, d, ok := strings.Cut(image, "@"); ok {
+		if given != image {
+			out.Line(fmt.Sprintf("deploying %s as %s", given, d))
+		}
 		return image, d, nil
 	}
 	if b.opts.Resolver == nil {
@@ -160,7 +163,7 @@ func (b *Backend) pin(ctx context.Context, image string, out cloud.Sink) (string
 	if r.Index != "" {
 		out.Line(fmt.Sprintf("%s is an image index (%s): deploying its linux/amd64 image", image, strings.Join(r.Platforms, ", ")))
 	}
-	out.Line(fmt.Sprintf("deploying %s as %s", image, r.Digest))
+	out.Line(fmt.Sprintf("deploying %s as %s", given, r.Digest))
 	return r.Pinned(), r.Digest, nil
 }
 
