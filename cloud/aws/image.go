@@ -159,6 +159,13 @@ func (b *Backend) pin(ctx context.Context, given, image, arch string, t cloud.Ad
 	}
 	r, err := b.resolve(ctx, image, arch, t, out)
 	if err != nil {
+		if ctx.Err() == nil && (cloud.AuthRefused(err) || errors.Is(err, cloud.ErrUnreachable)) {
+			// Lambda pulls with its own rights: the registry fndeck could
+			// not ask is no reason to refuse; the digest Lambda resolves
+			// is read back after the update.
+			out.Line(fmt.Sprintf("warning: could not resolve %s to a digest (%v): deploying it as given; an image index would be refused by Lambda", image, err))
+			return image, nil
+		}
 		return "", err
 	}
 	out.Line(fmt.Sprintf("deploying %s as %s", given, r.Digest))

@@ -158,6 +158,12 @@ func (b *Backend) pin(ctx context.Context, given, image string, out cloud.Sink) 
 	}
 	r, err := b.opts.Resolver.Resolve(ctx, image, "linux/amd64")
 	if err != nil {
+		if cannotAsk(ctx, err) {
+			// Cloud Run's service agent pulls, not the user: a registry
+			// the user cannot read is no reason to refuse the deploy.
+			out.Line(fmt.Sprintf("warning: could not resolve %s to a digest (%v): deploying the tag as given", image, err))
+			return image, "", nil
+		}
 		return "", "", fmt.Errorf("resolving %s to a digest: %w", image, err)
 	}
 	if r.Index != "" {
@@ -187,6 +193,13 @@ func (b *Backend) stillThere(ctx context.Context, t cloud.Address, rev, image st
 	}
 	out.Line(fmt.Sprintf("warning: could not check that %s is still in its registry: %v", image, err))
 	return nil
+}
+
+// cannotAsk reports whether a resolution failed because the registry could
+// not be asked (credentials refused or missing, unreachable), not because
+// of what it answered (no such tag, no platform's image).
+func cannotAsk(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (cloud.AuthRefused(err) || errors.Is(err, cloud.ErrUnreachable))
 }
 
 // annotate records the reference the user gave and its digest on tpl.

@@ -308,3 +308,24 @@ func TestDeployIndexPinsAmd64AndRollbackChecksTheDigest(t *testing.T) {
 		t.Errorf("after the refused rollback the service runs %s", fn.ImageURI)
 	}
 }
+
+// TestDeployTagOfAnUnreadableRegistryGoesAsGiven: a registry that refuses
+// fndeck's (missing) credentials does not stop the deploy — Cloud Run's
+// service agent pulls — but the output warns that the tag is not pinned; a
+// tag the registry does not have stops it.
+func TestDeployTagOfAnUnreadableRegistryGoesAsGiven(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, true)
+	_, b, target := deployFixture(t)
+	useRegistry(b, reg.Addr)
+	ref := "europe-west1-docker.pkg.dev/acme-web/app/api:v9"
+	out := &lineSink{}
+	res, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: ref}, out)
+	if err != nil || res.NewImage != ref || res.ImageDigest != "" || !strings.Contains(out.text(), "warning: could not resolve "+ref+" to a digest") {
+		t.Fatalf("deploy through a refusing registry: %+v %v\n%s", res, err, out.text())
+	}
+	open := cloudtest.StartRegistry(t, false)
+	useRegistry(b, open.Addr)
+	if _, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: ref}, nil); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("deploy of a tag the registry lacks = %v, want ErrNotFound", err)
+	}
+}
