@@ -194,3 +194,14 @@ func TestDoctorRemoteManifestCheck(t *testing.T) {
 		t.Errorf("checks of an 11 GB compressed image: %+v", cs)
 	}
 }
+
+func TestDoctorLocalIndexSaysWhichChildRuns(t *testing.T) {
+	img := cloud.ImageDetail{Image: cloud.Image{OS: "linux", Architecture: "arm64"}, Cmd: []string{"x"}, MediaType: "application/vnd.oci.image.index.v1+json"}
+	cs := Doctor(img, DoctorTarget{Provider: cloud.AWS, Arch: "arm64"})
+	if cs[0].ID != "manifest" || cs[0].Level != LevelInfo || !strings.Contains(cs[0].Message, "fndeck deploys its linux/arm64 image") {
+		t.Errorf("checks = %+v", cs)
+	}
+	if cs := Doctor(cloud.ImageDetail{Image: cloud.Image{OS: "linux", Architecture: "amd64"}}, DoctorTarget{Provider: cloud.AWS}); cs[0].ID == "manifest" {
+		t.Errorf("a single image got a manifest check: %+v", cs[0])
+	}
+}
