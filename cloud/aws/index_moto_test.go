@@ -331,3 +331,19 @@ func TestMotoPushedIndexDeploysItsChild(t *testing.T) {
 		t.Errorf("pushed arm64-only index: %v, %d code updates", err, calls.codeUpdates()-before)
 	}
 }
+
+// TestMotoUnreadableRegistryDeploysTheTagAsGiven: when the registry
+// refuses fndeck's credentials the tag goes to Lambda as given (Lambda
+// pulls with its own rights), with a warning; the digest Lambda resolved is
+// read back for the history.
+func TestMotoUnreadableRegistryDeploysTheTagAsGiven(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, true)
+	repo := motoECR + "/app"
+	b, lc, _ := motoFunctions(t, repo+"@sha256:"+strings.Repeat("0", 64), map[string]types.Architecture{"api": types.ArchitectureX8664})
+	useRegistry(b, reg.Addr)
+	out := &lines{}
+	res, err := flowsFor(t).Deploy(testCtx(t), b, cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: repo + ":v2"}, out)
+	if err != nil || imageURI(t, lc, "api") != repo+":v2" || !strings.Contains(out.String(), "warning: could not resolve "+repo+":v2 to a digest") {
+		t.Fatalf("deploy: %+v %v, ImageUri %s\n%s", res, err, imageURI(t, lc, "api"), out)
+	}
+}
