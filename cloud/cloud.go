@@ -530,6 +530,9 @@ type ResolvedImage struct {
 	// Platforms lists the runnable platforms that index has.
 	Index     string
 	Platforms []string
+	// Platform is the resolved image's "os/arch[/variant]" when known
+	// (asked for a platform: from the index, or the image's config).
+	Platform string
 }
 
 // Pinned returns Repository@Digest.

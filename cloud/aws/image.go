@@ -192,7 +192,21 @@ func (b *Backend) resolve(ctx context.Context, ref, arch string, t cloud.Address
 	if r.Index != "" {
 		out.Line(fmt.Sprintf("%s is an image index (%s): deploying its %s image %s", ref, strings.Join(r.Platforms, ", "), platform, r.Digest))
 	}
+	if !samePlatform(r.Platform, platform) {
+		return cloud.ResolvedImage{}, cloud.WithHint(fmt.Errorf("image %s is %s but %s runs on %s: %w", ref, r.Platform, t, arch, cloud.ErrInvalid),
+			"rebuild with --platform "+platform+", or deploy to a function on the image's architecture")
+	}
 	return r, nil
+}
+
+// samePlatform reports whether an image's "os/arch[/variant]" runs on
+// want ("os/arch"); an unknown platform ("") is not refused.
+func samePlatform(have, want string) bool {
+	if have == "" {
+		return true
+	}
+	parts := strings.SplitN(have, "/", 3)
+	return len(parts) >= 2 && parts[0]+"/"+parts[1] == want
 }
 
 // uniqueTag is tag made unique for one image: TAG-<12 hex of id> (a

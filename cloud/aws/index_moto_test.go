@@ -157,6 +157,12 @@ func TestMotoIndexDeploysTheFunctionsPlatform(t *testing.T) {
 	if got := imageURI(t, lc, "api"); got != amd {
 		t.Errorf("after the refusal ImageUri = %s, want %s still", got, amd)
 	}
+	// A single arm64 image (no index) is refused as well, from its config.
+	cloudtest.PushImage(t, reg.Addr, "app", "arm", "linux", "arm64")
+	_, err = f.Deploy(ctx, b, cloud.DeployRequest{Target: addr("lambda:us-east-1/api"), Image: repo + ":arm"}, cloud.DiscardSink{})
+	if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "is linux/arm64 but lambda:us-east-1/api runs on x86_64") || calls.codeUpdates() != before {
+		t.Errorf("single arm64 image to an x86_64 function = %v, %d code updates", err, calls.codeUpdates()-before)
+	}
 	if armOnly.Children["linux/arm64"] == "" {
 		t.Fatal("the arm64-only index has no arm64 child")
 	}

@@ -169,6 +169,10 @@ func (b *Backend) pin(ctx context.Context, given, image string, out cloud.Sink) 
 	if r.Index != "" {
 		out.Line(fmt.Sprintf("%s is an image index (%s): deploying its linux/amd64 image", image, strings.Join(r.Platforms, ", ")))
 	}
+	if p := r.Platform; p != "" && !strings.HasPrefix(p+"/", "linux/amd64/") {
+		return "", "", cloud.WithHint(fmt.Errorf("image %s is %s but cloud run runs linux/amd64 only (it would fail later as \"failed to start and listen on PORT\"): %w", image, p, cloud.ErrInvalid),
+			"rebuild with --platform linux/amd64")
+	}
 	out.Line(fmt.Sprintf("deploying %s as %s", given, r.Digest))
 	return r.Pinned(), r.Digest, nil
 }

@@ -289,6 +289,12 @@ func TestDeployIndexPinsAmd64AndRollbackChecksTheDigest(t *testing.T) {
 		t.Fatalf("arm64-only index: %v, %d updates", err, len(f.Updates())-updates)
 	}
 
+	cloudtest.PushImage(t, reg.Addr, "acme-web/app/api", "arm", "linux", "arm64")
+	_, err = b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: repo + ":arm"}, nil)
+	if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "is linux/arm64 but cloud run runs linux/amd64 only") || len(f.Updates()) != updates {
+		t.Fatalf("single arm64 image: %v, %d updates", err, len(f.Updates())-updates)
+	}
+
 	d2 := pushManifest(t, reg.Addr, "acme-web/app/api", "two", "two")
 	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: repo + ":two"}, nil); err != nil {
 		t.Fatal(err)

@@ -2,8 +2,9 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/fndeck/fndeck/cloud"
 )
@@ -29,8 +30,9 @@ var _ cloud.DigestResolver = Resolver{}
 // "" returns what ref names as it is (an index stays the index): that is
 // also how a digest's existence is checked (cloud.ErrNotFound when gone).
 // An index without platform's image is refused (cloud.ErrInvalid) with the
-// platforms it has. MediaType is the resolved manifest's; FromIndex says
-// a child was picked, with the index's digest in Index.
+// platforms it has. MediaType is the resolved manifest's; Index is the
+// index's digest when a child was picked; Platform is the image's platform
+// (from the index, or from a single image's config: one more small GET).
 func (r Resolver) Resolve(ctx context.Context, ref, platform string) (cloud.ResolvedImage, error) {
 	repo, err := Repository(ref)
 	if err != nil {
@@ -47,19 +49,54 @@ func (r Resolver) Resolve(ctx context.Context, ref, platform string) (cloud.Reso
 	if err != nil {
 		return cloud.ResolvedImage{}, err
 	}
-	m, err := r.C.Get(ctx, ref)
+	t, err := r.C.parse(ref)
 	if err != nil {
 		return cloud.ResolvedImage{}, err
 	}
-	if !m.IsIndex() {
-		return cloud.ResolvedImage{Digest: m.Digest, MediaType: m.MediaType, Repository: repo}, nil
-	}
-	ch, err := m.Pick(p)
+	var out cloud.ResolvedImage
+	err = r.C.withAuth(ctx, t, "resolving "+ref, func(opts []remote.Option) error {
+		g, e := remote.Get(t.ref, opts...)
+		if e != nil {
+			return e
+		}
+		m := Manifest{Descriptor: descriptorOf(g.Descriptor)}
+		if !g.MediaType.IsIndex() {
+			out = cloud.ResolvedImage{Digest: m.Digest, MediaType: m.MediaType, Repository: repo}
+			if !IsSchema1(m.MediaType) {
+				// A single image says its platform in its config (one
+				// small blob): the caller refuses a wrong one before
+				// deploying it. An unreadable config leaves it unknown.
+				if img, e := g.Image(); e == nil {
+					if cf, e := img.ConfigFile(); e == nil && cf.Architecture != "" {
+						out.Platform = Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}.String()
+					}
+				}
+			}
+			return nil
+		}
+		idx, e := g.ImageIndex()
+		if e != nil {
+			return e
+		}
+		im, e := idx.IndexManifest()
+		if e != nil {
+			return e
+		}
+		for _, ch := range im.Manifests {
+			m.Children = append(m.Children, descriptorOf(ch))
+		}
+		ch, e := m.Pick(p)
+		if e != nil {
+			return e
+		}
+		out = cloud.ResolvedImage{Digest: ch.Digest, MediaType: ch.MediaType, Repository: repo,
+			Index: m.Digest, Platforms: platformStrings(m.Platforms()), Platform: ch.Platform.String()}
+		return nil
+	})
 	if err != nil {
-		return cloud.ResolvedImage{}, fmt.Errorf("%s: %w", ref, err)
+		return cloud.ResolvedImage{}, err
 	}
-	return cloud.ResolvedImage{Digest: ch.Digest, MediaType: ch.MediaType, Repository: repo,
-		Index: m.Digest, Platforms: platformStrings(m.Platforms())}, nil
+	return out, nil
 }
 
 func platformStrings(ps []Platform) []string {
