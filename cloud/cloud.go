@@ -539,8 +539,10 @@ type ResolvedImage struct {
 func (r ResolvedImage) Pinned() string { return r.Repository + "@" + r.Digest }
 
 // DigestResolver resolves a registry reference (tag or digest) to the
-// manifest digest a platform ("linux/amd64", "linux/arm64"; "" = any
-// single-platform manifest) will run. The go-containerregistry backed
+// manifest digest a platform ("linux/amd64", "linux/arm64") will run: an
+// index's child for it, or an index without one refused (ErrInvalid, naming
+// the platforms it has). platform "" returns what the reference names as it
+// is, which is how a rollback checks its digest still exists (ErrNotFound). The go-containerregistry backed
 // registry package implements it; backends take one in their Options and
 // deploy as given (without a digest) when none is set.
 type DigestResolver interface {
