@@ -55,6 +55,15 @@ type DoctorTarget struct {
 // are provider-neutral and do no I/O.
 func Doctor(img cloud.ImageDetail, t DoctorTarget) []Check {
 	var cs []Check
+	if img.MediaType == mediaOCIIndex || img.MediaType == mediaDockerList {
+		// An engine with the containerd image store holds (and pushes) a
+		// multi-platform or attested build as an index.
+		c := Check{ID: "manifest", Level: LevelInfo, Message: "the local image is an image index: it is pushed whole, and " + TargetPlatform(t) + "'s image out of it runs"}
+		if t.Provider == cloud.AWS {
+			c.Message = "the local image is an image index: it is pushed whole, and fndeck deploys its " + TargetPlatform(t) + " image (an index without one is refused before the function is touched)"
+		}
+		cs = append(cs, c)
+	}
 	cs = append(cs, platformCheck(img, t))
 	cs = append(cs, sizeCheck(img, t))
 	cs = append(cs, entrypointCheck(img, t))

@@ -160,3 +160,48 @@ func TestDeployResultRedactedHidesEnvValues(t *testing.T) {
 		t.Errorf("Redacted: %v (original %v)", red.Settings.Env, r.Settings.Env)
 	}
 }
+
+func TestDoctorRemoteManifestCheck(t *testing.T) {
+	amd := &cloud.ImageDetail{Image: cloud.Image{OS: "linux", Architecture: "amd64", Size: 11 << 30}, Cmd: []string{"app.handler"}}
+	lambda := DoctorTarget{Provider: cloud.AWS, Arch: "x86_64"}
+	for _, tc := range []struct {
+		name  string
+		r     RemoteImage
+		t     DoctorTarget
+		level string
+		msg   string
+	}{
+		{"schema1", RemoteImage{MediaType: "application/vnd.docker.distribution.manifest.v1+prettyjws"}, lambda, LevelError, "schema 1"},
+		{"schema2", RemoteImage{MediaType: "application/vnd.docker.distribution.manifest.v2+json", Config: amd}, lambda, LevelOK, "Docker v2 schema 2"},
+		{"index picked", RemoteImage{MediaType: "application/vnd.oci.image.index.v1+json", Platforms: []string{"linux/amd64", "linux/arm64"}, Picked: "sha256:aa"}, lambda, LevelOK, "fndeck deploys its linux/amd64 image sha256:aa"},
+		{"index missing", RemoteImage{MediaType: "application/vnd.docker.distribution.manifest.list.v2+json", Platforms: []string{"linux/arm64"}}, lambda, LevelError, "(linux/arm64) without a linux/amd64 image"},
+		{"index cloud run", RemoteImage{MediaType: "application/vnd.oci.image.index.v1+json", Platforms: []string{"linux/amd64"}, Picked: "sha256:bb"}, DoctorTarget{Provider: cloud.GCP}, LevelOK, "its linux/amd64 image sha256:bb runs"},
+		{"odd type", RemoteImage{MediaType: "application/x-foo"}, lambda, LevelWarning, "unusual"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := DoctorRemote(tc.r, tc.t)
+			if cs[0].ID != "manifest" || cs[0].Level != tc.level || !strings.Contains(cs[0].Message, tc.msg) {
+				t.Errorf("manifest check = %+v, want %s %q", cs[0], tc.level, tc.msg)
+			}
+			if tc.r.Config == nil && len(cs) != 1 {
+				t.Errorf("checks without a config: %+v", cs)
+			}
+		})
+	}
+	// Over Lambda's limit while still compressed: an error.
+	cs := DoctorRemote(RemoteImage{MediaType: "application/vnd.oci.image.manifest.v1+json", Config: amd}, lambda)
+	if !DoctorFailed(cs) || cs[2].ID != "size" || cs[2].Level != LevelError || !strings.Contains(cs[2].Message, "compressed") {
+		t.Errorf("checks of an 11 GB compressed image: %+v", cs)
+	}
+}
+
+func TestDoctorLocalIndexSaysWhichChildRuns(t *testing.T) {
+	img := cloud.ImageDetail{Image: cloud.Image{OS: "linux", Architecture: "arm64"}, Cmd: []string{"x"}, MediaType: "application/vnd.oci.image.index.v1+json"}
+	cs := Doctor(img, DoctorTarget{Provider: cloud.AWS, Arch: "arm64"})
+	if cs[0].ID != "manifest" || cs[0].Level != LevelInfo || !strings.Contains(cs[0].Message, "fndeck deploys its linux/arm64 image") {
+		t.Errorf("checks = %+v", cs)
+	}
+	if cs := Doctor(cloud.ImageDetail{Image: cloud.Image{OS: "linux", Architecture: "amd64"}}, DoctorTarget{Provider: cloud.AWS}); cs[0].ID == "manifest" {
+		t.Errorf("a single image got a manifest check: %+v", cs[0])
+	}
+}

@@ -553,14 +553,24 @@ type ResolvedImage struct {
 	// Repository is the reference without tag or digest (HOST/REPO), so
 	// Repository+"@"+Digest pins the image.
 	Repository string
+	// Index is the digest of the image index the reference named when
+	// Digest is one of its children ("" for a single-platform manifest);
+	// Platforms lists the runnable platforms that index has.
+	Index     string
+	Platforms []string
+	// Platform is the resolved image's "os/arch[/variant]" when known
+	// (asked for a platform: from the index, or the image's config).
+	Platform string
 }
 
 // Pinned returns Repository@Digest.
 func (r ResolvedImage) Pinned() string { return r.Repository + "@" + r.Digest }
 
 // DigestResolver resolves a registry reference (tag or digest) to the
-// manifest digest a platform ("linux/amd64", "linux/arm64"; "" = any
-// single-platform manifest) will run. The go-containerregistry backed
+// manifest digest a platform ("linux/amd64", "linux/arm64") will run: an
+// index's child for it, or an index without one refused (ErrInvalid, naming
+// the platforms it has). platform "" returns what the reference names as it
+// is, which is how a rollback checks its digest still exists (ErrNotFound). The go-containerregistry backed
 // registry package implements it; backends take one in their Options and
 // deploy as given (without a digest) when none is set.
 type DigestResolver interface {

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/fndeck/fndeck/cloud"
-	"github.com/fndeck/fndeck/internal/reghost"
 )
 
 var reVersion = regexp.MustCompile(`^([0-9]+|\$LATEST)$`)
@@ -92,9 +91,6 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	image, err := b.prepareImage(ctx, rc, profile, acct, t.Region, req, arch, out)
 	if err != nil {
 		return res, err
-	}
-	if image, err = b.pin(ctx, image, arch, out); err != nil {
-		return res, fmt.Errorf("deploying to %s: %w", t, err)
 	}
 	res.NewImage, res.ImageRef, res.ImageDigest = image, req.Image, digestOf(image)
 
@@ -291,84 +287,6 @@ func (b *Backend) moveAlias(ctx context.Context, rc *regionClients, profile stri
 	return old, nil
 }
 
-// prepareImage returns an image URI Lambda can pull: the image itself when
-// it is already in the target account's ECR in the target region, else the
-// local image pushed there (after an architecture check).
-func (b *Backend) prepareImage(ctx context.Context, rc *regionClients, profile, acct, region string, req cloud.DeployRequest, arch string, out cloud.Sink) (string, error) {
-	ref := req.Image
-	if ref == "" {
-		return "", fmt.Errorf("deploying to %s: no image given: %w", req.Target, cloud.ErrInvalid)
-	}
-	host := reghost.OfRef(ref)
-	if a, r, ok := reghost.ECR(host); ok && a == acct && r == region {
-		if b.opts.ImageInspector != nil {
-			if d, err := b.opts.ImageInspector(ctx, ref); err == nil {
-				if err := checkArch(d, arch, ref, req.Target); err != nil {
-					return "", err
-				}
-			}
-		}
-		return ref, nil
-	}
-	var detail cloud.ImageDetail
-	err := cloud.ErrNotFound
-	if b.opts.ImageInspector != nil {
-		detail, err = b.opts.ImageInspector(ctx, ref)
-	}
-	if err != nil {
-		if !errors.Is(err, cloud.ErrNotFound) {
-			return "", fmt.Errorf("inspecting local image %s: %w", ref, err)
-		}
-		if host == "" && !strings.Contains(ref, "/") && !strings.Contains(ref, ":") {
-			return "", notInECR(ref, acct, region)
-		}
-		return b.copyToECR(ctx, rc, profile, acct, region, req, arch, out)
-	}
-	if err := checkArch(detail, arch, ref, req.Target); err != nil {
-		return "", err
-	}
-	if b.opts.Pusher == nil {
-		return "", fmt.Errorf("deploying %s: it is a local image and no pusher is configured: %w", ref, cloud.ErrInvalid)
-	}
-	repo, tag := repoAndTag(ref)
-	if err := b.ensureRepository(ctx, rc, profile, region, repo, req.Yes, out); err != nil {
-		return "", err
-	}
-	remote := registryHost(acct, region) + "/" + repo + ":" + tag
-	out.Line(fmt.Sprintf("%s is a local image: pushing it to %s first", ref, remote))
-	pr, err := b.opts.Pusher.Push(ctx, cloud.PushOptions{Ref: ref, To: remote}, out)
-	if err != nil {
-		return "", fmt.Errorf("pushing %s to %s: %w", ref, remote, err)
-	}
-	if pr.Digest != "" {
-		// A digest pins exactly what was pushed, whatever happens to the tag.
-		return registryHost(acct, region) + "/" + repo + "@" + pr.Digest, nil
-	}
-	return remote, nil
-}
-
-func notInECR(ref, acct, region string) error {
-	return cloud.WithHint(fmt.Errorf("image %s is neither a local image nor in the ECR of account %s in %s: %w", ref, acct, region, cloud.ErrNotFound),
-		"build or pull the image, or give a registry reference (HOST/REPO:TAG)")
-}
-
-// copyToECR copies a remote image into the target account's ECR (creating
-// the repository only with --yes) and returns it pinned by digest.
-func (b *Backend) copyToECR(ctx context.Context, rc *regionClients, profile, acct, region string, req cloud.DeployRequest, arch string, out cloud.Sink) (string, error) {
-	repo, tag := repoAndTag(req.Image)
-	if err := b.ensureRepository(ctx, rc, profile, region, repo, req.Yes, out); err != nil {
-		return "", err
-	}
-	host := registryHost(acct, region)
-	dst := host + "/" + repo + ":" + tag
-	out.Line(fmt.Sprintf("%s is not in this account's ECR: copying it to %s first", req.Image, dst))
-	digest, err := b.copyImage(ctx, req.Image, dst, arch, out)
-	if err != nil {
-		return "", err
-	}
-	return host + "/" + repo + "@" + digest, nil
-}
-
 // checkArch refuses an image whose architecture differs from the function's.
 func checkArch(d cloud.ImageDetail, fnArch, ref string, t cloud.Address) error {
 	if d.Architecture == "" {
@@ -432,6 +350,11 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	sameConfig := want == nil || (configEqual(want, curSettings) && (want.Arch == "" || want.Arch == curSettings.Arch))
 	if sameImage && sameConfig {
 		return res, fmt.Errorf("rolling back %s: it already serves %s with those settings: %w", target, to.NewImage, cloud.ErrNothingToDo)
+	}
+	if !sameImage {
+		if err := b.stillThere(ctx, target, to.NewImage, out); err != nil {
+			return res, err
+		}
 	}
 	if !sameImage || (want != nil && want.Arch != "" && want.Arch != curSettings.Arch) {
 		in := &lambda.UpdateFunctionCodeInput{FunctionName: &target.Function, ImageUri: &to.NewImage}
@@ -560,21 +483,6 @@ func (b *Backend) updateConfig(ctx context.Context, rc *regionClients, profile s
 		return errorf(profile, "updating the configuration of %s: %w", t, err)
 	}
 	return b.waitUpdated(ctx, rc, profile, t, out)
-}
-
-// pin resolves a tag to the digest of the manifest for the function's
-// architecture (Options.Resolver) and returns repo@digest; a reference
-// already pinned, or any reference without a resolver, is returned as is.
-func (b *Backend) pin(ctx context.Context, image, arch string, out cloud.Sink) (string, error) {
-	if digestOf(image) != "" || b.opts.Resolver == nil {
-		return image, nil
-	}
-	r, err := b.opts.Resolver.Resolve(ctx, image, "linux/"+dockerArch(arch))
-	if err != nil {
-		return "", fmt.Errorf("resolving %s to a digest: %w", image, err)
-	}
-	out.Line(fmt.Sprintf("%s is %s for linux/%s", image, r.Digest, dockerArch(arch)))
-	return r.Pinned(), nil
 }
 
 // tagSource records the reference the user gave as the function's

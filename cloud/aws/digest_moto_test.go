@@ -124,28 +124,6 @@ func TestMotoRollbackRestoresDigestAndEnv(t *testing.T) {
 	}
 }
 
-// ecrResolver resolves ECR tags against a distribution registry standing in
-// for ECR (registries.rewrite in the real wiring): HEAD the manifest, read
-// Docker-Content-Digest.
-type ecrResolver struct{ addr string }
-
-func (r ecrResolver) Resolve(ctx context.Context, ref, platform string) (cloud.ResolvedImage, error) {
-	i := strings.LastIndex(ref, ":")
-	repo, tag := ref[:i], ref[i+1:]
-	path := repo[strings.Index(repo, "/")+1:]
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+r.addr+"/v2/"+path+"/manifests/"+tag, nil)
-	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return cloud.ResolvedImage{}, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return cloud.ResolvedImage{}, fmt.Errorf("HEAD %s: %s", ref, resp.Status)
-	}
-	return cloud.ResolvedImage{Digest: resp.Header.Get("Docker-Content-Digest"), Repository: repo}, nil
-}
-
 // TestMotoDeployByTagMoveTagRollbackToFirstDigest: deploy app:latest, move
 // the tag, deploy again, roll back → the first digest, although the tag
 // now names the second.
@@ -153,7 +131,7 @@ func TestMotoDeployByTagMoveTagRollbackToFirstDigest(t *testing.T) {
 	reg := cloudtest.StartRegistry(t, false)
 	repo := motoAccount + ".dkr.ecr.us-east-1.amazonaws.com/app"
 	b, lc, target := motoFunction(t, repo+"@sha256:"+strings.Repeat("0", 64))
-	b.opts.Resolver = ecrResolver{addr: reg.Addr}
+	useRegistry(b, reg.Addr)
 	f := flowsFor(t)
 	ctx := testCtx(t)
 	d1 := putManifest(t, reg.Addr, "app", "latest", "one")

@@ -10,6 +10,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/internal/reghost"
@@ -123,20 +124,30 @@ func (b *Backend) profilesForAccount(ctx context.Context, acct, region string) (
 }
 
 // ensureRepository makes sure an ECR repository exists, creating it only
-// when the caller said yes; otherwise it fails naming --yes.
-func (b *Backend) ensureRepository(ctx context.Context, rc *regionClients, profile, region, repo string, yes bool, out cloud.Sink) error {
-	err := b.call(ctx, nil, func() error {
-		_, e := rc.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
+// when the caller said yes; otherwise it fails naming --yes. immutable
+// reports whether its tags are immutable (IMMUTABLE, or
+// IMMUTABLE_WITH_EXCLUSION: fndeck then pushes under a tag of its own).
+func (b *Backend) ensureRepository(ctx context.Context, rc *regionClients, profile, region, repo string, yes bool, out cloud.Sink) (immutable bool, err error) {
+	var dr *ecr.DescribeRepositoriesOutput
+	err = b.call(ctx, nil, func() error {
+		var e error
+		dr, e = rc.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}})
 		return e
 	})
 	if err == nil {
-		return nil
+		for _, r := range dr.Repositories {
+			switch r.ImageTagMutability {
+			case ecrtypes.ImageTagMutabilityImmutable, ecrtypes.ImageTagMutabilityImmutableWithExclusion:
+				return true, nil
+			}
+		}
+		return false, nil
 	}
 	if cerr := classify(err, profile); !errors.Is(cerr, cloud.ErrNotFound) {
-		return errorf(profile, "looking up ECR repository %s in %s: %w", repo, region, err)
+		return false, errorf(profile, "looking up ECR repository %s in %s: %w", repo, region, err)
 	}
 	if !yes {
-		return cloud.WithHint(fmt.Errorf("ECR repository %s does not exist in %s: creating it %w (--yes)", repo, region, cloud.ErrNeedsConfirmation),
+		return false, cloud.WithHint(fmt.Errorf("ECR repository %s does not exist in %s: creating it %w (--yes)", repo, region, cloud.ErrNeedsConfirmation),
 			"pass --yes to create the repository")
 	}
 	out.Line(fmt.Sprintf("creating ECR repository %s in %s", repo, region))
@@ -145,9 +156,9 @@ func (b *Backend) ensureRepository(ctx context.Context, rc *regionClients, profi
 		return e
 	})
 	if err != nil {
-		return errorf(profile, "creating ECR repository %s in %s: %w", repo, region, err)
+		return false, errorf(profile, "creating ECR repository %s in %s: %w", repo, region, err)
 	}
-	return nil
+	return false, nil
 }
 
 // repoAndTag derives an ECR repository name and tag from a local image

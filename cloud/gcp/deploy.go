@@ -48,7 +48,7 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 	if err != nil {
 		return cloud.DeployResult{}, err
 	}
-	image, digest, err := b.pin(ctx, image, out)
+	image, digest, err := b.pin(ctx, req.Image, image, out)
 	if err != nil {
 		return cloud.DeployResult{}, fmt.Errorf("deploying to %s: %w", t, err)
 	}
@@ -146,8 +146,11 @@ const (
 // and returns the reference to deploy (repo@digest) and the digest. An image
 // already pinned by digest is kept; without a resolver a tag is deployed as
 // given, with no digest known.
-func (b *Backend) pin(ctx context.Context, image string, out cloud.Sink) (string, string, error) {
+func (b *Backend) pin(ctx context.Context, given, image string, out cloud.Sink) (string, string, error) {
 	if _, d, ok := strings.Cut(image, "@"); ok {
+		if given != image {
+			out.Line(fmt.Sprintf("deploying %s as %s", given, d))
+		}
 		return image, d, nil
 	}
 	if b.opts.Resolver == nil {
@@ -155,10 +158,52 @@ func (b *Backend) pin(ctx context.Context, image string, out cloud.Sink) (string
 	}
 	r, err := b.opts.Resolver.Resolve(ctx, image, "linux/amd64")
 	if err != nil {
+		if cannotAsk(ctx, err) {
+			// Cloud Run's service agent pulls, not the user: a registry
+			// the user cannot read is no reason to refuse the deploy.
+			out.Line(fmt.Sprintf("warning: could not resolve %s to a digest (%v): deploying the tag as given", image, err))
+			return image, "", nil
+		}
 		return "", "", fmt.Errorf("resolving %s to a digest: %w", image, err)
 	}
-	out.Line(fmt.Sprintf("%s is %s", image, r.Digest))
+	if r.Index != "" {
+		out.Line(fmt.Sprintf("%s is an image index (%s): deploying its linux/amd64 image", image, strings.Join(r.Platforms, ", ")))
+	}
+	if p := r.Platform; p != "" && !strings.HasPrefix(p+"/", "linux/amd64/") {
+		return "", "", cloud.WithHint(fmt.Errorf("image %s is %s but cloud run runs linux/amd64 only (it would fail later as \"failed to start and listen on PORT\"): %w", image, p, cloud.ErrInvalid),
+			"rebuild with --platform linux/amd64")
+	}
+	out.Line(fmt.Sprintf("deploying %s as %s", given, r.Digest))
 	return r.Pinned(), r.Digest, nil
+}
+
+// stillThere checks, before a rollback, that the image of the revision it
+// restores is still in its registry (a lifecycle policy or a cleanup may
+// have deleted it; the revision could then start no new instance). A
+// registry that cannot be asked is told, not fatal.
+func (b *Backend) stillThere(ctx context.Context, t cloud.Address, rev, image string, out cloud.Sink) error {
+	if b.opts.Resolver == nil || !strings.Contains(image, "@sha256:") {
+		return nil
+	}
+	_, err := b.opts.Resolver.Resolve(ctx, image, "")
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cloud.ErrNotFound):
+		return cloud.WithHint(fmt.Errorf("rolling back %s: revision %s runs %s, which is no longer in its registry (a lifecycle policy may have expired it): %w", t, rev, image, cloud.ErrNotFound),
+			"deploy an image that exists instead (fndeck deploy IMAGE "+t.String()+")")
+	case ctx.Err() != nil:
+		return fmt.Errorf("rolling back %s: %w", t, ctx.Err())
+	}
+	out.Line(fmt.Sprintf("warning: could not check that %s is still in its registry: %v", image, err))
+	return nil
+}
+
+// cannotAsk reports whether a resolution failed because the registry could
+// not be asked (credentials refused or missing, unreachable), not because
+// of what it answered (no such tag, no platform's image).
+func cannotAsk(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (cloud.AuthRefused(err) || errors.Is(err, cloud.ErrUnreachable))
 }
 
 // annotate records the reference the user gave and its digest on tpl.
@@ -272,6 +317,9 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 	res.OldSettings = settingsOf(existing.GetTemplate())
 	if servesOnly(existing, to.Revision) {
 		return res, fmt.Errorf("rolling back %s: it already serves revision %s (%s): %w", target, to.Revision, res.NewImage, cloud.ErrNothingToDo)
+	}
+	if err := b.stillThere(ctx, target, to.Revision, res.NewImage, out); err != nil {
+		return res, err
 	}
 	upd := proto.Clone(existing).(*runpb.Service)
 	traffic := []*runpb.TrafficTarget{{

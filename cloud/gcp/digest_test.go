@@ -17,39 +17,17 @@ import (
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/registry"
 	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
 
-// registryResolver resolves tags against a real distribution registry (HEAD
-// /v2/REPO/manifests/TAG, Docker-Content-Digest), every registry host being
-// rewritten to it. It stands in for the registry package in these tests.
-type registryResolver struct{ addr string }
-
-func (r registryResolver) Resolve(ctx context.Context, ref, platform string) (cloud.ResolvedImage, error) {
-	repo, tag, ok := cutTag(ref)
-	if !ok {
-		return cloud.ResolvedImage{}, fmt.Errorf("%s has no tag", ref)
-	}
-	path := repo[strings.Index(repo, "/")+1:]
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+r.addr+"/v2/"+path+"/manifests/"+tag, nil)
-	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return cloud.ResolvedImage{}, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return cloud.ResolvedImage{}, fmt.Errorf("HEAD %s: %s: %w", ref, resp.Status, cloud.ErrNotFound)
-	}
-	return cloud.ResolvedImage{Digest: resp.Header.Get("Docker-Content-Digest"), MediaType: resp.Header.Get("Content-Type"), Repository: repo}, nil
-}
-
-func cutTag(ref string) (repo, tag string, ok bool) {
-	i := strings.LastIndex(ref, ":")
-	if i < strings.LastIndex(ref, "/") || i < 0 {
-		return ref, "", false
-	}
-	return ref[:i], ref[i+1:], true
+// useRegistry wires b's resolver as the cloud helper does: cloud/registry,
+// registries.rewrite sending Artifact Registry's host to the distribution
+// registry at addr.
+func useRegistry(b *Backend, addr string) {
+	rw := map[string]string{"europe-west1-docker.pkg.dev": addr}
+	b.opts.Rewrite = rw
+	b.opts.Resolver = registry.NewResolver(registry.New(registry.Options{Rewrite: rw}))
 }
 
 // pushManifest uploads a config blob with the given content and a schema 2
@@ -107,7 +85,7 @@ func TestDeployByDigestMovedTagSameDigestAndUnpin(t *testing.T) {
 	reg := cloudtest.StartRegistry(t, false)
 	ctx := context.Background()
 	f, b, target := deployFixture(t)
-	b.opts.Resolver = registryResolver{addr: reg.Addr}
+	useRegistry(b, reg.Addr)
 	ref := "europe-west1-docker.pkg.dev/acme-web/app/api:latest"
 	d1 := pushManifest(t, reg.Addr, "acme-web/app/api", "latest", "one")
 
@@ -278,5 +256,82 @@ func TestFlowsNoOpIsNotARollbackPoint(t *testing.T) {
 	}
 	if _, err := b.Rollback(ctx, target, cloud.DeployResult{Revision: "api-00002-abc"}, nil); !errors.Is(err, cloud.ErrNothingToDo) {
 		t.Errorf("rollback onto the serving revision = %v", err)
+	}
+}
+
+// TestDeployIndexPinsAmd64AndRollbackChecksTheDigest: an index (amd64,
+// arm64, an attestation) deploys as its linux/amd64 child, said so; an
+// arm64-only index is refused before any update; a rollback to a revision
+// whose digest is gone from the registry is refused, saying so.
+func TestDeployIndexPinsAmd64AndRollbackChecksTheDigest(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, false)
+	ctx := context.Background()
+	f, b, target := deployFixture(t)
+	useRegistry(b, reg.Addr)
+	idx := cloudtest.PushIndex(t, reg.Addr, "acme-web/app/api", "multi", "linux/amd64", "linux/arm64")
+	cloudtest.PushIndex(t, reg.Addr, "acme-web/app/api", "armonly", "linux/arm64")
+	repo := "europe-west1-docker.pkg.dev/acme-web/app/api"
+
+	out := &lineSink{}
+	r1, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: repo + ":multi"}, out)
+	amd := idx.Children["linux/amd64"]
+	if err != nil || r1.NewImage != repo+"@"+amd || r1.ImageDigest != amd {
+		t.Fatalf("deploying the index: %+v %v", r1, err)
+	}
+	for _, want := range []string{"is an image index (linux/amd64, linux/arm64): deploying its linux/amd64 image", "deploying " + repo + ":multi as " + amd} {
+		if !strings.Contains(out.text(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.text())
+		}
+	}
+	updates := len(f.Updates())
+	_, err = b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: repo + ":armonly"}, nil)
+	if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "no linux/amd64 image (it has linux/arm64)") || len(f.Updates()) != updates {
+		t.Fatalf("arm64-only index: %v, %d updates", err, len(f.Updates())-updates)
+	}
+
+	cloudtest.PushImage(t, reg.Addr, "acme-web/app/api", "arm", "linux", "arm64")
+	_, err = b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: repo + ":arm"}, nil)
+	if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "is linux/arm64 but cloud run runs linux/amd64 only") || len(f.Updates()) != updates {
+		t.Fatalf("single arm64 image: %v, %d updates", err, len(f.Updates())-updates)
+	}
+
+	d2 := pushManifest(t, reg.Addr, "acme-web/app/api", "two", "two")
+	if _, err := b.Deploy(ctx, cloud.DeployRequest{Target: target, Image: repo + ":two"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+reg.Addr+"/v2/acme-web/app/api/manifests/"+amd, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("deleting %s: %v %v", amd, resp, err)
+	}
+	resp.Body.Close()
+	updates = len(f.Updates())
+	_, err = b.Rollback(ctx, target, cloud.DeployResult{Revision: r1.Revision}, nil)
+	if !errors.Is(err, cloud.ErrNotFound) || !strings.Contains(err.Error(), "is no longer in its registry") || len(f.Updates()) != updates {
+		t.Fatalf("rollback to a deleted digest: %v, %d updates", err, len(f.Updates())-updates)
+	}
+	if fn, _ := b.Describe(ctx, target); fn.ImageURI != repo+"@"+d2 {
+		t.Errorf("after the refused rollback the service runs %s", fn.ImageURI)
+	}
+}
+
+// TestDeployTagOfAnUnreadableRegistryGoesAsGiven: a registry that refuses
+// fndeck's (missing) credentials does not stop the deploy — Cloud Run's
+// service agent pulls — but the output warns that the tag is not pinned; a
+// tag the registry does not have stops it.
+func TestDeployTagOfAnUnreadableRegistryGoesAsGiven(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, true)
+	_, b, target := deployFixture(t)
+	useRegistry(b, reg.Addr)
+	ref := "europe-west1-docker.pkg.dev/acme-web/app/api:v9"
+	out := &lineSink{}
+	res, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: ref}, out)
+	if err != nil || res.NewImage != ref || res.ImageDigest != "" || !strings.Contains(out.text(), "warning: could not resolve "+ref+" to a digest") {
+		t.Fatalf("deploy through a refusing registry: %+v %v\n%s", res, err, out.text())
+	}
+	open := cloudtest.StartRegistry(t, false)
+	useRegistry(b, open.Addr)
+	if _, err := b.Deploy(context.Background(), cloud.DeployRequest{Target: target, Image: ref}, nil); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("deploy of a tag the registry lacks = %v, want ErrNotFound", err)
 	}
 }

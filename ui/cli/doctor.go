@@ -1,26 +1,37 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/registry"
+	"github.com/fndeck/fndeck/internal/reghost"
 )
 
-// doctorCmd checks a local image against a target before it is deployed:
-// platform, size, entrypoint, port. Exit 0 with only warnings, 1 on an
-// error, 2 on bad usage. (The registry-backed variant and the environment
-// form, without arguments, come later.)
+// doctorCmd checks an image against a target before it is deployed:
+// platform, size, entrypoint, port; for an image the engine lacks, named
+// with its registry, the manifest type too, over the manifest and config
+// read from the registry. Exit 0 with only warnings, 1 on an error, 2 on
+// bad usage. (The environment form, without arguments, comes later.)
+//
+// The registry is read here, in fndeck, not in the cloud helper: the
+// engine's registry client (cloud/registry, linked already) asks its auth
+// chain for credentials, and that chain's AWS and GCP providers fetch ECR
+// and Google tokens from the helper over the pipe (remote AuthFor), as a
+// push does. Only a token crosses the pipe; manifests and configs do not.
 func (a *app) doctorCmd() *cobra.Command {
 	var asJSON bool
 	var arch, as string
 	var port int
 	cmd := &cobra.Command{
 		Use:   "doctor IMAGE TARGET",
-		Short: "Check an image against a target (platform, size, entrypoint, port) before deploying it",
+		Short: "Check a local or registry image against a target (manifest, platform, size, entrypoint, port) before deploying it",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			ctx := cmd.Context()
@@ -40,15 +51,27 @@ func (a *app) doctorCmd() *cobra.Command {
 			}
 			req := mergeDeploy(t.Defaults, cloud.DeployRequest{Arch: arch, As: as, Port: port}, cmd)
 			req.Target, req.Image = t.Address, pos[0]
+			dt := actions.DoctorTargetFor(ctx, sess.backend(t.Address.Provider), req)
+			var checks []actions.Check
 			img, err := sess.Images.Inspect(ctx, pos[0])
-			if err != nil {
-				if errors.Is(err, cloud.ErrNotFound) {
-					return cloud.WithHint(fmt.Errorf("doctor: %s is not a local image: %w", pos[0], err),
-						"build or pull it first; checking registry images comes with the registry checks")
+			switch {
+			case err == nil:
+				checks = actions.Doctor(img, dt)
+			case errors.Is(err, cloud.ErrNotFound) && reghost.NamesRegistry(pos[0]):
+				// Not in the engine, named with its registry: read it there.
+				rc, ok := sess.Images.(registryReader)
+				if !ok {
+					return fmt.Errorf("doctor: %s is not a local image and no registry client is configured: %w", pos[0], cloud.ErrInvalid)
 				}
+				if checks, err = remoteDoctor(ctx, rc.Registry(), pos[0], dt); err != nil {
+					return fmt.Errorf("doctor: %w", err)
+				}
+			case errors.Is(err, cloud.ErrNotFound):
+				return cloud.WithHint(fmt.Errorf("doctor: %s is not a local image: %w", pos[0], err),
+					"build or pull it first, or name it with its registry (HOST/REPO:TAG) to check it there")
+			default:
 				return fmt.Errorf("doctor: inspecting %s: %w", pos[0], err)
 			}
-			checks := actions.Doctor(img, actions.DoctorTargetFor(ctx, sess.backend(t.Address.Provider), req))
 			if asJSON {
 				if err := (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"image": pos[0], "target": t.Address.String(), "checks": checks}); err != nil {
 					return err
@@ -73,4 +96,55 @@ func (a *app) doctorCmd() *cobra.Command {
 	fl.StringVar(&as, "as", "", "local target flavour: lambda or cloudrun")
 	fl.IntVar(&port, "port", 0, "the port the service listens on (Cloud Run, local --as cloudrun)")
 	return cmd
+}
+
+// registryReader is the engine's registry client (docker.Engine.Registry).
+type registryReader interface{ Registry() *registry.Client }
+
+// remoteDoctor reads ref's manifest (and, for an index, picks the child for
+// dt's platform) and that image's config from the registry, and checks them.
+func remoteDoctor(ctx context.Context, rc *registry.Client, ref string, dt actions.DoctorTarget) ([]actions.Check, error) {
+	m, err := rc.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	r := actions.RemoteImage{Ref: ref, MediaType: m.MediaType, Digest: m.Digest}
+	image := ref
+	if m.IsIndex() {
+		for _, p := range m.Platforms() {
+			r.Platforms = append(r.Platforms, p.String())
+		}
+		want, err := registry.ParsePlatform(actions.TargetPlatform(dt))
+		if err != nil {
+			return nil, err
+		}
+		ch, err := m.Pick(want)
+		if err != nil {
+			return actions.DoctorRemote(r, dt), nil // the manifest check says why
+		}
+		r.Picked = ch.Digest
+		if image, err = registry.WithDigest(ref, ch.Digest); err != nil {
+			return nil, err
+		}
+	}
+	if registry.IsSchema1(m.MediaType) {
+		return actions.DoctorRemote(r, dt), nil
+	}
+	ic, err := rc.Config(ctx, image, nil)
+	if err != nil {
+		return nil, err
+	}
+	d := cloud.ImageDetail{
+		Image:      cloud.Image{OS: ic.Platform.OS, Architecture: ic.Platform.Architecture, Variant: ic.Platform.Variant, Size: ic.Size},
+		Entrypoint: ic.Entrypoint, Cmd: ic.Cmd, WorkingDir: ic.WorkingDir, ExposedPorts: ic.ExposedPorts, MediaType: ic.MediaType,
+	}
+	for _, l := range ic.Layers {
+		short := strings.TrimPrefix(l.Digest, "sha256:")
+		if len(short) > 12 {
+			short = short[:12]
+		}
+		d.Layers = append(d.Layers, cloud.Layer{ID: l.Digest, Size: l.Size, CreatedBy: "layer " + short})
+	}
+	r.Config = &d
+	return actions.DoctorRemote(r, dt), nil
 }

@@ -68,3 +68,55 @@ func TestDoctorCommandExitCodes(t *testing.T) {
 		t.Errorf("doctor of a missing image: exit %d %s", code, errOut)
 	}
 }
+
+// TestDoctorRegistryImage checks images the engine lacks, read from the
+// distribution registry: an index (which child a function runs, or a
+// refusal naming what it has) and a single arm64 image; exit codes.
+func TestDoctorRegistryImage(t *testing.T) {
+	reg := cloudtest.StartRegistry(t, false)
+	multi := cloudtest.PushIndex(t, reg.Addr, "team/api", "multi", "linux/amd64", "linux/arm64")
+	armOnly := cloudtest.PushIndex(t, reg.Addr, "team/api", "armonly", "linux/arm64")
+	cloudtest.PushImage(t, reg.Addr, "team/api", "arm", "linux", "arm64")
+
+	checksOf := func(out string) map[string]actions.Check {
+		t.Helper()
+		var got struct {
+			Checks []actions.Check `json:"checks"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("doctor --json printed %q: %v", out, err)
+		}
+		m := map[string]actions.Check{}
+		for _, c := range got.Checks {
+			m[c.ID] = c
+		}
+		return m
+	}
+
+	out, errOut, code := runDoctor(t, multi.Ref, "lambda:us-east-1/fn", "--json")
+	cs := checksOf(out)
+	if code != ExitOK || cs["manifest"].Level != "ok" || !strings.Contains(cs["manifest"].Message, "deploys its linux/amd64 image "+multi.Children["linux/amd64"]) ||
+		cs["platform"].Level != "ok" || cs["entrypoint"].Level != "ok" || !strings.Contains(cs["size"].Message, "compressed") {
+		t.Errorf("index to an x86_64 function: exit %d %+v\n%s", code, cs, errOut)
+	}
+	out, _, code = runDoctor(t, multi.Ref, "lambda:us-east-1/fn", "--arch", "arm64", "--json")
+	if cs = checksOf(out); code != ExitOK || !strings.Contains(cs["manifest"].Message, "linux/arm64 image "+multi.Children["linux/arm64"]) {
+		t.Errorf("index to an arm64 function: exit %d %+v", code, cs)
+	}
+	out, errOut, code = runDoctor(t, armOnly.Ref, "lambda:us-east-1/fn")
+	if code != ExitFailure || !strings.Contains(out, "error   manifest") || !strings.Contains(out, "(linux/arm64) without a linux/amd64 image") || !strings.Contains(errOut, "not fit") {
+		t.Errorf("arm64-only index to an x86_64 function: exit %d\n%s\n%s", code, out, errOut)
+	}
+	arm := reg.Addr + "/team/api:arm"
+	out, _, code = runDoctor(t, arm, "cloudrun:acme/europe-west1/api")
+	if code != ExitFailure || !strings.Contains(out, "ok      manifest   an OCI image manifest") || !strings.Contains(out, "error   platform") {
+		t.Errorf("arm64 image to cloud run: exit %d\n%s", code, out)
+	}
+	out, _, code = runDoctor(t, arm, "lambda:us-east-1/fn", "--arch", "arm64", "--json")
+	if cs = checksOf(out); code != ExitOK || cs["platform"].Level != "ok" || cs["port"].ID != "" {
+		t.Errorf("arm64 image to an arm64 function: exit %d %+v", code, cs)
+	}
+	if _, errOut, code = runDoctor(t, reg.Addr+"/team/api:missing", "lambda:us-east-1/fn"); code != ExitFailure || !strings.Contains(errOut, "not found") {
+		t.Errorf("a tag the registry lacks: exit %d %s", code, errOut)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/fndeck/fndeck/cloud/aws"
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/gcp"
+	"github.com/fndeck/fndeck/cloud/registry"
 	"github.com/fndeck/fndeck/cloud/remote/wire"
 )
 
@@ -57,6 +58,10 @@ func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, err
 		return nil, fmt.Errorf("docker engine at %s: %w", ep.Host, err)
 	}
 	s.closers = append(s.closers, func() { _ = engine.Close() })
+	// Every Lambda and Cloud Run deploy goes by digest: tags are resolved
+	// (registries.rewrite honoured, each backend's registry credentials
+	// through auth) to the manifest the platform will run.
+	resolver := registry.NewResolver(engine.Registry())
 	awsB := aws.New(aws.Options{
 		Profiles:       init.AWS.Profiles,
 		Regions:        init.AWS.Regions,
@@ -65,6 +70,7 @@ func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, err
 		ImageInspector: engine.Inspect,
 		Rewrite:        init.Rewrite,
 		Auth:           &docker.DockerConfigAuth{},
+		Resolver:       resolver,
 		DescribeAll:    init.AWS.DescribeAll,
 	})
 	gcpB := gcp.New(gcp.Options{
@@ -76,6 +82,7 @@ func newServer(ctx context.Context, init wire.Init, out io.Writer) (*server, err
 		ImageInspector:  engine.Inspect,
 		Rewrite:         init.Rewrite,
 		Auth:            &docker.DockerConfigAuth{},
+		Resolver:        resolver,
 	})
 	s.closers = append(s.closers, func() { _ = gcpB.Close() })
 	auth.Chain = cloud.AuthChain{awsB, gcpB, &docker.DockerConfigAuth{}}
