@@ -24,6 +24,7 @@ import (
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/accounts"
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local"
 	"github.com/fndeck/fndeck/cloud/local/shim"
@@ -252,13 +253,9 @@ func gcpUnconfigured(cfg *config.Config) string {
 			return ""
 		}
 	}
-	dir := os.Getenv("CLOUDSDK_CONFIG")
-	if dir == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(home, ".config", "gcloud")
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "application_default_credentials.json")); err == nil {
+	// gcloud's configuration or ADC on disk (a project, ADC, or a gcloud
+	// account whose token fndeck can borrow).
+	if accounts.GCPConfigured() {
 		return ""
 	}
 	return "no Google Cloud credentials found: run `gcloud auth application-default login`, or set gcp.projects in the config"
