@@ -73,6 +73,8 @@ type Options struct {
 	WaitMinDelay, WaitMaxDelay time.Duration
 	// WaitTimeout bounds a deploy's wait for Active/Successful (default 10m).
 	WaitTimeout time.Duration
+	// Now is the clock for session expiry (tests inject one); default time.Now.
+	Now func() time.Time
 }
 
 // Lambda's documented control-plane limits per account and region:
