@@ -225,3 +225,24 @@ credential_process = /usr/bin/true
 		t.Errorf("LookupAWSProfile(\"\") = %+v %v", p, ok)
 	}
 }
+
+func TestSessionWarnings(t *testing.T) {
+	h := home(t)
+	cfg := filepath.Join(h, "aws-config")
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	write(t, cfg, "[profile dev]\nsso_session = corp\n\n[sso-session corp]\nsso_start_url = https://corp.example/start\n\n"+
+		"[profile old]\nsso_start_url = https://old.example/start\n\n[profile keys]\naws_access_key_id = A\naws_secret_access_key = s\n")
+	cache := filepath.Join(h, ".aws", "sso", "cache")
+	write(t, filepath.Join(cache, cacheKey("corp")+".json"), `{"accessToken":"a","expiresAt":"2026-03-01T12:04:00Z"}`)
+	write(t, filepath.Join(cache, cacheKey("https://old.example/start")+".json"), `{"accessToken":"a","expiresAt":"2026-03-01T10:00:00Z"}`)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	got := SessionWarnings([]string{"all"}, now)
+	want := []string{"aws dev: session expires in 4m", "aws old: session expired — aws sso login --profile old"}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("warnings = %q, want %q", got, want)
+	}
+	// Ten minutes earlier nothing warns about dev; only the named profile is read.
+	if got := SessionWarnings([]string{"dev"}, now.Add(-10*time.Minute)); len(got) != 0 {
+		t.Errorf("warnings ten minutes before = %q", got)
+	}
+}
