@@ -146,3 +146,21 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMFAProfileErrorIsClear: outside a listing (invoke, deploy, logs), a
+// profile with mfa_serial fails with what it needs and the login command,
+// not the SDK's "token provider not set".
+func TestMFAProfileErrorIsClear(t *testing.T) {
+	f := newFakeAWS(t)
+	f.env(t, "unused")
+	cfg := filepath.Join(t.TempDir(), "config")
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	writeFile(t, cfg, "[profile admin]\nrole_arn = arn:aws:iam::111111111111:role/Admin\nsource_profile = keys\nmfa_serial = arn:aws:iam::111111111111:mfa/me\nregion = eu-west-1\n\n"+
+		"[profile keys]\naws_access_key_id = AK1\naws_secret_access_key = s\n")
+	b := New(Options{Profiles: []string{"admin"}})
+	_, err := b.Describe(testCtx(t), cloud.Address{Provider: cloud.AWS, Profile: "admin", Region: "eu-west-1", Function: "fn"})
+	if !errors.Is(err, cloud.ErrUnauthenticated) || !strings.Contains(err.Error(), "needs a code") ||
+		cloud.Hint(err) != "fndeck login aws --profile admin --mfa-code CODE" {
+		t.Errorf("Describe with an MFA profile: %v (hint %q)", err, cloud.Hint(err))
+	}
+}
