@@ -194,6 +194,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	if project != nil {
 		sess.ResolveTarget = projectTargets(project)
 	}
+	sess.EnvDoctor = envDoctor(cfg, engine, helper, providers, unconfigured, stateDir)
 	sess.RunTUI = func(ctx context.Context) error {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,

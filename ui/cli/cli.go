@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
 )
 
@@ -98,6 +99,8 @@ type Session struct {
 	ResolveTarget func(name string) (Target, bool)
 	// RecordInvoke keeps invoke history; may be nil.
 	RecordInvoke func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult)
+	// EnvDoctor runs `fndeck doctor`'s environment checks (no arguments).
+	EnvDoctor func(ctx context.Context) []actions.Check
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()

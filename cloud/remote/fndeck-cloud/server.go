@@ -228,6 +228,11 @@ func (s *server) run(ctx context.Context, m wire.Msg) (any, error) {
 		err := b.Logs(ctx, a.Req, bt.add)
 		bt.flush()
 		return nil, err
+	case wire.MHealth:
+		if hc, ok := b.(cloud.HealthChecker); ok {
+			return hc.Health(ctx), nil
+		}
+		return []cloud.HealthCheck{}, nil
 	case wire.MAuth:
 		var a wire.AuthArgs
 		if err := decode(&a); err != nil {

@@ -40,6 +40,9 @@ const (
 	MInvoke   = "invoke"
 	MLogs     = "logs"
 	MAuth     = "auth"
+	// MHealth runs the backend's environment checks (fndeck doctor);
+	// result: []cloud.HealthCheck.
+	MHealth = "health"
 	// MInflight reports how many calls the helper is running (diagnostics
 	// and tests: a cancelled call must end in the helper too).
 	MInflight = "inflight"
