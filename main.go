@@ -114,6 +114,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		imagesLoaded = func() { time.AfterFunc(150*time.Millisecond, open) }
 	}
 	helper := remote.NewClient(remote.ClientOptions{
+		Build:      version,
 		StartAfter: cloudGate,
 		Init: wire.Init{
 			DockerHost: cfg.Docker.Host,

@@ -15,7 +15,6 @@ import (
 	"github.com/fndeck/fndeck/internal/reghost"
 )
 
-
 // Health checks the credentials (which kind, which account) and, for each
 // project (with where it came from), that Cloud Run and Cloud Logging
 // answer; the projects are checked in parallel.

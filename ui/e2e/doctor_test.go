@@ -103,7 +103,9 @@ func TestDoctorEnvironment(t *testing.T) {
 	}
 
 	// The human form says the same, one check a line.
+	start = time.Now()
 	human, _, code := runCLI(t, append(env, "FNDECK_AWS_PROFILES=dev"), "", "doctor")
+	t.Logf("fndeck doctor (second run) took %s", time.Since(start))
 	if code != 0 || !strings.Contains(human, "aws:dev") || !strings.Contains(human, "account 123456789012") {
 		t.Errorf("doctor (text) exit %d:\n%s", code, human)
 	}
