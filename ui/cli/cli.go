@@ -213,6 +213,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(),
 	)
 	root.AddCommand(a.doctorCmd())
+	root.AddCommand(a.loginCmd())
 	return root
 }
 
