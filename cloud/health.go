@@ -1,6 +1,9 @@
 package cloud
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Levels of a HealthCheck (as fndeck doctor prints them).
 const (
@@ -36,4 +39,9 @@ type EngineInfo struct {
 	// image store (driver-type io.containerd.snapshotter.v1): its builds
 	// push indexes, not single manifests.
 	ContainerdStore bool `json:"containerd_store"`
+}
+
+// LoginResult is what a login inside the backend (an MFA code) gave.
+type LoginResult struct {
+	Expires time.Time `json:"expires"`
 }

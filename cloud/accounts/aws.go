@@ -283,8 +283,12 @@ func awsSession(p AWSProfile, now time.Time, depth int) Session {
 		}
 	case KindAssumeRole:
 		if p.MFASerial != "" {
-			s.State = StateNeedsMFA
 			s.Hint = "fndeck login aws --profile " + p.Name + " --mfa-code CODE"
+			if c, ok := ReadMFACache(p.Name, now); ok {
+				s.State, s.Expires = StateValid, c.Expiration
+				return s
+			}
+			s.State = StateNeedsMFA
 			return s
 		}
 		if p.SourceProfile != "" && p.SourceProfile != p.Name && depth < 8 {

@@ -218,6 +218,9 @@ func (b *Backend) config(ctx context.Context, p *profileState) (sdkaws.Config, e
 		if p.name != "" {
 			lo = append(lo, config.WithSharedConfigProfile(p.name))
 		}
+		if mfa := b.mfaCredentials(p.name); mfa != nil {
+			lo = append(lo, mfa)
+		}
 		if b.opts.HTTPClient != nil {
 			lo = append(lo, config.WithHTTPClient(b.opts.HTTPClient))
 		} else {

@@ -22,3 +22,15 @@ func (b *Backend) Health(ctx context.Context) []cloud.HealthCheck {
 	}
 	return out
 }
+
+// LoginMFA assumes profile's role with an MFA code in the helper, which
+// caches the credentials for their lifetime.
+func (b *Backend) LoginMFA(ctx context.Context, profile, code string) (cloud.LoginResult, error) {
+	data, err := b.c.call(ctx, b.provider, wire.MLoginMFA, wire.LoginMFAArgs{Profile: profile, Code: code}, noStream)
+	if err != nil {
+		return cloud.LoginResult{}, err
+	}
+	var r cloud.LoginResult
+	err = decodeInto(data, &r, "login result")
+	return r, err
+}

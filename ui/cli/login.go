@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -100,5 +101,20 @@ func (a *app) loginMFA(cmd *cobra.Command, prof accounts.AWSProfile, code string
 		return UsageError(cloud.WithHint(fmt.Errorf("login: profile %s assumes %s with MFA (%s): give the code with --mfa-code", prof.Name, prof.RoleARN, prof.MFASerial),
 			"fndeck login aws --profile "+prof.Name+" --mfa-code CODE"))
 	}
-	return &ExitError{Code: ExitFailure, Err: errors.New("login: MFA sign-in is not implemented yet; use `aws sts assume-role` with --serial-number and --token-code and export the credentials")}
+	sess, err := a.session(cmd.Context())
+	if err != nil {
+		return err
+	}
+	l, ok := sess.backend(cloud.AWS).(interface {
+		LoginMFA(ctx context.Context, profile, code string) (cloud.LoginResult, error)
+	})
+	if !ok {
+		return &ExitError{Code: ExitFailure, Err: errors.New("login: AWS is not configured in this session")}
+	}
+	r, err := l.LoginMFA(cmd.Context(), prof.Name, code)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("login: %w", err)}
+	}
+	fmt.Fprintf(a.deps.Stdout, "aws %s: assumed %s, credentials cached until %s\n", s(prof.Name), s(prof.RoleARN), r.Expires.Local().Format("2006-01-02 15:04"))
+	return nil
 }

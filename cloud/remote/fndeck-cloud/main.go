@@ -20,7 +20,7 @@ import (
 var version = "dev"
 
 // capabilities are the methods this helper serves, for fndeck's handshake.
-var capabilities = []string{wire.MList, wire.MDescribe, wire.MDeploy, wire.MRollback, wire.MInvoke, wire.MLogs, wire.MAuth, wire.MHealth}
+var capabilities = []string{wire.MList, wire.MDescribe, wire.MDeploy, wire.MRollback, wire.MInvoke, wire.MLogs, wire.MAuth, wire.MHealth, wire.MLoginMFA}
 
 func main() {
 	debug := false

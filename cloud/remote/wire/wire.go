@@ -56,6 +56,9 @@ const (
 	// MHealth runs the backend's environment checks (fndeck doctor);
 	// result: []cloud.HealthCheck.
 	MHealth = "health"
+	// MLoginMFA assumes a profile's role with an MFA code and caches the
+	// credentials (args LoginMFAArgs; result cloud.LoginResult).
+	MLoginMFA = "login-mfa"
 	// MInflight reports how many calls the helper is running (diagnostics
 	// and tests: a cancelled call must end in the helper too).
 	MInflight = "inflight"
@@ -115,9 +118,11 @@ type (
 		Req    cloud.InvokeRequest
 		Stream bool // the caller wants chunks
 	}
-	LogsArgs  struct{ Req cloud.LogRequest }
-	AuthArgs  struct{ Host string }
-	FloodArgs struct{ N int }
+	LogsArgs struct{ Req cloud.LogRequest }
+	AuthArgs struct{ Host string }
+	// LoginMFAArgs carries the code across: it is a one-time secret, never logged.
+	LoginMFAArgs struct{ Profile, Code string }
+	FloodArgs    struct{ N int }
 )
 
 // AuthResult is AuthFor's answer plus the provider's LoginHint for the host,
