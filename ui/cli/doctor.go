@@ -23,7 +23,7 @@ func (a *app) doctorCmd() *cobra.Command {
 		Short: "Check the environment, or an image against a target (platform, size, entrypoint, port) before deploying it",
 		Args: func(_ *cobra.Command, pos []string) error {
 			if len(pos) != 0 && len(pos) != 2 {
-				return fmt.Errorf("doctor takes no arguments (the environment) or IMAGE TARGET, got %d", len(pos))
+				return UsageError(fmt.Errorf("doctor takes no arguments (the environment) or IMAGE TARGET, got %d", len(pos)))
 			}
 			return nil
 		},
