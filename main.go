@@ -23,6 +23,7 @@ import (
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/accounts"
 	"github.com/fndeck/fndeck/cloud/docker"
 	"github.com/fndeck/fndeck/cloud/local"
 	"github.com/fndeck/fndeck/cloud/local/shim"
@@ -117,6 +118,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	}
 	helper := remote.NewClient(remote.ClientOptions{
 		Version:    version,
+		Build:      version,
 		StartAfter: cloudGate,
 		Init: wire.Init{
 			DockerHost: cfg.Docker.Host,
@@ -200,6 +202,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	if project != nil {
 		sess.ResolveTarget = projectTargets(project, awsB)
 	}
+	sess.EnvDoctor = envDoctor(cfg, engine, helper, providers, unconfigured, stateDir)
 	sess.RunTUI = func(ctx context.Context) error {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
@@ -259,13 +262,9 @@ func gcpUnconfigured(cfg *config.Config) string {
 			return ""
 		}
 	}
-	dir := os.Getenv("CLOUDSDK_CONFIG")
-	if dir == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(home, ".config", "gcloud")
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "application_default_credentials.json")); err == nil {
+	// gcloud's configuration or ADC on disk (a project, ADC, or a gcloud
+	// account whose token fndeck can borrow).
+	if accounts.GCPConfigured() {
 		return ""
 	}
 	return "no Google Cloud credentials found: run `gcloud auth application-default login`, or set gcp.projects in the config"
@@ -500,7 +499,8 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Listers:      listers,
 		Unconfigured: d.unconfigured,
 		HeaderAWS:    headerList("AWS", d.cfg.AWS.Profiles, d.unconfigured[cloud.AWS] != "", "default profile"),
-		HeaderGCP:    headerList("GCP", d.cfg.GCP.Projects, d.unconfigured[cloud.GCP] != "", "ADC project"),
+		HeaderGCP:    headerList("GCP", d.cfg.GCP.Projects, d.unconfigured[cloud.GCP] != "", gcpDefaultHeader()),
+		Sessions:     sessionWarnings(d.cfg, d.unconfigured[cloud.AWS] != ""),
 		Tasks:        taskPane,
 		Output:       outPane,
 		RunningTasks: d.runner.Running,

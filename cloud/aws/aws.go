@@ -73,6 +73,8 @@ type Options struct {
 	WaitMinDelay, WaitMaxDelay time.Duration
 	// WaitTimeout bounds a deploy's wait for Active/Successful (default 10m).
 	WaitTimeout time.Duration
+	// Now is the clock for session expiry (tests inject one); default time.Now.
+	Now func() time.Time
 }
 
 // Lambda's documented control-plane limits per account and region:
@@ -217,6 +219,9 @@ func (b *Backend) config(ctx context.Context, p *profileState) (sdkaws.Config, e
 		var lo []func(*config.LoadOptions) error
 		if p.name != "" {
 			lo = append(lo, config.WithSharedConfigProfile(p.name))
+		}
+		if mfa := b.mfaCredentials(p.name); mfa != nil {
+			lo = append(lo, mfa)
 		}
 		if b.opts.HTTPClient != nil {
 			lo = append(lo, config.WithHTTPClient(b.opts.HTTPClient))

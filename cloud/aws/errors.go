@@ -37,7 +37,13 @@ func classify(err error, profile string) error {
 		code = api.ErrorCode()
 	}
 	var missing config.SharedConfigProfileNotExistError
+	var mfa config.AssumeRoleTokenProviderNotSetError
 	switch {
+	case errors.As(err, &mfa):
+		// A role with mfa_serial: the SDK needs a code and fndeck has none.
+		name := effectiveProfile(profile)
+		return wrap(fmt.Errorf("%s assumes a role with MFA (mfa_serial) and needs a code: %w", profileLabel(name), err),
+			cloud.ErrUnauthenticated, "fndeck login aws --profile "+cmpOr(name, "default")+" --mfa-code CODE")
 	case errors.As(err, &missing):
 		// A profile named in fndeck's config or in AWS_PROFILE that no shared
 		// config file defines: the user has to create it (or fix the name).
@@ -181,4 +187,11 @@ func ignoreConfiguredEndpoints() bool {
 // errorf is fmt.Errorf followed by classify, for call sites that wrap SDK errors.
 func errorf(profile, format string, args ...any) error {
 	return classify(fmt.Errorf(format, args...), profile)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

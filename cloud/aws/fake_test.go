@@ -92,6 +92,8 @@ type fakeAWS struct {
 	maxInFlight int
 	getTimes    []time.Time   // arrival of each GetFunction
 	streamGate  chan struct{} // when set, a streamed invoke waits on it after the first chunk
+	// hook, when set, may answer a signed request first (returns true when it did).
+	hook func(w http.ResponseWriter, r *http.Request, region, service string) bool
 }
 
 func newFakeAWS(t testing.TB) *fakeAWS {
@@ -215,6 +217,12 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.apiErr(w, 403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return
+	}
+	f.mu.Lock()
+	hook := f.hook
+	f.mu.Unlock()
+	if hook != nil && hook(w, r, region, service) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)

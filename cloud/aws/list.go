@@ -179,6 +179,19 @@ func (b *Backend) resolveProfile(ctx context.Context, name string, filterRegions
 		regions = b.opts.Regions
 	}
 	all := slices.Contains(regions, "all")
+	// A session the files already show expired fails here, at once and
+	// without a call, with the command that logs in again.
+	if region, err := b.sessionError(name); err != nil {
+		rp.err = err
+		switch {
+		case all:
+		case len(regions) > 0:
+			rp.regions = regions
+		case region != "":
+			rp.regions = []string{region}
+		}
+		return rp
+	}
 	cfg, err := b.config(ctx, b.profile(name))
 	if err != nil {
 		rp.err = err
@@ -203,7 +216,7 @@ func (b *Backend) resolveProfile(ctx context.Context, name string, filterRegions
 	var enabled chan []string
 	if all {
 		enabled = make(chan []string, 1)
-		go func() { enabled <- b.enabledRegions(ctx, name) }()
+		go func() { enabled <- withNamed(b.enabledRegions(ctx, name, regions), regions) }()
 	}
 	acct, err := b.account(ctx, name, firstRegion(regions, cfg.Region))
 	if all {
@@ -231,11 +244,12 @@ func firstRegion(regions []string, fallback string) string {
 }
 
 // enabledRegions asks the Account API for the account's enabled regions and
-// falls back to the partition's list when it cannot.
-func (b *Backend) enabledRegions(ctx context.Context, profile string) []string {
+// falls back to the partition's default-enabled regions (and the opt-in
+// ones named) when it cannot.
+func (b *Backend) enabledRegions(ctx context.Context, profile string, named []string) []string {
 	client, err := b.accountClient(ctx, profile)
 	if err != nil {
-		return slices.Clone(partitionRegions)
+		return fallbackRegions(named)
 	}
 	var regions []string
 	p := account.NewListRegionsPaginator(client, &account.ListRegionsInput{
@@ -249,7 +263,7 @@ func (b *Backend) enabledRegions(ctx context.Context, profile string) []string {
 			return e
 		})
 		if err != nil {
-			return slices.Clone(partitionRegions)
+			return fallbackRegions(named)
 		}
 		for _, r := range out.Regions {
 			if n := sdkaws.ToString(r.RegionName); n != "" {
@@ -258,7 +272,7 @@ func (b *Backend) enabledRegions(ctx context.Context, profile string) []string {
 		}
 	}
 	if len(regions) == 0 {
-		return slices.Clone(partitionRegions)
+		return fallbackRegions(named)
 	}
 	slices.Sort(regions)
 	return regions
@@ -378,6 +392,9 @@ func (b *Backend) listGroup(ctx context.Context, profile, acct, region string) (
 			return e
 		})
 		if err != nil {
+			if e := regionNotEnabled(err, profile, region, acct); e != err {
+				return nil, e
+			}
 			return nil, errorf(profile, "listing functions in %s: %w", region, err)
 		}
 		for i := range out.Functions {

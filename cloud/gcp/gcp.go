@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	logging "cloud.google.com/go/logging/apiv2"
 	run "cloud.google.com/go/run/apiv2"
@@ -21,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/accounts"
 	"github.com/fndeck/fndeck/internal/reghost"
 )
 
@@ -70,6 +72,8 @@ type Options struct {
 	TokenSource oauth2.TokenSource
 	// ListConcurrency limits parallel ListServices calls per List; default 8.
 	ListConcurrency int
+	// Now is the clock for token expiry (tests inject one); default time.Now.
+	Now func() time.Time
 	// Resolver resolves a tag to the linux/amd64 manifest digest before a
 	// deploy, so a moved tag makes a new revision. Nil: images are deployed
 	// as given (a tag stays a tag).
@@ -92,6 +96,8 @@ type Backend struct {
 	tails     map[string]*tailHub      // project (+query) → shared live tail
 	pacers    map[string]*pacer        // project → ListLogEntries pacing
 	clock     clock                    // pacing and backoff; tests replace it
+	gcloud    *gcloudTokenSource       // set when credentials are gcloud's, not ADC
+	sources   map[string]string        // discovered project → where it came from
 }
 
 // New returns a Backend; it touches neither the network nor ADC.
@@ -99,7 +105,10 @@ func New(opts Options) *Backend {
 	if opts.ListConcurrency <= 0 {
 		opts.ListConcurrency = 8
 	}
-	return &Backend{opts: opts, idTokens: map[string]*oauth2.Token{}, urls: map[string]string{}, tails: map[string]*tailHub{}, clock: realClock{}}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Backend{opts: opts, idTokens: map[string]*oauth2.Token{}, urls: map[string]string{}, tails: map[string]*tailHub{}, clock: realClock{}, sources: map[string]string{}}
 }
 
 // Compile-time proofs of the capabilities this backend offers.
@@ -151,9 +160,15 @@ func (b *Backend) credentialsLocked(ctx context.Context) (*google.Credentials, e
 		c   *google.Credentials
 		err error
 	)
-	if len(b.opts.CredentialsJSON) > 0 {
+	switch {
+	case len(b.opts.CredentialsJSON) > 0:
 		c, err = google.CredentialsFromJSON(ctx, b.opts.CredentialsJSON, cloudPlatformScope)
-	} else {
+	case useGcloud():
+		c, err = b.gcloudCredentials(ctx)
+		if err != nil {
+			return nil, err
+		}
+	default:
 		c, err = google.FindDefaultCredentials(ctx, cloudPlatformScope)
 	}
 	if err != nil {
@@ -161,6 +176,34 @@ func (b *Backend) credentialsLocked(ctx context.Context) (*google.Credentials, e
 	}
 	b.creds = c
 	return c, nil
+}
+
+// useGcloud reports whether the credentials should be gcloud's own: there
+// is no ADC file (nor GOOGLE_APPLICATION_CREDENTIALS) but gcloud has an
+// active account. Asking gcloud first also spares the metadata-server probe
+// ADC makes off Google Cloud.
+func useGcloud() bool {
+	if os.Getenv("GOOGLE_APPLICATION_CREDENTIALS") != "" {
+		return false
+	}
+	if _, found, err := accounts.ReadADC(); found || err != nil {
+		return false
+	}
+	props, _ := accounts.ReadGcloudProperties()
+	return props.Account != ""
+}
+
+// gcloudCredentials borrows gcloud's active account's token; the first
+// token is fetched now so that a gcloud that cannot answer fails here with
+// its reason rather than inside a client.
+func (b *Backend) gcloudCredentials(ctx context.Context) (*google.Credentials, error) {
+	ts := newGcloudTokenSource(b.opts.Now)
+	if _, err := ts.TokenContext(ctx); err != nil {
+		return nil, cloud.WithHint(fmt.Errorf("no application default credentials, and %w", err),
+			hintLogin+" (or gcloud auth login)")
+	}
+	b.gcloud = ts
+	return &google.Credentials{ProjectID: ts.project, TokenSource: ts}, nil
 }
 
 // clientOptions builds the options for a gRPC client at endpoint.
@@ -240,7 +283,9 @@ func (b *Backend) loggingClient(ctx context.Context) (*logging.Client, error) {
 }
 
 // projects returns the projects to list: the filter's, else the configured
-// ones, else the ADC project.
+// ones, else the one discovered (environment, gcloud's active
+// configuration, ADC's quota project, the credentials' project), whose
+// source is remembered for the group header.
 func (b *Backend) projects(ctx context.Context, f cloud.ListFilter) ([]string, error) {
 	if len(f.Projects) > 0 {
 		return f.Projects, nil
@@ -248,10 +293,13 @@ func (b *Backend) projects(ctx context.Context, f cloud.ListFilter) ([]string, e
 	if len(b.opts.Projects) > 0 {
 		return b.opts.Projects, nil
 	}
-	for _, env := range []string{"GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"} {
-		if p := os.Getenv(env); p != "" {
-			return []string{p}, nil
+	if p, ok := accounts.DiscoverGCPProject(); ok {
+		src := p.Source
+		if src == accounts.SourceEnv {
+			src = p.Detail // the variable's name says more
 		}
+		b.setSource(p.ID, src)
+		return []string{p.ID}, nil
 	}
 	c, err := b.credentials(ctx)
 	if err != nil {
@@ -260,7 +308,35 @@ func (b *Backend) projects(ctx context.Context, f cloud.ListFilter) ([]string, e
 	if c.ProjectID == "" {
 		return nil, cloud.WithHint(errors.New("no gcp project: set gcp.projects or GOOGLE_CLOUD_PROJECT"), "gcloud config set project PROJECT, or set gcp.projects in the fndeck config")
 	}
+	src := accounts.SourceCredentials
+	if b.usesGcloud() {
+		src = accounts.SourceGcloud
+	}
+	b.setSource(c.ProjectID, src)
 	return []string{c.ProjectID}, nil
+}
+
+func (b *Backend) setSource(project, source string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sources[project] = source
+}
+
+func (b *Backend) usesGcloud() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.gcloud != nil
+}
+
+// scope is a project's group label: "acme-web (gcloud config)" when it was
+// discovered, the bare ID when configured or asked for.
+func (b *Backend) scope(project string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if src := b.sources[project]; src != "" {
+		return project + " (" + src + ")"
+	}
+	return project
 }
 
 func (b *Backend) httpClient() *http.Client {

@@ -46,7 +46,7 @@ func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 				var err error
 				rs, err = listRegions(ctx, locations, project)
 				if err != nil {
-					emit(cloud.GroupResult{Group: cloud.Group{Provider: cloud.GCP, Scope: project}, Err: err, Hint: cloud.Hint(err)})
+					emit(cloud.GroupResult{Group: cloud.Group{Provider: cloud.GCP, Scope: b.scope(project)}, Err: err, Hint: cloud.Hint(err)})
 					return
 				}
 			}
@@ -57,13 +57,13 @@ func (b *Backend) List(ctx context.Context, f cloud.ListFilter, emit func(cloud.
 					select {
 					case sem <- struct{}{}:
 					case <-ctx.Done():
-						emit(cloud.GroupResult{Group: cloud.Group{Provider: cloud.GCP, Scope: project, Region: region}, Err: ctx.Err()})
+						emit(cloud.GroupResult{Group: cloud.Group{Provider: cloud.GCP, Scope: b.scope(project), Region: region}, Err: ctx.Err()})
 						return
 					}
 					defer func() { <-sem }()
 					fns, err := listServices(ctx, services, project, region)
 					emit(cloud.GroupResult{
-						Group:     cloud.Group{Provider: cloud.GCP, Scope: project, Region: region},
+						Group:     cloud.Group{Provider: cloud.GCP, Scope: b.scope(project), Region: region},
 						Functions: fns, Err: err, Hint: cloud.Hint(err),
 					})
 				}()

@@ -275,6 +275,8 @@ func TestClassify(t *testing.T) {
 }
 
 func TestDefaultProject(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("CLOUDSDK_CONFIG", t.TempDir())
 	t.Setenv("CLOUDSDK_CORE_PROJECT", "")
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "")
 	f := gcpfake.StartCloudRun(t)
@@ -298,12 +300,12 @@ func TestDefaultProject(t *testing.T) {
 	}
 	b.Close()
 
-	// GOOGLE_CLOUD_PROJECT names the project.
+	// GOOGLE_CLOUD_PROJECT names the project, and its groups say so.
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "acme-env")
 	b = New(Options{RunEndpoint: addr})
 	defer b.Close()
 	got := collect(t, b, cloud.ListFilter{})
-	if r := got["acme-env/europe-west1"]; r.Err != nil || len(r.Functions) != 1 {
+	if r := got["acme-env (GOOGLE_CLOUD_PROJECT)/europe-west1"]; r.Err != nil || len(r.Functions) != 1 {
 		t.Errorf("GOOGLE_CLOUD_PROJECT listing = %v", keys(got))
 	}
 }

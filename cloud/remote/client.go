@@ -62,6 +62,13 @@ type ClientOptions struct {
 	// screen: the helper's own start (~70 ms of CPU for the SDKs' package
 	// inits) would otherwise compete with fndeck's start-up on the same cores.
 	StartAfter <-chan struct{}
+	// Build is fndeck's version, sent to the helper and compared with its
+	// own: two release builds that differ are refused, naming both.
+	Build string
+	// HelloTimeout bounds the wait for the helper's handshake (default 30 s).
+	HelloTimeout time.Duration
+	// Now is the clock of the restart backoff (default time.Now).
+	Now func() time.Time
 }
 
 // Client owns the helper process shared by the remote backends.
@@ -72,11 +79,24 @@ type Client struct {
 	proc   *proc
 	closed bool
 	nextID uint64
+	// A helper that fails to start is not started again before retryAt
+	// (backoff doubling from a second to a minute); calls meanwhile fail
+	// at once with startErr.
+	startErr   error
+	startFails int
+	retryAt    time.Time
 }
 
 // NewClient returns a client; it starts nothing.
 func NewClient(opts ClientOptions) *Client {
 	opts.Init.Version = wire.Version
+	opts.Init.Build = opts.Build
+	if opts.HelloTimeout <= 0 {
+		opts.HelloTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -151,12 +171,45 @@ func (c *Client) get() (*proc, error) {
 			return nil, err
 		}
 	}
+	if c.startErr != nil {
+		if wait := c.retryAt.Sub(c.opts.Now()); wait > 0 {
+			return nil, &HelperError{Msg: fmt.Sprintf("%s (not restarted for %s)", c.startErr.Error(), wait.Round(time.Second))}
+		}
+	}
 	p, err := startProc(path, c.opts)
 	if err != nil {
+		c.startFails++
+		c.startErr = err
+		c.retryAt = c.opts.Now().Add(startBackoff(c.startFails))
 		return nil, err
 	}
+	c.startErr, c.startFails = nil, 0
 	c.proc = p
 	return p, nil
+}
+
+// startBackoff is the wait before the n-th restart of a helper that failed
+// to start: 1 s, 2 s, 4 s … at most a minute.
+func startBackoff(n int) time.Duration {
+	d := time.Second << min(n-1, 6)
+	return min(d, time.Minute)
+}
+
+// Hello starts the helper if it is not running and returns its handshake
+// and path (fndeck doctor).
+func (c *Client) Hello(ctx context.Context) (wire.Hello, string, error) {
+	if c.opts.StartAfter != nil {
+		select {
+		case <-c.opts.StartAfter:
+		case <-ctx.Done():
+			return wire.Hello{}, "", ctx.Err()
+		}
+	}
+	p, err := c.get()
+	if err != nil {
+		return wire.Hello{}, "", err
+	}
+	return p.info, p.path, nil
 }
 
 // call runs one method: it sends the call, hands every streamed message to
@@ -279,6 +332,9 @@ type proc struct {
 	done    chan struct{} // closed once the process has exited and its output is read
 	exitErr error         // set before done closes
 	tail    *tailBuf
+
+	hello chan wire.Hello // the handshake, once
+	info  wire.Hello      // set before startProc returns
 }
 
 func startProc(path string, opts ClientOptions) (*proc, error) {
@@ -301,7 +357,7 @@ func startProc(path string, opts ClientOptions) (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the cloud helper: %w", err)
 	}
-	p := &proc{cmd: cmd, path: path, stdin: stdin, enc: json.NewEncoder(stdin), calls: map[uint64]*queue{}, done: make(chan struct{}), tail: &tailBuf{max: 20}}
+	p := &proc{cmd: cmd, path: path, stdin: stdin, enc: json.NewEncoder(stdin), calls: map[uint64]*queue{}, done: make(chan struct{}), tail: &tailBuf{max: 20}, hello: make(chan wire.Hello, 1)}
 	// Linux sends Pdeathsig when the *thread* that started the child ends,
 	// not the process; Go may end a thread a goroutine locked and left. So
 	// the helper is started from a locked thread kept until it exits.
@@ -351,7 +407,48 @@ func startProc(path string, opts ClientOptions) (*proc, error) {
 	if err := p.send(&wire.Msg{T: wire.TInit, Data: init}); err != nil {
 		return nil, p.deathError(err)
 	}
+	if err := p.handshake(opts); err != nil {
+		return nil, err
+	}
+	opts.Logger.Debug("cloud helper ready", "build", p.info.Build, "protocol", p.info.Protocol, "capabilities", p.info.Capabilities)
 	return p, nil
+}
+
+// handshake waits for the helper's Hello and checks it: a refusal, another
+// protocol or another release build is an error naming both sides.
+func (p *proc) handshake(opts ClientOptions) error {
+	t := time.NewTimer(opts.HelloTimeout)
+	defer t.Stop()
+	var h wire.Hello
+	select {
+	case h = <-p.hello:
+	case <-p.done:
+		return p.deathError(nil)
+	case <-t.C:
+		p.stop(0)
+		return &HelperError{Msg: fmt.Sprintf("cloud helper %s did not answer fndeck's first message within %s (a helper from before protocol %d?): rebuild both binaries with `%s`",
+			p.path, opts.HelloTimeout, wire.Version, BuildCommand)}
+	}
+	mine := opts.Build
+	if mine == "" {
+		mine = "dev"
+	}
+	var why string
+	switch {
+	case h.Err != "":
+		why = "cloud helper refused to start: " + redact.Patterns(h.Err)
+	case h.Protocol != wire.Version:
+		why = fmt.Sprintf("cloud helper %s (build %s) speaks protocol %d, fndeck %s speaks %d: rebuild both binaries with `%s`",
+			p.path, h.Build, h.Protocol, mine, wire.Version, BuildCommand)
+	case h.Build != "" && h.Build != "dev" && mine != "dev" && h.Build != mine:
+		why = fmt.Sprintf("cloud helper %s is version %s but fndeck is %s: install both from the same build (`%s`)", p.path, h.Build, mine, BuildCommand)
+	}
+	if why != "" {
+		p.stop(2 * time.Second)
+		return &HelperError{Msg: why}
+	}
+	p.info = h
+	return nil
 }
 
 // read hands each message to its call's queue until stdout ends.
@@ -368,6 +465,17 @@ func (p *proc) read(r io.Reader) error {
 			_ = p.cmd.Process.Kill()
 			_, _ = io.Copy(io.Discard, r)
 			return fmt.Errorf("reading the cloud helper's output: %w", err)
+		}
+		if m.T == wire.THello {
+			var h wire.Hello
+			if json.Unmarshal(m.Data, &h) != nil {
+				h.Err = "an unreadable handshake"
+			}
+			select {
+			case p.hello <- h:
+			default:
+			}
+			continue
 		}
 		p.mu.Lock()
 		q := p.calls[m.ID]
@@ -444,8 +552,8 @@ func (p *proc) deathError(cause error) error {
 	return &HelperError{Msg: "cloud helper exited: " + why}
 }
 
-// HelperError is a call's failure because the helper process died. It
-// matches cloud.ErrUnreachable.
+// HelperError is a call's failure because the helper process died (or
+// could not start). It matches cloud.ErrUnreachable.
 type HelperError struct{ Msg string }
 
 func (e *HelperError) Error() string { return e.Msg }

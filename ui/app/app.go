@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -64,6 +65,12 @@ type Options struct {
 	ImagesLoaded func()
 	// FunctionDetail adds lines to a function's detail (functions.Options.ExtraDetail).
 	FunctionDetail func(cloud.Function) []string
+	// Sessions, when set, returns the header's session warnings at a time
+	// (expired or soon-expiring logins); asked off the UI goroutine at
+	// start and every SessionsEvery. Now is the clock (default time.Now).
+	Sessions      func(now time.Time) []string
+	SessionsEvery time.Duration
+	Now           func() time.Time
 }
 
 // Pane indexes, in focus order and key order (1..4).
@@ -148,6 +155,8 @@ type Model struct {
 	lastErr string
 
 	prepainted bool // PaintFirstFrame drew a frame before the program ran
+
+	sessionWarn []string // the header's session warnings (see Options.Sessions)
 }
 
 // New builds the root model. ctx bounds every background call the panes
@@ -187,6 +196,7 @@ func (m *Model) Init() tea.Cmd {
 			cmds = append(cmds, in.Init())
 		}
 	}
+	cmds = append(cmds, m.checkSessions(0))
 	return tea.Batch(cmds...)
 }
 
@@ -237,6 +247,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Batch(m.broadcast(msg), m.broadcast(common.ThemeMsg{Theme: m.theme}))
 		}
 		return m, m.broadcast(msg)
+	case sessionsMsg:
+		m.sessionWarn = msg.warnings
+		return m, m.checkSessions(m.sessionsEvery())
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	case tea.PasteMsg:
@@ -608,6 +621,9 @@ func (m *Model) header() string {
 	}
 	if m.opts.HeaderGCP != "" {
 		parts = append(parts, "gcp "+sanitize.Line(m.opts.HeaderGCP))
+	}
+	for _, w := range m.sessionWarn {
+		parts = append(parts, m.theme.Warn.Render("⚠ "+sanitize.Line(w)))
 	}
 	return table.Fit(strings.Join(parts, "  │  "), m.width, false)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/internal/task"
@@ -113,6 +114,8 @@ type Session struct {
 	// LogTail is how many of the newest events `logs` prints without
 	// --since (config logs.tail); 0 means cloud.DefaultLogTail.
 	LogTail int
+	// EnvDoctor runs `fndeck doctor`'s environment checks (no arguments).
+	EnvDoctor func(ctx context.Context) []actions.Check
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()
@@ -226,6 +229,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.deployCmd(), a.invokeCmd(), a.logsCmd(), a.rollbackCmd(), a.rmCmd(),
 	)
 	root.AddCommand(a.doctorCmd())
+	root.AddCommand(a.loginCmd())
 	return root
 }
 

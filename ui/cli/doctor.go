@@ -30,11 +30,19 @@ func (a *app) doctorCmd() *cobra.Command {
 	var arch, as string
 	var port int
 	cmd := &cobra.Command{
-		Use:   "doctor IMAGE TARGET",
-		Short: "Check a local or registry image against a target (manifest, platform, size, entrypoint, port) before deploying it",
-		Args:  cobra.ExactArgs(2),
+		Use:   "doctor [IMAGE TARGET]",
+		Short: "Check the environment, or an image against a target (manifest, platform, size, entrypoint, port); a local image or a registry reference before deploying it",
+		Args: func(_ *cobra.Command, pos []string) error {
+			if len(pos) != 0 && len(pos) != 2 {
+				return UsageError(fmt.Errorf("doctor takes no arguments (the environment) or IMAGE TARGET, got %d", len(pos)))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			ctx := cmd.Context()
+			if len(pos) == 0 {
+				return a.envDoctor(cmd, asJSON)
+			}
 			if arch != "" && arch != "x86_64" && arch != "arm64" {
 				return UsageError(fmt.Errorf("--arch %q: use x86_64 or arm64", arch))
 			}
@@ -77,12 +85,7 @@ func (a *app) doctorCmd() *cobra.Command {
 					return err
 				}
 			} else {
-				for _, c := range checks {
-					fmt.Fprintf(a.deps.Stdout, "%-7s %-10s %s\n", c.Level, c.ID, s(c.Message))
-					if c.Hint != "" {
-						fmt.Fprintf(a.deps.Stdout, "%-7s %-10s hint: %s\n", "", "", s(c.Hint))
-					}
-				}
+				a.printChecks(checks)
 			}
 			if actions.DoctorFailed(checks) {
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s is not fit for %s (see the errors above)", pos[0], t.Address)}
@@ -147,4 +150,39 @@ func remoteDoctor(ctx context.Context, rc *registry.Client, ref string, dt actio
 	}
 	r.Config = &d
 	return actions.DoctorRemote(r, dt), nil
+}
+
+// envDoctor is `fndeck doctor` without arguments: the environment's checks,
+// all at once. Exit 1 when one is an error.
+func (a *app) envDoctor(cmd *cobra.Command, asJSON bool) error {
+	ctx := cmd.Context()
+	sess, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	if sess.EnvDoctor == nil {
+		return errors.New("doctor: this build has no environment checks")
+	}
+	checks := sess.EnvDoctor(ctx)
+	if asJSON {
+		if err := (&jsonWriter{w: a.deps.Stdout}).write(map[string]any{"checks": checks}); err != nil {
+			return err
+		}
+	} else {
+		a.printChecks(checks)
+	}
+	if actions.DoctorFailed(checks) {
+		return &ExitError{Code: ExitFailure, Err: errors.New("doctor found errors (see above)")}
+	}
+	return nil
+}
+
+// printChecks prints doctor's checks, one a line, hints below.
+func (a *app) printChecks(checks []actions.Check) {
+	for _, c := range checks {
+		fmt.Fprintf(a.deps.Stdout, "%-7s %-10s %s\n", c.Level, c.ID, s(c.Message))
+		if c.Hint != "" {
+			fmt.Fprintf(a.deps.Stdout, "%-7s %-10s hint: %s\n", "", "", s(c.Hint))
+		}
+	}
 }

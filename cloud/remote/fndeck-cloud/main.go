@@ -16,6 +16,12 @@ import (
 	"github.com/fndeck/fndeck/cloud/remote/wire"
 )
 
+// version is the build's version (-ldflags "-X main.version=…"), as fndeck's.
+var version = "dev"
+
+// capabilities are the methods this helper serves, for fndeck's handshake.
+var capabilities = []string{wire.MList, wire.MDescribe, wire.MDeploy, wire.MRollback, wire.MInvoke, wire.MLogs, wire.MAuth, wire.MHealth, wire.MLoginMFA}
+
 func main() {
 	debug := false
 	for _, a := range os.Args[1:] {
@@ -23,7 +29,7 @@ func main() {
 		case "--debug":
 			debug = true
 		case "--version", "-h", "--help":
-			fmt.Fprintf(os.Stderr, "fndeck-cloud: fndeck's cloud helper (protocol %d); fndeck starts it, it is not run by hand\n", wire.Version)
+			fmt.Fprintf(os.Stderr, "fndeck-cloud %s: fndeck's cloud helper (protocol %d); fndeck starts it, it is not run by hand\n", version, wire.Version)
 			os.Exit(0)
 		}
 	}
@@ -62,13 +68,19 @@ func serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(first.Data, &init); err != nil {
 		return fmt.Errorf("decoding the init message: %w", err)
 	}
+	hello := wire.Hello{Protocol: wire.Version, Build: version, Capabilities: capabilities}
 	if init.Version != wire.Version {
-		return fmt.Errorf("protocol version %d from fndeck, this helper speaks %d: rebuild both binaries together (CGO_ENABLED=0 go build -o bin/ . ./cloud/remote/fndeck-cloud)", init.Version, wire.Version)
+		err := fmt.Errorf("protocol version %d from fndeck %s, this helper (%s) speaks %d: rebuild both binaries together (CGO_ENABLED=0 go build -o bin/ . ./cloud/remote/fndeck-cloud)",
+			init.Version, orDev(init.Build), version, wire.Version)
+		sayHello(out, hello, err)
+		return err
 	}
 	s, err := newServer(ctx, init, out)
 	if err != nil {
+		sayHello(out, hello, err)
 		return err
 	}
+	s.send(0, wire.THello, hello, nil)
 	defer s.close()
 	for {
 		var m wire.Msg
@@ -87,4 +99,20 @@ func serve(ctx context.Context, in io.Reader, out io.Writer) error {
 			slog.Debug("ignoring an unknown message", "type", m.T)
 		}
 	}
+}
+
+// sayHello answers Init before the server exists (a refusal).
+func sayHello(out io.Writer, h wire.Hello, err error) {
+	if err != nil {
+		h.Err = err.Error()
+	}
+	data, _ := json.Marshal(h)
+	_ = json.NewEncoder(out).Encode(wire.Msg{T: wire.THello, Data: data})
+}
+
+func orDev(v string) string {
+	if v == "" {
+		return "(unknown build)"
+	}
+	return v
 }

@@ -235,6 +235,23 @@ func (s *server) run(ctx context.Context, m wire.Msg) (any, error) {
 		err := b.Logs(ctx, a.Req, bt.add)
 		bt.flush()
 		return nil, err
+	case wire.MHealth:
+		if hc, ok := b.(cloud.HealthChecker); ok {
+			return hc.Health(ctx), nil
+		}
+		return []cloud.HealthCheck{}, nil
+	case wire.MLoginMFA:
+		var a wire.LoginMFAArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		l, ok := b.(interface {
+			LoginMFA(ctx context.Context, profile, code string) (cloud.LoginResult, error)
+		})
+		if !ok {
+			return nil, fmt.Errorf("%s has no MFA login: %w", m.P, cloud.ErrInvalid)
+		}
+		return l.LoginMFA(ctx, a.Profile, a.Code)
 	case wire.MAuth:
 		var a wire.AuthArgs
 		if err := decode(&a); err != nil {

@@ -15,7 +15,8 @@ import (
 
 // Version is bumped on any incompatible change; the helper refuses an Init
 // with another version so a stale binary fails with a clear message.
-const Version = 1
+// Version 2: the helper answers Init with Hello.
+const Version = 2
 
 // Message types. Parent → helper: Init (first, once), Call, Cancel.
 // Helper → parent: the streamed kinds, then exactly one Result per call.
@@ -29,7 +30,19 @@ const (
 	TChunk    = "chunk"    // Data: []byte (Invoke)
 	TLogs     = "logs"     // Data: []LogLine, a batch (Logs)
 	TResult   = "result"   // Data: the method's result, or Err
+	// THello is the helper's answer to Init, its first message (ID 0):
+	// Data: Hello.
+	THello = "hello"
 )
+
+// Hello is the helper's handshake: its protocol, its build, what it can do,
+// or why it cannot start (Err: a protocol mismatch, an unusable option).
+type Hello struct {
+	Protocol     int      `json:"protocol"`
+	Build        string   `json:"build,omitempty"`
+	Capabilities []string `json:"capabilities,omitempty"`
+	Err          string   `json:"err,omitempty"`
+}
 
 // Methods a Call names.
 const (
@@ -42,6 +55,12 @@ const (
 	MAuth     = "auth"
 	// MStack finds a deployed CloudFormation stack's resource (AWS).
 	MStack = "stack"
+	// MHealth runs the backend's environment checks (fndeck doctor);
+	// result: []cloud.HealthCheck.
+	MHealth = "health"
+	// MLoginMFA assumes a profile's role with an MFA code and caches the
+	// credentials (args LoginMFAArgs; result cloud.LoginResult).
+	MLoginMFA = "login-mfa"
 	// MInflight reports how many calls the helper is running (diagnostics
 	// and tests: a cancelled call must end in the helper too).
 	MInflight = "inflight"
@@ -63,7 +82,9 @@ type Msg struct {
 // Init configures the helper: the same options main.go used to pass to
 // aws.New and gcp.New, plus the docker endpoint for the helper's own engine.
 type Init struct {
-	Version    int               `json:"version"`
+	Version int `json:"version"`
+	// Build is fndeck's version, for the helper's mismatch message.
+	Build      string            `json:"build,omitempty"`
 	DockerHost string            `json:"docker_host"`
 	Rewrite    map[string]string `json:"rewrite,omitempty"`
 	AWS        AWSOptions        `json:"aws"`
@@ -100,9 +121,11 @@ type (
 		Req    cloud.InvokeRequest
 		Stream bool // the caller wants chunks
 	}
-	LogsArgs  struct{ Req cloud.LogRequest }
-	AuthArgs  struct{ Host string }
-	FloodArgs struct{ N int }
+	LogsArgs struct{ Req cloud.LogRequest }
+	AuthArgs struct{ Host string }
+	// LoginMFAArgs carries the code across: it is a one-time secret, never logged.
+	LoginMFAArgs struct{ Profile, Code string }
+	FloodArgs    struct{ N int }
 )
 
 // AuthResult is AuthFor's answer plus the provider's LoginHint for the host,
