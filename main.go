@@ -25,6 +25,7 @@ import (
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/cloud/local"
 	"github.com/fndeck/fndeck/cloud/local/shim"
 	"github.com/fndeck/fndeck/cloud/remote"
@@ -171,10 +172,17 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	history := actions.NewHistory(stateDir, nil)
 	flows := actions.Flows{StateDir: stateDir, History: history, Inspect: engine.Inspect}
 	invokes := actions.NewInvokeStore(stateDir, nil)
+	// Lineage: the digests fndeck pushes are remembered per image ID; tags
+	// are resolved through the engine's registry client (auth, rewrite).
+	pushed := lineage.NewPushed(stateDir)
+	pusher := lineage.RecordingPusher{Pusher: engine, Inspect: engine.Inspect, Store: pushed}
+	tags := &lineage.TagChecker{Registry: engine.Registry(), Timeout: 10 * time.Second}
 	sess := &cli.Session{
 		Images:    engine,
 		Builder:   engine,
-		Pusher:    engine,
+		Pusher:    pusher,
+		Tags:      tags,
+		Pushed:    pushed,
 		Providers: providers,
 		Tasks:     taskRunner{r: runner},
 		Deploy:    flows.Deploy,
@@ -197,7 +205,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
 			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor,
-			imagesLoaded: imagesLoaded,
+			imagesLoaded: imagesLoaded, pusher: pusher, tags: tags, pushed: pushed,
 		})
 	}
 	return sess, nil
@@ -397,6 +405,9 @@ type tuiDeps struct {
 	stateDir     string
 	noColor      bool
 	imagesLoaded func()
+	pusher       cloud.Pusher
+	tags         *lineage.TagChecker
+	pushed       *lineage.Pushed
 }
 
 func runTUI(ctx context.Context, d tuiDeps) error {
@@ -430,7 +441,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Theme:           theme,
 		Runner:          flowRunner{r: d.runner},
 		Builder:         d.engine,
-		Pusher:          d.engine,
+		Pusher:          d.pusher,
 		Backends:        backends,
 		Deploy:          d.flows.Deploy,
 		Rollback:        d.flows.Rollback,

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 )
 
 // Exit codes of the CLI contract.
@@ -98,6 +99,10 @@ type Session struct {
 	ResolveTarget func(name string) (Target, bool)
 	// RecordInvoke keeps invoke history; may be nil.
 	RecordInvoke func(ctx context.Context, target cloud.Address, payload []byte, r cloud.InvokeResult)
+	// Tags resolves the tags functions were deployed from (lineage); nil:
+	// no tag check. Pushed is what fndeck remembers pushing; may be nil.
+	Tags   *lineage.TagChecker
+	Pushed *lineage.Pushed
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()
