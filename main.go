@@ -478,6 +478,14 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		NoColor:      noColor,
 		Theme:        d.cfg.UI.Theme,
 		ImagesLoaded: d.imagesLoaded,
+		Lineage: func(ctx context.Context, imgs []cloud.Image, fns []cloud.Function, withTags bool) lineage.Result {
+			pushed, _ := d.pushed.Load() // a damaged file only loses matches
+			var tags *lineage.TagChecker
+			if withTags {
+				tags = d.tags
+			}
+			return lineage.Annotate(ctx, tags, imgs, nil, pushed, fns, nil)
+		},
 	})
 	// The colour profile comes from the environment: detecting it the
 	// library's way runs `tmux info` inside tmux, 50 ms before the first frame.

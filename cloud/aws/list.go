@@ -431,7 +431,13 @@ func (b *Backend) Describe(ctx context.Context, target cloud.Address) (cloud.Fun
 	if err != nil {
 		return cloud.Function{}, err
 	}
-	fn, err := b.getFunction(ctx, rc, nil, profile, target.Region, target.Function, target.Qualifier)
+	// Describes share the account × region GetFunction rate with listings
+	// (the TUI describes every row in the background for lineage).
+	var lim *limiterPair
+	if acct, err := b.account(ctx, profile, target.Region); err == nil && acct != "" {
+		lim = b.limiter(acct, target.Region)
+	}
+	fn, err := b.getFunction(ctx, rc, lim, profile, target.Region, target.Function, target.Qualifier)
 	if err != nil {
 		return cloud.Function{}, err
 	}

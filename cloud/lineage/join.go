@@ -163,3 +163,23 @@ func Annotate(ctx context.Context, tags *TagChecker, images []cloud.Image, image
 	}
 	return res
 }
+
+// Marker is a function's lineage in a word or two: the local image it runs,
+// "tag moved", "not local", "unknown", or "…" before the first join.
+func Marker(l *cloud.Lineage) string {
+	switch {
+	case l == nil:
+		return "…"
+	case l.Status == cloud.LineageUnknown:
+		return "unknown"
+	case l.Status == cloud.LineageNotLocal && l.TagMoved:
+		return "not local, tag moved"
+	case l.Status == cloud.LineageNotLocal:
+		return "not local"
+	case l.TagMoved:
+		return "tag moved"
+	case l.Tag == cloud.TagUnknown:
+		return l.LocalImage + " (tag unknown)"
+	}
+	return l.LocalImage
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/dialog"
 	"github.com/fndeck/fndeck/ui/functions"
@@ -62,6 +63,10 @@ type Options struct {
 	// ImagesLoaded is called once, when the Images pane's first connection
 	// has an answer (see images.Options.Loaded).
 	ImagesLoaded func()
+	// Lineage joins functions with the local images (and, withTags,
+	// checks their source tags in registries); nil: no lineage. It runs
+	// in the background, never before a list is on screen.
+	Lineage func(ctx context.Context, imgs []cloud.Image, fns []cloud.Function, withTags bool) lineage.Result
 }
 
 // Pane indexes, in focus order and key order (1..4).
@@ -146,6 +151,8 @@ type Model struct {
 	lastErr string
 
 	prepainted bool // PaintFirstFrame drew a frame before the program ran
+
+	lin lineageState
 }
 
 // New builds the root model. ctx bounds every background call the panes
@@ -219,6 +226,23 @@ type quitMsg struct{}
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if lm, ok := msg.(lineageDoneMsg); ok {
+		return m, m.lineageDone(lm)
+	}
+	switch msg.(type) {
+	case common.JumpToFunctionMsg:
+		m.setFocus(PaneFunctions)
+	case common.JumpToImageMsg:
+		m.setFocus(PaneImages)
+	}
+	model, cmd := m.update(msg)
+	if lc := m.lineageCheck(); lc != nil {
+		return model, tea.Batch(cmd, lc)
+	}
+	return model, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)

@@ -88,26 +88,6 @@ func driftOnly(fns []cloud.Function) []cloud.Function {
 	return out
 }
 
-// Marker is a function's lineage in a word or two: the local image it
-// runs, "tag moved", "not local", or "unknown".
-func Marker(l *cloud.Lineage) string {
-	switch {
-	case l == nil:
-		return "…"
-	case l.Status == cloud.LineageUnknown:
-		return "unknown"
-	case l.Status == cloud.LineageNotLocal && l.TagMoved:
-		return "not local, tag moved"
-	case l.Status == cloud.LineageNotLocal:
-		return "not local"
-	case l.TagMoved:
-		return "tag moved"
-	case l.Tag == cloud.TagUnknown:
-		return l.LocalImage + " (tag unknown)"
-	}
-	return l.LocalImage
-}
-
 // imageJSON is an image with the functions running it.
 type imageJSON struct {
 	cloud.Image
