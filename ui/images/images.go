@@ -733,7 +733,11 @@ func (p *Pane) Title() string {
 // Keys implements common.Pane.
 func (p *Pane) Keys() []key.Binding {
 	if p.detail != nil {
-		return []key.Binding{p.keys.Back, p.tbl.Keys.Up, p.tbl.Keys.Down}
+		ks := []key.Binding{p.keys.Back, p.tbl.Keys.Up, p.tbl.Keys.Down}
+		if len(p.detail.live) > 0 {
+			ks = append(ks, key.NewBinding(key.WithKeys(p.keys.Detail.Keys()...), key.WithHelp(p.keys.Detail.Help().Key, "go to function")))
+		}
+		return ks
 	}
 	k := p.keys
 	return append([]key.Binding{k.Detail, k.Build, k.Push, k.Deploy, k.Delete, k.Refresh, k.Filter, k.Sort, k.Dangling, k.Back}, p.tbl.Keys.Bindings()...)
