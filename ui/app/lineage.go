@@ -36,6 +36,8 @@ type imageSnapshotter interface {
 }
 
 type functionSnapshotter interface {
+	// Version is cheap: the app asks it after every message.
+	Version() int
 	Snapshot() ([]cloud.Function, int, bool)
 }
 
@@ -54,14 +56,14 @@ func (m *Model) lineageCheck() tea.Cmd {
 	if !up {
 		return nil // the images are not known: nothing to join yet
 	}
-	fns, fv, complete := fs.Snapshot()
-	if m.lin.ran && iv == m.lin.imgVer && fv == m.lin.fnVer {
+	if m.lin.ran && iv == m.lin.imgVer && fs.Version() == m.lin.fnVer {
 		return nil
 	}
 	if m.lin.running {
 		m.lin.dirty = true
 		return nil
 	}
+	fns, fv, complete := fs.Snapshot()
 	m.lin.running, m.lin.dirty, m.lin.ran = true, false, true
 	m.lin.imgVer, m.lin.fnVer = iv, fv
 	return m.joinCmd(slices.Clone(imgs), fns, complete, false, iv, fv)

@@ -38,6 +38,9 @@ func (p *Pane) Snapshot() (fns []cloud.Function, version int, complete bool) {
 	return fns, p.version, complete
 }
 
+// Version changes whenever the listed functions do.
+func (p *Pane) Version() int { return p.version }
+
 // function finds a listed function by address.
 func (p *Pane) function(addr string) (cloud.Function, bool) {
 	for _, g := range p.groups {
