@@ -200,7 +200,7 @@ func (a *app) functionsCmd() *cobra.Command {
 					if img == "" {
 						img = "-"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s(fn.Address), s(orDash(typ)), s(orDash(fn.Architecture)), mem, s(orDash(state)), s(img), s(lineage.Marker(fn.Lineage)))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s(fn.Address), s(orDash(typ)), s(orDash(fn.Architecture)), mem, s(orDash(state)), s(img), s(lineageCell(fn)))
 				}
 				_ = tw.Flush()
 				for _, e := range errs {

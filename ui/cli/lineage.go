@@ -115,3 +115,12 @@ func liveAddresses(l []lineage.Live) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// lineageCell is the LINEAGE column of `functions`: "-" for a function
+// that runs no image (Zip).
+func lineageCell(fn cloud.Function) string {
+	if fn.PackageType != "" && fn.PackageType != "Image" {
+		return "-"
+	}
+	return lineage.Marker(fn.Lineage)
+}

@@ -8,14 +8,14 @@ import (
 // marker is the LINEAGE cell of f: the latest join's answer, else what the
 // backend said (a describe error), else "…".
 func (p *Pane) marker(f cloud.Function) string {
+	if f.PackageType != "" && f.PackageType != "Image" {
+		return "" // a Zip function runs no image
+	}
 	if l, ok := p.lineage[f.Address]; ok {
 		return lineage.Marker(l)
 	}
 	if f.Lineage != nil {
 		return lineage.Marker(f.Lineage)
-	}
-	if f.PackageType != "" && f.PackageType != "Image" {
-		return ""
 	}
 	return "…"
 }
