@@ -112,7 +112,7 @@ func dockerImages(t *testing.T) map[string][]string {
 		if _, ok := out[f[0]]; !ok {
 			out[f[0]] = []string{}
 		}
-		if f[1] != "<none>:<none>" {
+		if !strings.HasSuffix(f[1], ":<none>") { // untagged, or a repository known by digest only
 			out[f[0]] = append(out[f[0]], f[1])
 		}
 	}
