@@ -25,6 +25,7 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/accounts"
 	"github.com/fndeck/fndeck/cloud/docker"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/cloud/local"
 	"github.com/fndeck/fndeck/cloud/local/shim"
 	"github.com/fndeck/fndeck/cloud/pricing"
@@ -178,11 +179,18 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	flows := actions.Flows{StateDir: stateDir, History: history, Inspect: engine.Inspect}
 	invokes := actions.NewInvokeStore(stateDir, nil)
 	prices := pricing.Builtin().With(cfg.Pricing)
+	// Lineage: the digests fndeck pushes are remembered per image ID; tags
+	// are resolved through the engine's registry client (auth, rewrite).
+	pushed := lineage.NewPushed(stateDir)
+	pusher := lineage.RecordingPusher{Pusher: engine, Inspect: engine.Inspect, Store: pushed}
+	tags := &lineage.TagChecker{Registry: engine.Registry(), Timeout: 10 * time.Second}
 	sess := &cli.Session{
 		Pricing:   prices,
 		Images:    engine,
 		Builder:   engine,
-		Pusher:    engine,
+		Pusher:    pusher,
+		Tags:      tags,
+		Pushed:    pushed,
 		Providers: providers,
 		Tasks:     taskRunner{r: runner},
 		Deploy:    flows.Deploy,
@@ -207,7 +215,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		return runTUI(ctx, tuiDeps{
 			cfg: cfg, project: project, engine: engine, providers: providers, unconfigured: unconfigured,
 			runner: runner, history: history, flows: flows, invokes: invokes, stateDir: stateDir, noColor: g.NoColor, prices: prices,
-			imagesLoaded: imagesLoaded,
+			imagesLoaded: imagesLoaded, pusher: pusher, tags: tags, pushed: pushed,
 		})
 	}
 	return sess, nil
@@ -435,6 +443,9 @@ type tuiDeps struct {
 	noColor      bool
 	imagesLoaded func()
 	prices       *pricing.Table
+	pusher       cloud.Pusher
+	tags         *lineage.TagChecker
+	pushed       *lineage.Pushed
 }
 
 func runTUI(ctx context.Context, d tuiDeps) error {
@@ -468,7 +479,7 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		Theme:           theme,
 		Runner:          flowRunner{r: d.runner},
 		Builder:         d.engine,
-		Pusher:          d.engine,
+		Pusher:          d.pusher,
 		Backends:        backends,
 		Deploy:          d.flows.Deploy,
 		Rollback:        d.flows.Rollback,
@@ -511,6 +522,14 @@ func runTUI(ctx context.Context, d tuiDeps) error {
 		ImagesLoaded: d.imagesLoaded,
 		FunctionDetail: func(f cloud.Function) []string {
 			return coldStartDetail(ctx, d.history, d.invokes, d.engine, f)
+		},
+		Lineage: func(ctx context.Context, imgs []cloud.Image, fns []cloud.Function, withTags bool) lineage.Result {
+			pushed, _ := d.pushed.Load() // a damaged file only loses matches
+			var tags *lineage.TagChecker
+			if withTags {
+				tags = d.tags
+			}
+			return lineage.Annotate(ctx, tags, imgs, nil, pushed, fns, nil)
 		},
 	})
 	// The colour profile comes from the environment: detecting it the

@@ -394,8 +394,58 @@ type Function struct {
 	// FunctionURL is the HTTP address that reaches a Lambda function the
 	// way its function URL does (local --as lambda --http).
 	FunctionURL string `json:"function_url,omitempty"`
+	// ImageDigest is the manifest digest the function runs (sha256:…; a
+	// local function: the image ID); "" while unknown.
+	ImageDigest string `json:"image_digest,omitempty"`
+	// SourceRef is the reference fndeck deployed it from (Lambda tag
+	// fndeck:source, Cloud Run annotation / local label fndeck.dev/source).
+	SourceRef string `json:"source_ref,omitempty"`
+	// Lineage relates what it runs to the local images; nil until joined.
+	Lineage *Lineage `json:"lineage,omitempty"`
 	// Partial is true while fields that need a second call (GetFunction) are missing.
 	Partial bool `json:"-"`
+}
+
+// Lineage states of a function: does it run a local image?
+const (
+	LineageLocal    = "local"     // it runs a local image (LocalImage)
+	LineageNotLocal = "not_local" // it runs nothing found locally
+	LineageUnknown  = "unknown"   // the digest it runs is not known (Error says why)
+)
+
+// States of a function's source tag check (Lineage.Tag).
+const (
+	TagSame    = "same"    // the tag still names what the function runs
+	TagMoved   = "moved"   // the tag names another digest now
+	TagUnknown = "unknown" // the tag could not be resolved (Error says why)
+)
+
+// Lineage says whether a function runs an image held locally and whether
+// the tag it was deployed from still names what it runs.
+type Lineage struct {
+	Status string `json:"status"`
+	// LocalImage names the local image it runs (a repo:tag, else a short ID).
+	LocalImage   string `json:"local_image,omitempty"`
+	LocalImageID string `json:"local_image_id,omitempty"`
+	TagMoved     bool   `json:"tag_moved"`
+	// Tag is the source tag check's state; "" when there is no tag to
+	// check (no source recorded, or a source pinned by digest).
+	Tag string `json:"tag,omitempty"`
+	// TagDigest is what the source tag names now, when it was resolved.
+	TagDigest string `json:"tag_digest,omitempty"`
+	// Error says why the status or the tag is unknown (a registry or
+	// describe error).
+	Error string `json:"error,omitempty"`
+}
+
+// Unknown reports whether something about the lineage could not be learnt.
+func (l *Lineage) Unknown() bool {
+	return l == nil || l.Status == LineageUnknown || l.Tag == TagUnknown
+}
+
+// Drift reports whether the function's tag moved or it runs nothing local.
+func (l *Lineage) Drift() bool {
+	return l != nil && (l.TagMoved || l.Status == LineageNotLocal)
 }
 
 // Group identifies one independently loading source of functions:

@@ -412,10 +412,11 @@ func (b *Backend) listGroup(ctx context.Context, profile, acct, region string) (
 }
 
 // describeAll fills the partial rows in place, in parallel under the
-// account × region GetFunction rate.
+// account × region GetFunction rate. A row that cannot be described stays
+// partial with its lineage unknown and the reason: one function's error
+// never fails the listing. Only the end of ctx is returned.
 func (b *Backend) describeAll(ctx context.Context, rc *regionClients, lim *limiterPair, profile, region string, fns []cloud.Function) error {
 	var wg sync.WaitGroup
-	errs := make([]error, len(fns))
 	for i := range fns {
 		if !fns[i].Partial {
 			continue
@@ -425,14 +426,16 @@ func (b *Backend) describeAll(ctx context.Context, rc *regionClients, lim *limit
 			defer wg.Done()
 			full, err := b.getFunction(ctx, rc, lim, profile, region, fns[i].Name, "")
 			if err != nil {
-				errs[i] = err
+				if ctx.Err() == nil {
+					fns[i].Lineage = &cloud.Lineage{Status: cloud.LineageUnknown, Error: err.Error()}
+				}
 				return
 			}
 			fns[i] = full
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("describing functions in %s: %w", region, err)
 	}
 	return nil
@@ -445,7 +448,13 @@ func (b *Backend) Describe(ctx context.Context, target cloud.Address) (cloud.Fun
 	if err != nil {
 		return cloud.Function{}, err
 	}
-	fn, err := b.getFunction(ctx, rc, nil, profile, target.Region, target.Function, target.Qualifier)
+	// Describes share the account × region GetFunction rate with listings
+	// (the TUI describes every row in the background for lineage).
+	var lim *limiterPair
+	if acct, err := b.account(ctx, profile, target.Region); err == nil && acct != "" {
+		lim = b.limiter(acct, target.Region)
+	}
+	fn, err := b.getFunction(ctx, rc, lim, profile, target.Region, target.Function, target.Qualifier)
 	if err != nil {
 		return cloud.Function{}, err
 	}
@@ -490,7 +499,11 @@ func fromGetFunction(out *lambda.GetFunctionOutput, profile, region string) clou
 	if out.Code != nil {
 		fn.ImageURI = sdkaws.ToString(out.Code.ImageUri)
 		fn.ResolvedImageURI = sdkaws.ToString(out.Code.ResolvedImageUri)
+		// fndeck deploys by digest, so ImageUri holds it; a function
+		// deployed by tag runs what Lambda resolved the tag to.
+		fn.ImageDigest = digestOf(servingImage(out.Code))
 	}
+	fn.SourceRef = out.Tags[SourceTag]
 	fn.Partial = false
 	return fn
 }

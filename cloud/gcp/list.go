@@ -174,6 +174,7 @@ func serviceToFunction(s *runpb.Service) cloud.Function {
 		fn.ImageURI = cs[0].GetImage()
 		fn.MemoryMB = memoryMB(cs[0].GetResources().GetLimits()["memory"])
 	}
+	fn.ImageDigest, fn.SourceRef = templateLineage(s.GetTemplate())
 	if d := s.GetTemplate().GetTimeout(); d != nil {
 		fn.TimeoutS = int(d.AsDuration().Seconds())
 	}
@@ -229,4 +230,20 @@ func memoryMB(q string) int {
 		return 0
 	}
 	return int(v/(1<<20) + 0.5)
+}
+
+// templateLineage reads the digest a service's template runs (its image
+// when deployed by digest, else the digest fndeck recorded) and the source
+// fndeck recorded. A v2 service names no digest for an image deployed by
+// tag without fndeck: the digest is then unknown ("").
+func templateLineage(tpl *runpb.RevisionTemplate) (digest, source string) {
+	if cs := tpl.GetContainers(); len(cs) > 0 {
+		if _, d, ok := strings.Cut(cs[0].GetImage(), "@"); ok {
+			digest = d
+		}
+	}
+	if digest == "" {
+		digest = tpl.GetAnnotations()[AnnotationDigest]
+	}
+	return digest, tpl.GetAnnotations()[AnnotationSource]
 }

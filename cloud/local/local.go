@@ -258,6 +258,9 @@ func functionFrom(name string, labels map[string]string, state, imageID string, 
 		ResolvedImageURI: imageID,
 		State:            state,
 		Mode:             labels[LabelMode],
+		// A local function runs an image ID: that is its digest.
+		ImageDigest: imageID,
+		SourceRef:   labels[LabelSource],
 	}
 	f.MemoryMB, _ = strconv.Atoi(labels[LabelMemory])
 	f.TimeoutS, _ = strconv.Atoi(labels[LabelTimeout])

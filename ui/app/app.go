@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/ui/common"
 	"github.com/fndeck/fndeck/ui/dialog"
@@ -71,6 +72,10 @@ type Options struct {
 	Sessions      func(now time.Time) []string
 	SessionsEvery time.Duration
 	Now           func() time.Time
+	// Lineage joins functions with the local images (and, withTags,
+	// checks their source tags in registries); nil: no lineage. It runs
+	// in the background, never before a list is on screen.
+	Lineage func(ctx context.Context, imgs []cloud.Image, fns []cloud.Function, withTags bool) lineage.Result
 }
 
 // Pane indexes, in focus order and key order (1..4).
@@ -157,6 +162,7 @@ type Model struct {
 	prepainted bool // PaintFirstFrame drew a frame before the program ran
 
 	sessionWarn []string // the header's session warnings (see Options.Sessions)
+	lin         lineageState
 }
 
 // New builds the root model. ctx bounds every background call the panes
@@ -231,6 +237,23 @@ type quitMsg struct{}
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if lm, ok := msg.(lineageDoneMsg); ok {
+		return m, m.lineageDone(lm)
+	}
+	switch msg.(type) {
+	case common.JumpToFunctionMsg:
+		m.setFocus(PaneFunctions)
+	case common.JumpToImageMsg:
+		m.setFocus(PaneImages)
+	}
+	model, cmd := m.update(msg)
+	if lc := m.lineageCheck(); lc != nil {
+		return model, tea.Batch(cmd, lc)
+	}
+	return model, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fndeck/fndeck/actions"
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/internal/task"
 )
@@ -116,6 +117,10 @@ type Session struct {
 	LogTail int
 	// EnvDoctor runs `fndeck doctor`'s environment checks (no arguments).
 	EnvDoctor func(ctx context.Context) []actions.Check
+	// Tags resolves the tags functions were deployed from (lineage); nil:
+	// no tag check. Pushed is what fndeck remembers pushing; may be nil.
+	Tags   *lineage.TagChecker
+	Pushed *lineage.Pushed
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/cloud/pricing"
 	"github.com/fndeck/fndeck/internal/text"
 )
@@ -24,7 +25,7 @@ import (
 // ---------- images ----------
 
 func (a *app) imagesCmd() *cobra.Command {
-	var asJSON, all bool
+	var asJSON, all, onlyLive bool
 	cmd := &cobra.Command{
 		Use:   "images",
 		Short: "List local Docker images",
@@ -41,6 +42,13 @@ func (a *app) imagesCmd() *cobra.Command {
 			}
 			// The engine's list (API 1.41) has no os/arch: inspect each image, a few at a time.
 			fillPlatforms(ctx, sess.Images, imgs)
+			var live map[string][]lineage.Live
+			if asJSON || onlyLive {
+				live = a.imagesLive(ctx, sess, imgs)
+			}
+			if onlyLive {
+				imgs = slices.DeleteFunc(imgs, func(im cloud.Image) bool { return len(live[im.ID]) == 0 })
+			}
 			if asJSON {
 				jw := &jsonWriter{w: a.deps.Stdout}
 				for _, im := range imgs {
@@ -50,14 +58,22 @@ func (a *app) imagesCmd() *cobra.Command {
 					if im.RepoDigests == nil {
 						im.RepoDigests = []string{}
 					}
-					if err := jw.write(im); err != nil {
+					l := live[im.ID]
+					if l == nil {
+						l = []lineage.Live{}
+					}
+					if err := jw.write(imageJSON{Image: im, Live: l}); err != nil {
 						return err
 					}
 				}
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.deps.Stdout, 0, 0, 3, ' ', 0)
-			fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tPLATFORM")
+			header := "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tPLATFORM"
+			if onlyLive {
+				header += "\tLIVE"
+			}
+			fmt.Fprintln(tw, header)
 			now := time.Now()
 			for _, im := range imgs {
 				tags := im.RepoTags
@@ -73,7 +89,11 @@ func (a *app) imagesCmd() *cobra.Command {
 							platform += "/" + im.Variant
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s(repo), s(tag), text.ShortID(im.ID), text.OrDash(text.Ago(im.Created, now)), text.HumanSize(im.Size), s(platform))
+					row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s(repo), s(tag), text.ShortID(im.ID), text.OrDash(text.Ago(im.Created, now)), text.HumanSize(im.Size), s(platform))
+					if onlyLive {
+						row += "\t" + s(liveAddresses(live[im.ID]))
+					}
+					fmt.Fprintln(tw, row)
 				}
 			}
 			return tw.Flush()
@@ -81,6 +101,7 @@ func (a *app) imagesCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per image ID, one per line")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "include intermediate images")
+	cmd.Flags().BoolVar(&onlyLive, "live", false, "only images some function runs (local, Lambda, Cloud Run)")
 	return cmd
 }
 
@@ -120,7 +141,7 @@ type jsonError struct {
 }
 
 func (a *app) functionsCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, drift bool
 	var providers []string
 	var f cloud.ListFilter
 	cmd := &cobra.Command{
@@ -140,50 +161,11 @@ func (a *app) functionsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var mu sync.Mutex
-			var fns []cloud.Function
-			var errs []jsonError
-			var wg sync.WaitGroup
-			for _, pi := range sess.Providers {
-				if len(providers) > 0 && !contains(providers, string(pi.Provider)) {
-					continue
-				}
-				l, ok := pi.Backend.(cloud.Lister)
-				if !ok {
-					continue
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					err := l.List(ctx, f, func(g cloud.GroupResult) {
-						mu.Lock()
-						defer mu.Unlock()
-						if g.Err != nil {
-							hint := g.Hint
-							if hint == "" {
-								hint = cloud.Hint(g.Err)
-							}
-							scope := g.Group.Scope
-							if g.Group.Region != "" {
-								scope += "/" + g.Group.Region
-							}
-							errs = append(errs, jsonError{Provider: g.Group.Provider, Scope: scope, Error: g.Err.Error(), Hint: hint})
-							return
-						}
-						fns = append(fns, g.Functions...)
-					})
-					if err != nil {
-						mu.Lock()
-						errs = append(errs, jsonError{Provider: pi.Provider, Error: err.Error(), Hint: cloud.Hint(err)})
-						mu.Unlock()
-					}
-				}()
+			fns, errs := listFunctions(ctx, sess, providers, f)
+			a.annotateFunctions(ctx, sess, fns)
+			if drift {
+				fns = driftOnly(fns)
 			}
-			wg.Wait()
-			sort.Slice(fns, func(i, j int) bool { return fns[i].Address < fns[j].Address })
-			sort.Slice(errs, func(i, j int) bool {
-				return string(errs[i].Provider)+errs[i].Scope < string(errs[j].Provider)+errs[j].Scope
-			})
 			if asJSON {
 				if fns == nil {
 					fns = []cloud.Function{}
@@ -196,7 +178,7 @@ func (a *app) functionsCmd() *cobra.Command {
 				}
 			} else {
 				tw := tabwriter.NewWriter(a.deps.Stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ADDRESS\tTYPE\tARCH\tMEMORY\tSTATE\tIMAGE")
+				fmt.Fprintln(tw, "ADDRESS\tTYPE\tARCH\tMEMORY\tSTATE\tIMAGE\tLINEAGE")
 				for _, fn := range fns {
 					typ := fn.PackageType
 					if fn.Mode != "" {
@@ -220,7 +202,7 @@ func (a *app) functionsCmd() *cobra.Command {
 					if img == "" {
 						img = "-"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s(fn.Address), s(text.OrDash(typ)), s(text.OrDash(fn.Architecture)), mem, s(text.OrDash(state)), s(img))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s(fn.Address), s(text.OrDash(typ)), s(text.OrDash(fn.Architecture)), mem, s(text.OrDash(state)), s(img), s(lineageCell(fn)))
 				}
 				_ = tw.Flush()
 				for _, e := range errs {
@@ -242,6 +224,7 @@ func (a *app) functionsCmd() *cobra.Command {
 	fl.StringArrayVar(&f.Regions, "region", nil, "only this region (repeatable)")
 	fl.StringArrayVar(&f.Projects, "project", nil, "only this GCP project (repeatable)")
 	fl.StringArrayVar(&f.Profiles, "profile", nil, "only this AWS profile (repeatable)")
+	fl.BoolVar(&drift, "drift", false, "only functions whose source tag moved or that run no local image")
 	return cmd
 }
 

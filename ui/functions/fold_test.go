@@ -247,7 +247,7 @@ func TestFilterShowsOnlyGroupsHoldingAMatchOpen(t *testing.T) {
 		"▾ Cloud Run (3)",
 		"  ▾ acme-web (2)",
 		"    ▾ europe-west1 (2)",
-		"      checkout                    checkout:1 ",
+		"      checkout                checkout:1    …",
 	}, "\n")
 	if v := outline(p); !strings.HasPrefix(v, want) || strings.Count(v, "\n") != 4 {
 		t.Fatalf("filter checkout shows:\n%s\nwant only:\n%s\n(and the prompt)", v, want)

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -27,6 +28,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
@@ -63,10 +65,10 @@ type Options struct {
 
 // KeyMap holds the pane's bindings.
 type KeyMap struct {
-	Detail, Toggle, Invoke, Logs, Deploy, Rollback, Refresh, Remove, Filter, Back key.Binding
+	Detail, Toggle, Invoke, Logs, Deploy, Rollback, Refresh, Remove, Filter, Back, Image key.Binding
 }
 
-var actionNames = []string{"detail", "toggle", "invoke", "logs", "deploy", "rollback", "refresh", "remove", "filter", "back"}
+var actionNames = []string{"detail", "toggle", "invoke", "logs", "deploy", "rollback", "refresh", "remove", "filter", "back", "image"}
 
 // ActionNames lists the remappable action names ("functions.invoke", …).
 func ActionNames() []string {
@@ -89,11 +91,12 @@ func defaultKeys() KeyMap {
 		Remove:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Image:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "local image")),
 	}
 }
 
 func (k *KeyMap) ptrs() []*key.Binding {
-	return []*key.Binding{&k.Detail, &k.Toggle, &k.Invoke, &k.Logs, &k.Deploy, &k.Rollback, &k.Refresh, &k.Remove, &k.Filter, &k.Back}
+	return []*key.Binding{&k.Detail, &k.Toggle, &k.Invoke, &k.Logs, &k.Deploy, &k.Rollback, &k.Refresh, &k.Remove, &k.Filter, &k.Back, &k.Image}
 }
 
 type nodeKind int
@@ -146,13 +149,19 @@ type Pane struct {
 	collapsed map[string]bool
 	openFolds map[string]bool // fold line ID → its empty regions are shown
 	described map[string]bool
-	gen       int
-	cancel    context.CancelFunc
-	frame     int
-	ticking   bool
+	// lineage is the latest join's answer per function address (nil
+	// until the first); version bumps whenever the functions change.
+	lineage     map[string]*cloud.Lineage
+	version     int
+	restPending bool // a background describe of off-screen rows is running
+	gen         int
+	cancel      context.CancelFunc
+	frame       int
+	ticking     bool
 
 	detail *table.Pager
 	detTtl string
+	detFn  string // the function the detail shows
 }
 
 var _ common.Pane = (*Pane)(nil)
@@ -179,6 +188,7 @@ func New(opts Options) *Pane {
 			{Title: "NAME", Flex: 3, Min: 12},
 			{Title: "TYPE", Width: 8},
 			{Title: "IMAGE", Flex: 2, Min: 8},
+			{Title: "LINEAGE", Flex: 1, Min: 9},
 			{Title: "ARCH", Width: 7},
 			{Title: "MEM", Width: 5, Right: true},
 			{Title: "TMO", Width: 4, Right: true},
@@ -235,6 +245,7 @@ func (p *Pane) nodeVersion(n node) uint64 {
 		f := n.fn
 		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%d|%d|%s|%s|%s|%v|%s|%s", f.Name, f.PackageType, f.Mode, f.ImageURI, f.Architecture,
 			f.MemoryMB, f.TimeoutS, f.State, f.LastUpdateStatus, f.URL, f.Ready != nil && *f.Ready, p.modified(f), f.ReadyMessage)
+		fmt.Fprintf(h, "|%s", p.marker(f))
 	}
 	return h.Sum64()
 }
@@ -277,7 +288,7 @@ func (p *Pane) cells(n node) []string {
 	if f.TimeoutS > 0 {
 		tmo = strconv.Itoa(f.TimeoutS) + "s"
 	}
-	return []string{indent + f.Name, typ, shortImage(f.ImageURI), f.Architecture, mem, tmo, state, p.modified(f), cmp.Or(f.FunctionURL, f.URL)}
+	return []string{indent + f.Name, typ, shortImage(f.ImageURI), p.marker(f), f.Architecture, mem, tmo, state, p.modified(f), cmp.Or(f.FunctionURL, f.URL)}
 }
 
 // shortImage keeps the repository's last path element and tag/digest:
@@ -310,9 +321,10 @@ type listDoneMsg struct {
 type tickMsg struct{ gen int }
 
 type describedMsg struct {
-	gen int
-	fns map[string]cloud.Function
-	err map[string]error
+	gen  int
+	rest bool // off-screen rows
+	fns  map[string]cloud.Function
+	err  map[string]error
 }
 
 type removedMsg struct {
@@ -334,6 +346,7 @@ func (p *Pane) load() tea.Cmd {
 		p.cancel()
 	}
 	p.gen++
+	p.version++
 	ctx, cancel := context.WithCancel(p.opts.Ctx)
 	p.cancel = cancel
 	cmds := []tea.Cmd{}
@@ -403,6 +416,7 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			return p, nil
 		}
 		p.groups[msg.res.Group] = &groupState{res: msg.res, lister: msg.lister}
+		p.version++
 		p.rebuild()
 		return p, tea.Batch(next(msg.gen, msg.lister, msg.ch), p.describeVisible())
 	case listDoneMsg:
@@ -410,6 +424,7 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			return p, nil
 		}
 		p.listers[msg.lister] = listerState{err: msg.err}
+		p.version++
 		p.rebuild()
 		return p, p.describeVisible()
 	case tickMsg:
@@ -421,9 +436,13 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		p.rebuild()
 		return p, p.startTicking()
 	case describedMsg:
+		if msg.rest {
+			p.restPending = false
+		}
 		if msg.gen != p.gen {
 			return p, nil
 		}
+		p.version++
 		for _, g := range p.groups {
 			for i, f := range g.res.Functions {
 				if full, ok := msg.fns[f.Address]; ok {
@@ -434,11 +453,25 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 					f.Partial = false
 					f.State = "unknown"
 					f.StatusReason = "describing: " + err.Error()
+					f.Lineage = &cloud.Lineage{Status: cloud.LineageUnknown, Error: "describing: " + err.Error()}
 					g.res.Functions[i] = f
 				}
 			}
 		}
 		p.rebuild()
+		// Then the rows off screen, in the background: the LIVE counts
+		// need every function's digest.
+		return p, p.describeVisible()
+	case common.LineageMsg:
+		p.lineage = msg.Functions
+		p.rebuild()
+		if p.detail != nil && p.detFn != "" {
+			if f, ok := p.function(p.detFn); ok {
+				p.detail.SetLines(p.detailLines(f))
+			}
+		}
+	case common.JumpToFunctionMsg:
+		p.jumpTo(msg.Address)
 	case ReloadMsg:
 		return p, p.load()
 	case removedMsg:
@@ -495,6 +528,7 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return p.describeVisible()
 	case key.Matches(msg, p.keys.Refresh):
 		p.described = map[string]bool{}
+		p.restPending = false
 		return p.load()
 	}
 	n, ok := p.tbl.Selected()
@@ -532,7 +566,7 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, p.keys.Detail):
 		p.detail = &table.Pager{}
 		p.detail.SetSize(p.width, p.height)
-		lines := detailLines(n.fn)
+		lines := p.detailLines(n.fn)
 		if p.opts.ExtraDetail != nil {
 			for _, l := range p.opts.ExtraDetail(n.fn) {
 				lines = append(lines, sanitize.Line(l)) // image names come from outside
@@ -540,7 +574,17 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		p.detail.SetLines(lines)
 		p.detTtl = "Function " + sanitize.Line(addr) + "  (esc back)"
+		p.detFn = addr
 		return nil
+	case key.Matches(msg, p.keys.Image):
+		l := p.lineage[addr]
+		switch {
+		case l != nil && l.LocalImageID != "":
+			return tea.Batch(common.MsgCmd(common.JumpToImageMsg{ID: l.LocalImageID}), common.MsgCmd(common.FocusMsg{Pane: "images"}))
+		case l != nil && l.Status == cloud.LineageNotLocal:
+			return common.MsgCmd(common.StatusMsg{Text: addr + " runs no image held locally"})
+		}
+		return common.MsgCmd(common.StatusMsg{Text: addr + ": its local image is not known yet"})
 	case key.Matches(msg, p.keys.Invoke) && supports[cloud.Invoker](l):
 		return common.MsgCmd(common.InvokeRequestMsg{Address: addr})
 	case key.Matches(msg, p.keys.Logs) && supports[cloud.LogTailer](l):
@@ -647,41 +691,74 @@ func (p *Pane) describeVisible() tea.Cmd {
 		addr string
 	}
 	var jobs []job
-	for _, n := range p.tbl.VisibleItems() {
+	pick := func(n node) bool {
 		if n.kind != kindFunction || !n.fn.Partial || p.described[n.fn.Address] {
-			continue
+			return false
 		}
 		d, ok := capability[cloud.Describer](p.lister(n))
 		if !ok {
-			continue
+			return false
 		}
 		p.described[n.fn.Address] = true
 		jobs = append(jobs, job{d, n.fn.Address})
-		if len(jobs) >= describeBatch {
+		return len(jobs) >= describeBatch
+	}
+	for _, n := range p.tbl.VisibleItems() {
+		if pick(n) {
 			break
 		}
+	}
+	rest := false
+	if len(jobs) == 0 && !p.restPending {
+		// Nothing on screen waits: describe the rows off screen (folded
+		// groups included), one batch at a time, for the LIVE counts.
+		// The backend keeps each account × region within its rate.
+	groups:
+		for _, g := range p.groups {
+			for _, f := range g.res.Functions {
+				if pick(node{kind: kindFunction, fn: f, lister: g.lister}) {
+					break groups
+				}
+			}
+		}
+		rest = len(jobs) > 0
+		p.restPending = rest
 	}
 	if len(jobs) == 0 {
 		return nil
 	}
 	gen, ctx := p.gen, p.opts.Ctx
 	return func() tea.Msg {
-		out := describedMsg{gen: gen, fns: map[string]cloud.Function{}, err: map[string]error{}}
+		out := describedMsg{gen: gen, rest: rest, fns: map[string]cloud.Function{}, err: map[string]error{}}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, describeParallel)
 		for _, j := range jobs {
-			a, err := cloud.ParseAddress(j.addr)
-			if err == nil {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				a, err := cloud.ParseAddress(j.addr)
 				var f cloud.Function
-				f, err = j.d.Describe(ctx, a)
+				if err == nil {
+					f, err = j.d.Describe(ctx, a)
+				}
+				mu.Lock()
+				defer mu.Unlock()
 				if err == nil {
 					out.fns[j.addr] = f
-					continue
+				} else {
+					out.err[j.addr] = err
 				}
-			}
-			out.err[j.addr] = err
+			}()
 		}
+		wg.Wait()
 		return out
 	}
 }
+
+// describeParallel bounds the describes of one batch in flight at once.
+const describeParallel = 8
 
 // rebuild flattens sources and groups into the tree rows. With no filter
 // set, collapsed groups hide what is under them and each scope's regions
@@ -909,6 +986,43 @@ func providerLabel(p cloud.Provider) string {
 	return string(p)
 }
 
+func (p *Pane) detailLines(f cloud.Function) []string {
+	l := detailLines(f)
+	add := func(k, v string) {
+		if v != "" {
+			l = append(l, fmt.Sprintf("%-22s %s", k, sanitize.Line(v)))
+		}
+	}
+	l = append(l, "", "Lineage")
+	add("Image digest", orUnknown(f.ImageDigest))
+	add("Source ref", f.SourceRef)
+	lin := p.lineage[f.Address]
+	if lin == nil {
+		lin = f.Lineage
+	}
+	add("Runs", lineage.Marker(lin))
+	if lin != nil {
+		add("Local image ID", lin.LocalImageID)
+		switch lin.Tag {
+		case cloud.TagMoved:
+			add("Source tag", "moved: it now names "+lin.TagDigest)
+		case cloud.TagSame:
+			add("Source tag", "still names what runs")
+		case cloud.TagUnknown:
+			add("Source tag", "unknown")
+		}
+		add("Why unknown", lin.Error)
+	}
+	return l
+}
+
+func orUnknown(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
+}
+
 func detailLines(f cloud.Function) []string {
 	var l []string
 	add := func(k, v string) {
@@ -1006,6 +1120,7 @@ func (p *Pane) Keys() []key.Binding {
 	out := []key.Binding{k.Detail, k.Toggle}
 	n, ok := p.tbl.Selected()
 	if ok && n.kind == kindFunction {
+		out = append(out, k.Image)
 		l := p.lister(n)
 		for _, c := range []struct {
 			b  key.Binding
@@ -1030,7 +1145,7 @@ func (p *Pane) Keys() []key.Binding {
 // whatever is selected.
 func (p *Pane) AllKeys() []key.Binding {
 	k := p.keys
-	return append([]key.Binding{k.Detail, k.Toggle, k.Invoke, k.Logs, k.Deploy, k.Rollback, k.Remove, k.Refresh, k.Filter, k.Back}, p.tbl.Keys.Bindings()...)
+	return append([]key.Binding{k.Detail, k.Toggle, k.Invoke, k.Logs, k.Deploy, k.Rollback, k.Remove, k.Image, k.Refresh, k.Filter, k.Back}, p.tbl.Keys.Bindings()...)
 }
 
 // View implements common.Pane.

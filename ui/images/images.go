@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/fndeck/fndeck/cloud"
+	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/internal/text"
 	"github.com/fndeck/fndeck/ui/common"
@@ -89,6 +90,7 @@ type Row struct {
 	Ref   string // repo:tag, or the ID when untagged
 	Image cloud.Image
 	ago   string
+	live  string // LIVE cell: a count, "—", or "…" while unknown
 }
 
 func (r Row) id() string { return r.Image.ID + "|" + r.Ref }
@@ -151,6 +153,14 @@ type Pane struct {
 
 	detail *detailView
 
+	// live is the latest lineage join: the functions running each image
+	// ID; liveKnown once one arrived, liveComplete when no function's
+	// digest is still being learnt. version bumps when images change.
+	live         map[string][]lineage.Live
+	liveKnown    bool
+	liveComplete bool
+	version      int
+
 	started   tea.Cmd             // the connection Start began, for Init to hand over
 	startedCh <-chan connectedMsg // its answer, for AwaitStart
 }
@@ -174,14 +184,15 @@ func New(opts Options) *Pane {
 		Columns: []table.Column{
 			{Title: "REPOSITORY:TAG", Flex: 1, Min: 10},
 			{Title: "IMAGE ID", Width: 12},
-			{Title: "SIZE", Width: 8, Right: true},
-			{Title: "CREATED", Width: 15},
-			{Title: "PLATFORM", Width: 13},
+			{Title: "SIZE", Width: 6, Right: true},
+			{Title: "CREATED", Width: 13},
+			{Title: "PLATFORM", Width: 11},
+			{Title: "LIVE", Width: 4, Right: true},
 		},
 		ID:      Row.id,
 		Version: rowVersion,
 		Cells: func(r Row) []string {
-			return []string{r.name(), text.ShortID(r.Image.ID), text.HumanSize(r.Image.Size), r.ago, r.platform()}
+			return []string{r.name(), text.ShortID(r.Image.ID), text.HumanSize(r.Image.Size), r.ago, r.platform(), r.live}
 		},
 		FilterText: func(r Row) string { return r.name() + " " + text.ShortID(r.Image.ID) },
 		Compare:    compareRows,
@@ -195,7 +206,7 @@ func New(opts Options) *Pane {
 
 func rowVersion(r Row) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%s|%d|%s|%s", r.Image.ID, r.Ref, r.Image.Size, r.ago, r.platform())
+	fmt.Fprintf(h, "%s|%s|%d|%s|%s|%s", r.Image.ID, r.Ref, r.Image.Size, r.ago, r.platform(), r.live)
 	return h.Sum64()
 }
 
@@ -473,6 +484,14 @@ func (p *Pane) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 		if p.detail != nil && p.detail.ref == msg.ref {
 			p.detail.loaded(msg.detail, msg.err)
 		}
+	case common.LineageMsg:
+		p.live, p.liveKnown, p.liveComplete = msg.Live, true, msg.Complete
+		p.setImages(p.images)
+		if p.detail != nil {
+			p.detail.setLive(p.live[p.detail.id], p.liveComplete)
+		}
+	case common.JumpToImageMsg:
+		p.jumpTo(msg.ID)
 	case removedMsg:
 		if msg.err != nil {
 			return p, func() tea.Msg {
@@ -490,6 +509,12 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if p.detail != nil {
 		if key.Matches(msg, p.keys.Back) {
 			p.detail = nil
+			return nil
+		}
+		if key.Matches(msg, p.keys.Detail) {
+			if addr := p.detail.selectedLive(); addr != "" {
+				return tea.Batch(common.MsgCmd(common.JumpToFunctionMsg{Address: addr}), common.MsgCmd(common.FocusMsg{Pane: "functions"}))
+			}
 			return nil
 		}
 		p.detail.handleKey(msg)
@@ -557,6 +582,10 @@ func (p *Pane) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, p.keys.Detail):
 		p.detail = newDetail(sel.Ref, p.theme)
+		p.detail.id = sel.Image.ID
+		if p.liveKnown {
+			p.detail.setLive(p.live[sel.Image.ID], p.liveComplete)
+		}
 		p.detail.setSize(p.width, p.height)
 		imgs, ctx, ref := p.opts.Images, p.opts.Ctx, sel.Ref
 		return func() tea.Msg {
@@ -598,6 +627,9 @@ func (p *Pane) confirmDelete(r Row) tea.Cmd {
 
 // setImages rebuilds the rows (the table diffs them by ID).
 func (p *Pane) setImages(imgs []cloud.Image) {
+	if !sameImages(p.images, imgs) {
+		p.version++
+	}
 	p.images = imgs
 	now := p.opts.Now()
 	rows := make([]Row, 0, len(imgs)+len(imgs)/4)
@@ -612,11 +644,12 @@ func (p *Pane) setImages(imgs []cloud.Image) {
 			if !p.showAll {
 				continue
 			}
-			rows = append(rows, Row{Ref: img.ID, Image: img, ago: ago})
+			rows = append(rows, Row{Ref: img.ID, Image: img, ago: ago, live: p.liveCell(img.ID)})
 			continue
 		}
+		live := p.liveCell(img.ID)
 		for _, t := range tags {
-			rows = append(rows, Row{Ref: t, Image: img, ago: ago})
+			rows = append(rows, Row{Ref: t, Image: img, ago: ago, live: live})
 		}
 	}
 	p.tbl.SetRows(rows)
@@ -699,7 +732,11 @@ func (p *Pane) Title() string {
 // Keys implements common.Pane.
 func (p *Pane) Keys() []key.Binding {
 	if p.detail != nil {
-		return []key.Binding{p.keys.Back, p.tbl.Keys.Up, p.tbl.Keys.Down}
+		ks := []key.Binding{p.keys.Back, p.tbl.Keys.Up, p.tbl.Keys.Down}
+		if len(p.detail.live) > 0 {
+			ks = append(ks, key.NewBinding(key.WithKeys(p.keys.Detail.Keys()...), key.WithHelp(p.keys.Detail.Help().Key, "go to function")))
+		}
+		return ks
 	}
 	k := p.keys
 	return append([]key.Binding{k.Detail, k.Build, k.Push, k.Deploy, k.Delete, k.Refresh, k.Filter, k.Sort, k.Dangling, k.Back}, p.tbl.Keys.Bindings()...)
@@ -758,10 +795,18 @@ func block(lines []string, w, h int) string {
 
 type detailView struct {
 	ref   string
+	id    string
 	theme common.Theme
 	pager table.Pager
 	err   error
 	done  bool
+	det   cloud.ImageDetail
+
+	// The functions running the image; sel is the one enter jumps to.
+	live     []lineage.Live
+	known    bool
+	complete bool
+	sel      int
 }
 
 func newDetail(ref string, theme common.Theme) *detailView {
@@ -770,13 +815,35 @@ func newDetail(ref string, theme common.Theme) *detailView {
 
 func (d *detailView) setSize(w, h int) { d.pager.SetSize(w, h) }
 
-func (d *detailView) handleKey(msg tea.KeyPressMsg) { d.pager.HandleKey(msg) }
+func (d *detailView) handleKey(msg tea.KeyPressMsg) {
+	// With functions running the image, up and down pick one of them
+	// (enter jumps to it); the pager keeps its other keys.
+	if len(d.live) > 0 {
+		switch msg.String() {
+		case "up", "k":
+			if d.sel > 0 {
+				d.sel--
+				d.refill()
+			}
+			return
+		case "down", "j":
+			if d.sel < len(d.live)-1 {
+				d.sel++
+				d.refill()
+			}
+			return
+		}
+	}
+	d.pager.HandleKey(msg)
+}
 
 func (d *detailView) fill(det cloud.ImageDetail) {
+	d.det = det
 	l := []string{}
 	add := func(k, v string) { l = append(l, fmt.Sprintf("%-12s %s", k, sanitize.Line(v))) }
 	add("ID", det.ID)
 	add("Tags", strings.Join(det.RepoTags, ", "))
+	l = append(l, d.liveLines()...)
 	for _, dg := range det.RepoDigests {
 		add("Digest", dg)
 	}
@@ -816,6 +883,12 @@ func (d *detailView) fill(det cloud.ImageDetail) {
 		l = append(l, fmt.Sprintf("  %8s  %s", text.HumanSize(ly.Size), sanitize.Line(strings.TrimSpace(ly.CreatedBy))))
 	}
 	d.pager.SetLines(l)
+}
+
+func (d *detailView) refill() {
+	if d.done && d.err == nil {
+		d.fill(d.det)
+	}
 }
 
 func (d *detailView) loaded(det cloud.ImageDetail, err error) {
