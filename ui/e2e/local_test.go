@@ -234,7 +234,7 @@ func TestLocalCloudRunFunctionErrorAndRm(t *testing.T) {
 	s := startTUIIn(t, t.TempDir(), env)
 	s.waitFor(`1 Images`, 20*time.Second)
 	s.keys("2")
-	s.waitFor(regexp.QuoteMeta(name[:14]), 30*time.Second) // the column cuts long names
+	s.waitFor(regexp.QuoteMeta(name[:12]), 30*time.Second) // the column cuts long names
 	s.keys("/")
 	s.typeText(name)
 	s.keys("Enter")
