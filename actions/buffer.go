@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -159,6 +160,30 @@ func (b *Buffer) AddLine(text string) {
 	b.signal()
 }
 
+// AddEvent appends one log event with its structured fields (l.Log). Its
+// Time is kept (the event's own timestamp; zero means now) and its Text
+// may hold newlines (a multi-line event stays one line). Seq is assigned here.
+func (b *Buffer) AddEvent(l task.Line) {
+	text := strings.TrimRight(l.Text, "\r\n")
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	when := l.Time
+	if when.IsZero() {
+		when = time.Now()
+	}
+	cut := 0
+	if len(text) > b.lineCap {
+		cut = len(text) - b.lineCap
+		text = text[:b.lineCap]
+	}
+	b.pushLine(when, text, cut, l.Log)
+	b.mu.Unlock()
+	b.signal()
+}
+
 func (b *Buffer) pushBytes(now time.Time, p []byte, cut int) {
 	if l := len(p); l > 0 && p[l-1] == '\r' {
 		p = p[:l-1]
@@ -171,7 +196,9 @@ func (b *Buffer) pushBytes(now time.Time, p []byte, cut int) {
 }
 
 // push stores one line (lock held), evicting the oldest lines over the bounds.
-func (b *Buffer) push(now time.Time, text string, cut int) {
+func (b *Buffer) push(now time.Time, text string, cut int) { b.pushLine(now, text, cut, nil) }
+
+func (b *Buffer) pushLine(now time.Time, text string, cut int, log *task.LogFields) {
 	if cut > 0 {
 		// Cut on a rune boundary so the kept part stays valid UTF-8.
 		for k := 0; k < utf8.UTFMax && len(text) > 0; k++ {
@@ -184,7 +211,7 @@ func (b *Buffer) push(now time.Time, text string, cut int) {
 		}
 		text += "… [" + strconv.Itoa(cut) + " bytes cut]"
 	}
-	ln := task.Line{Seq: b.next, Time: now, Text: text}
+	ln := task.Line{Seq: b.next, Time: now, Text: text, Log: log}
 	b.next++
 	b.bytes += len(text)
 	switch {
@@ -217,7 +244,7 @@ func (b *Buffer) trimBytes() {
 func (b *Buffer) evictOldest() {
 	old := &b.ring[b.head]
 	b.bytes -= len(old.Text)
-	old.Text = "" // let the string be collected
+	old.Text, old.Log = "", nil // let the string be collected
 	b.head = (b.head + 1) % len(b.ring)
 	b.count--
 	b.dropped++

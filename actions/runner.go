@@ -630,6 +630,72 @@ func (o *taskOutput) emitLocked(lines []string) {
 	r.notify()
 }
 
+// Log adds one function log event, its structured fields kept (time,
+// stream, severity, JSON payload, address) so the pane renders them; the
+// message and payload are redacted, and the task's output file gets the
+// event as text: "TIME SEVERITY STREAM message", a multi-line message's
+// further lines indented by a tab.
+func (o *taskOutput) Log(l cloud.LogLine) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	red := o.t.red
+	msg := red.Redact(strings.TrimRight(l.Message, "\r\n"))
+	fields := &task.LogFields{Address: l.Address, Stream: red.Redact(l.Stream), Severity: l.Severity, Notice: l.Notice}
+	if len(l.JSON) > 0 {
+		fields.JSON = red.Redact(string(l.JSON))
+	}
+	o.t.buf.AddEvent(task.Line{Time: l.Time, Text: msg, Log: fields})
+	if o.file != nil && !o.fileErr {
+		c := o.chunk[:0]
+		if !l.Time.IsZero() {
+			c = l.Time.UTC().AppendFormat(c, "2006-01-02T15:04:05.000Z07:00")
+			c = append(c, ' ')
+		}
+		if l.Notice {
+			c = append(c, "fndeck: "...)
+		}
+		if fields.Severity != "" {
+			c = append(c, fields.Severity...)
+			c = append(c, ' ')
+		}
+		if fields.Stream != "" {
+			c = append(c, fields.Stream...)
+			c = append(c, ' ')
+		}
+		text := msg
+		if text == "" {
+			text = fields.JSON
+		}
+		for i, part := range strings.Split(text, "\n") {
+			if i > 0 {
+				c = append(c, '\n', '\t')
+			}
+			c = append(c, strings.TrimSuffix(part, "\r")...)
+		}
+		c = append(c, '\n')
+		if _, err := o.file.Write(c); err != nil {
+			o.fileErr = true
+			o.t.buf.AddLine(fmt.Sprintf("fndeck: writing task output file: %v (the file is incomplete)", err))
+		}
+		o.chunk = c
+		if cap(o.chunk) > 1<<20 {
+			o.chunk = nil
+		}
+	}
+	last := msg
+	if i := strings.IndexByte(last, '\n'); i >= 0 {
+		last = last[:i]
+	}
+	r := o.r
+	r.mu.Lock()
+	o.t.info.LastLine = last
+	r.mu.Unlock()
+	r.notify()
+}
+
 // Progress records the latest update of one bar.
 func (o *taskOutput) Progress(p cloud.Progress) {
 	r := o.r

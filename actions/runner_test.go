@@ -604,3 +604,44 @@ func BenchmarkOutputWrite(b *testing.B) {
 	defer cancel()
 	r.Wait(ctx, id)
 }
+
+// A log tail's events keep their fields in the ring (time, stream,
+// severity, JSON payload, address) and reach the output file as text, both
+// redacted; a multi-line event stays one line in the ring.
+func TestRunnerLogEventsKeepFieldsAndReachTheFile(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	at := time.Date(2026, 11, 26, 3, 4, 5, 6_000_000, time.UTC)
+	const token = "tok-77aa"
+	id := r.Submit(Spec{Kind: task.KindLogs, Run: func(_ context.Context, out Output) error {
+		out.Secret(token)
+		out.Line("following")
+		out.Log(cloud.LogLine{Time: at, Address: "lambda:us-east-1/fn", Stream: "2026/11/26/[$LATEST]ab", Severity: "ERROR",
+			Message: "boom " + token + "\n  at handler", JSON: []byte(`{"token":"` + token + `"}`)})
+		out.Log(cloud.LogLine{Time: at, Notice: true, Message: cloud.WaitingNotice})
+		return nil
+	}})
+	info := wait(t, r, id)
+	lines, _, _, _ := r.Output(id).Since(0)
+	if len(lines) != 3 || lines[0].Log != nil {
+		t.Fatalf("ring %+v", lines)
+	}
+	ev := lines[1]
+	if ev.Log == nil || !ev.Time.Equal(at) || ev.Log.Severity != "ERROR" || ev.Log.Stream != "2026/11/26/[$LATEST]ab" ||
+		ev.Log.Address != "lambda:us-east-1/fn" || ev.Text != "boom "+redact.Redacted+"\n  at handler" ||
+		strings.Contains(ev.Log.JSON, token) || !strings.Contains(ev.Log.JSON, redact.Redacted) {
+		t.Fatalf("event in the ring: %+v %+v", ev, ev.Log)
+	}
+	if n := lines[2]; n.Log == nil || !n.Log.Notice || n.Text != cloud.WaitingNotice {
+		t.Fatalf("notice in the ring: %+v", n)
+	}
+	b, err := os.ReadFile(info.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "following\n" +
+		"2026-11-26T03:04:05.006Z ERROR 2026/11/26/[$LATEST]ab boom " + redact.Redacted + "\n\t  at handler\n" +
+		"2026-11-26T03:04:05.006Z fndeck: " + cloud.WaitingNotice + "\n"
+	if _, body, _ := strings.Cut(string(b), "\n"); body != want {
+		t.Fatalf("file:\n%s\nwant:\n%s", body, want)
+	}
+}

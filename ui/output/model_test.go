@@ -313,7 +313,7 @@ func TestHostileLineRendersHarmlessly(t *testing.T) {
 	m.id = "x"
 	hostile := "ok \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x1b[H gone \x9b31m \b bidi\u202e\r"
 	m.AppendLines([]task.Line{{Text: hostile}})
-	m.AppendLogLines([]cloud.LogLine{{Message: "log \x1b[2J msg", Severity: "error\x1b[31m"}})
+	m.AppendLines(logLines(cloud.LogLine{Message: "log \x1b[2J msg", Severity: "error\x1b[31m"}))
 	v := m.View()
 	for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J", "\x1b[H", "\x9b", "\r", "\b", "\u202e"} {
 		if strings.Contains(v, bad) {
@@ -333,14 +333,15 @@ func TestHostileLineRendersHarmlessly(t *testing.T) {
 func TestPrettyJSONAndLogLines(t *testing.T) {
 	m := New(Options{Theme: theme()})
 	m.SetSize(40, 10)
-	m.ShowLogs("logs:fn", "fn logs")
+	src := newFakeSource(0)
 	at := time.Date(2026, 11, 25, 9, 8, 7, 6_000_000, time.UTC)
 	payload := json.RawMessage(`{"level":"info","n":1}`)
-	m.Update(LogLinesMsg{ID: "logs:fn", Lines: []cloud.LogLine{
-		{Time: at, Severity: "ERROR", Stream: "s1", Message: "failed"},
-		{Time: at, Severity: "info", Message: `{"level":"info","n":1}`, JSON: payload},
-	}})
-	m.Update(LogLinesMsg{ID: "other", Lines: []cloud.LogLine{{Message: "not mine"}}})
+	src.WriteLines(logLines(
+		cloud.LogLine{Time: at, Severity: "ERROR", Stream: "s1", Message: "failed"},
+		cloud.LogLine{Time: at, Severity: "info", Message: `{"level":"info","n":1}`, JSON: payload},
+	)...)
+	cmd := m.SetSource("task:7", src, "logs fn")
+	m.Update(cmd())
 	if m.Len() != 2 {
 		t.Fatalf("len %d", m.Len())
 	}
