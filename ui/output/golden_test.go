@@ -50,10 +50,10 @@ func TestGoldenSearch(t *testing.T) {
 }
 
 func TestGoldenLogLines(t *testing.T) {
-	m := New(Options{Theme: theme()})
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	m := New(Options{Theme: theme(), Now: func() time.Time { return at.Add(2500 * time.Millisecond) }})
 	m.SetSize(48, 8)
 	m.SetSource("logs", nil, "fn")
-	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	m.AppendLines(logLines(
 		cloud.LogLine{Time: at, Severity: "INFO", Message: "START RequestId: 1"},
 		cloud.LogLine{Time: at, Severity: "ERROR", Stream: "web", Message: "boom\n  at handler (index.js:3)\n"},

@@ -97,6 +97,12 @@ type Model struct {
 	stop    chan struct{}
 	done    bool
 
+	// how live a log tail is: set from its events as they arrive
+	isLog    bool          // the stream has carried log events
+	lag      time.Duration // arrival time minus the newest event's own time
+	lagKnown bool
+	liveNote string // the latest notice (waiting, reconnecting, sampling) until an event follows
+
 	// ring of entries; abs index i lives at ring[(start + i - base) % len]
 	ring     []entry
 	start    int
@@ -105,7 +111,7 @@ type Model struct {
 	bytes    int // text bytes held
 	capBytes int
 
-	dropped uint64 // lines lost in the producer plus lines evicted here
+	dropped uint64 // lines skipped on screen: evicted from the producer's ring before read, or here
 
 	// view state
 	follow   bool
@@ -154,7 +160,9 @@ func (m *Model) ID() string { return m.id }
 // Len is the number of lines held.
 func (m *Model) Len() int { return m.n }
 
-// Dropped is how many lines were lost, in the producer or evicted here.
+// Dropped is how many lines were skipped on screen: evicted from the
+// producer's ring before the pane read them, or from the pane's own ring
+// (the task's output file keeps them).
 func (m *Model) Dropped() uint64 { return m.dropped }
 
 // Following reports whether follow mode is on.
@@ -189,6 +197,7 @@ func (m *Model) reset(id, title string) {
 	m.gen++
 	m.id, m.title, m.logFile = id, title, ""
 	m.src, m.done = nil, false
+	m.isLog, m.lag, m.lagKnown, m.liveNote = false, 0, false, ""
 	m.ring, m.start, m.n, m.base, m.bytes = nil, 0, 0, 0, 0
 	m.dropped = 0
 	m.follow, m.topAbs, m.topSub, m.xoff = true, 0, 0, 0
@@ -240,8 +249,22 @@ func (m *Model) evictOldest() {
 // further lines indented under it; a JSON payload renders indented in
 // JSON mode (`J`).
 func (m *Model) AppendLines(lines []task.Line) {
+	var now time.Time
 	for _, l := range lines {
 		if l.Log != nil {
+			m.isLog = true
+			switch {
+			case l.Log.Notice:
+				note, _, _ := strings.Cut(l.Text, "\n")
+				m.liveNote = note
+			case !l.Time.IsZero():
+				if now.IsZero() {
+					now = m.now()
+				}
+				m.lag, m.lagKnown, m.liveNote = max(0, now.Sub(l.Time)), true, ""
+			default:
+				m.liveNote = ""
+			}
 			m.appendEvent(l)
 			continue
 		}
@@ -894,9 +917,20 @@ func (m *Model) statusLine() string {
 		}
 		if m.done {
 			parts = append(parts, "done")
+		} else if m.isLog {
+			// How live the tail is: what its source says it is doing
+			// (waiting for the first invocation, reconnecting,
+			// sampling), else how far behind real time its newest
+			// event arrived.
+			switch {
+			case m.liveNote != "":
+				parts = append(parts, sanitize.Line(m.liveNote))
+			case m.lagKnown:
+				parts = append(parts, "lag "+fmtLag(m.lag))
+			}
 		}
 		if m.dropped > 0 {
-			d := "… " + commas(m.dropped) + " lines dropped"
+			d := "… " + commas(m.dropped) + " lines skipped on screen"
 			if m.logFile != "" {
 				d += " — full output in " + sanitize.Line(m.logFile)
 			}
@@ -913,6 +947,19 @@ func (m *Model) statusLine() string {
 		w = lipgloss.Width(s)
 	}
 	return m.pad(m.theme.Muted.Render(s), w)
+}
+
+// fmtLag is a short duration: "80ms", "1.2s", "3m05s".
+func fmtLag(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
 func truncate(s string, w int) string {
