@@ -645,3 +645,54 @@ func TestRunnerLogEventsKeepFieldsAndReachTheFile(t *testing.T) {
 		t.Fatalf("file:\n%s\nwant:\n%s", body, want)
 	}
 }
+
+// A task's output file is capped by CaptureBytes: past half of it the file
+// becomes the previous segment, replacing the one before, and the lines
+// rotated out are counted; the two files keep the newest lines, in order.
+func TestRunnerCaptureRotatesTheOldestSegment(t *testing.T) {
+	dir := t.TempDir()
+	r := newTestRunner(t, RunnerOptions{StateDir: dir, CaptureBytes: 64 << 10})
+	const n = 20_000 // "line 00000\n" is 11 bytes: 220 KB, about 7 segments of 32 KiB
+	id := r.Submit(Spec{Kind: task.KindLogs, Run: func(_ context.Context, out Output) error {
+		for i := range n {
+			out.Line(fmt.Sprintf("line %05d", i))
+		}
+		return nil
+	}})
+	info := wait(t, r, id)
+	prev := strings.TrimSuffix(info.LogFile, ".log") + ".prev.log"
+	var kept []int
+	var lostSaid string
+	for _, p := range []string{prev, info.LogFile} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 64<<10 {
+			t.Fatalf("%s is %d bytes, over the whole cap", p, len(b))
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			var k int
+			if _, err := fmt.Sscanf(l, "line %d", &k); err == nil {
+				kept = append(kept, k)
+			} else if strings.Contains(l, "rotated out") {
+				lostSaid = l
+			}
+		}
+	}
+	if len(kept) == 0 || kept[len(kept)-1] != n-1 {
+		t.Fatalf("the newest line is not kept: %d lines, last %v", len(kept), kept[max(0, len(kept)-1):])
+	}
+	for i := 1; i < len(kept); i++ {
+		if kept[i] != kept[i-1]+1 {
+			t.Fatalf("kept lines not contiguous at %d: %d then %d", i, kept[i-1], kept[i])
+		}
+	}
+	lost := kept[0] // lines 0..kept[0]-1 were rotated out
+	if want := fmt.Sprintf("the oldest %d lines were rotated out", lost); !strings.Contains(lostSaid, want) {
+		t.Fatalf("the file says %q, want %q", lostSaid, want)
+	}
+	if lost == 0 || len(kept) < 3000 {
+		t.Fatalf("kept %d lines, lost %d: the cap was not used as two segments", len(kept), lost)
+	}
+}
