@@ -179,7 +179,15 @@ func (b *Buffer) AddEvent(l task.Line) {
 		cut = len(text) - b.lineCap
 		text = text[:b.lineCap]
 	}
-	b.pushLine(when, text, cut, l.Log)
+	log := l.Log
+	if log != nil && len(log.JSON) > b.lineCap {
+		// A payload past the line cap is not kept whole in memory (the
+		// file has it); the message still shows.
+		c := *log
+		c.JSON = ""
+		log = &c
+	}
+	b.pushLine(when, text, cut, log)
 	b.mu.Unlock()
 	b.signal()
 }
@@ -213,7 +221,7 @@ func (b *Buffer) pushLine(now time.Time, text string, cut int, log *task.LogFiel
 	}
 	ln := task.Line{Seq: b.next, Time: now, Text: text, Log: log}
 	b.next++
-	b.bytes += len(text)
+	b.bytes += lineBytes(&ln)
 	switch {
 	case b.count < len(b.ring): // a free slot (bytes evicted some lines)
 	case len(b.ring) < b.maxLines: // grow lazily: most tasks print little
@@ -235,6 +243,15 @@ func (b *Buffer) pushLine(now time.Time, text string, cut int, log *task.LogFiel
 	b.trimBytes()
 }
 
+// lineBytes is what a held line counts against maxBytes: its text and a
+// log event's JSON payload.
+func lineBytes(l *task.Line) int {
+	if l.Log != nil {
+		return len(l.Text) + len(l.Log.JSON)
+	}
+	return len(l.Text)
+}
+
 func (b *Buffer) trimBytes() {
 	for b.bytes > b.maxBytes && b.count > 1 {
 		b.evictOldest()
@@ -243,7 +260,7 @@ func (b *Buffer) trimBytes() {
 
 func (b *Buffer) evictOldest() {
 	old := &b.ring[b.head]
-	b.bytes -= len(old.Text)
+	b.bytes -= lineBytes(old)
 	old.Text, old.Log = "", nil // let the string be collected
 	b.head = (b.head + 1) % len(b.ring)
 	b.count--
@@ -317,7 +334,7 @@ func (b *Buffer) Dropped() uint64 {
 	return b.dropped
 }
 
-// Bytes returns the text bytes held.
+// Bytes returns the text bytes held (with log events' JSON payloads).
 func (b *Buffer) Bytes() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
