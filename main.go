@@ -156,6 +156,9 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 		StateDir:    stateDir,
 		BufferLines: cfg.Logs.BufferLines,
 		BufferBytes: int(cfg.Logs.BufferBytes),
+		// A followed stream is written whole to its task's output file,
+		// up to this many bytes.
+		CaptureBytes: cfg.Logs.CaptureBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the task runner: %w", err)

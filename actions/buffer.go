@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -159,6 +160,38 @@ func (b *Buffer) AddLine(text string) {
 	b.signal()
 }
 
+// AddEvent appends one log event with its structured fields (l.Log). Its
+// Time is kept (the event's own timestamp; zero means now) and its Text
+// may hold newlines (a multi-line event stays one line). Seq is assigned here.
+func (b *Buffer) AddEvent(l task.Line) {
+	text := strings.TrimRight(l.Text, "\r\n")
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	when := l.Time
+	if when.IsZero() {
+		when = time.Now()
+	}
+	cut := 0
+	if len(text) > b.lineCap {
+		cut = len(text) - b.lineCap
+		text = text[:b.lineCap]
+	}
+	log := l.Log
+	if log != nil && len(log.JSON) > b.lineCap {
+		// A payload past the line cap is not kept whole in memory (the
+		// file has it); the message still shows.
+		c := *log
+		c.JSON = ""
+		log = &c
+	}
+	b.pushLine(when, text, cut, log)
+	b.mu.Unlock()
+	b.signal()
+}
+
 func (b *Buffer) pushBytes(now time.Time, p []byte, cut int) {
 	if l := len(p); l > 0 && p[l-1] == '\r' {
 		p = p[:l-1]
@@ -171,7 +204,9 @@ func (b *Buffer) pushBytes(now time.Time, p []byte, cut int) {
 }
 
 // push stores one line (lock held), evicting the oldest lines over the bounds.
-func (b *Buffer) push(now time.Time, text string, cut int) {
+func (b *Buffer) push(now time.Time, text string, cut int) { b.pushLine(now, text, cut, nil) }
+
+func (b *Buffer) pushLine(now time.Time, text string, cut int, log *task.LogFields) {
 	if cut > 0 {
 		// Cut on a rune boundary so the kept part stays valid UTF-8.
 		for k := 0; k < utf8.UTFMax && len(text) > 0; k++ {
@@ -184,9 +219,9 @@ func (b *Buffer) push(now time.Time, text string, cut int) {
 		}
 		text += "… [" + strconv.Itoa(cut) + " bytes cut]"
 	}
-	ln := task.Line{Seq: b.next, Time: now, Text: text}
+	ln := task.Line{Seq: b.next, Time: now, Text: text, Log: log}
 	b.next++
-	b.bytes += len(text)
+	b.bytes += lineBytes(&ln)
 	switch {
 	case b.count < len(b.ring): // a free slot (bytes evicted some lines)
 	case len(b.ring) < b.maxLines: // grow lazily: most tasks print little
@@ -208,6 +243,15 @@ func (b *Buffer) push(now time.Time, text string, cut int) {
 	b.trimBytes()
 }
 
+// lineBytes is what a held line counts against maxBytes: its text and a
+// log event's JSON payload.
+func lineBytes(l *task.Line) int {
+	if l.Log != nil {
+		return len(l.Text) + len(l.Log.JSON)
+	}
+	return len(l.Text)
+}
+
 func (b *Buffer) trimBytes() {
 	for b.bytes > b.maxBytes && b.count > 1 {
 		b.evictOldest()
@@ -216,8 +260,8 @@ func (b *Buffer) trimBytes() {
 
 func (b *Buffer) evictOldest() {
 	old := &b.ring[b.head]
-	b.bytes -= len(old.Text)
-	old.Text = "" // let the string be collected
+	b.bytes -= lineBytes(old)
+	old.Text, old.Log = "", nil // let the string be collected
 	b.head = (b.head + 1) % len(b.ring)
 	b.count--
 	b.dropped++
@@ -290,7 +334,7 @@ func (b *Buffer) Dropped() uint64 {
 	return b.dropped
 }
 
-// Bytes returns the text bytes held.
+// Bytes returns the text bytes held (with log events' JSON payloads).
 func (b *Buffer) Bytes() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()

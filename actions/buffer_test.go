@@ -261,3 +261,30 @@ func TestBufferCutKeepsUTF8(t *testing.T) {
 		t.Fatalf("cut line %q", lines[0].Text)
 	}
 }
+
+// A log event keeps its time and fields; its JSON payload counts against
+// the byte bound, and one past the line cap is not held in memory.
+func TestBufferAddEventKeepsFieldsAndCountsPayload(t *testing.T) {
+	b := NewBuffer(100, 1024) // line cap 256
+	at := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	b.AddEvent(task.Line{Time: at, Text: "a\nb\n", Log: &task.LogFields{Severity: "INFO", JSON: strings.Repeat("j", 200)}})
+	if got := b.Bytes(); got != 3+200 {
+		t.Fatalf("bytes %d, want text 3 + payload 200", got)
+	}
+	lines, _, _, _ := b.Since(0)
+	if len(lines) != 1 || lines[0].Text != "a\nb" || !lines[0].Time.Equal(at) || lines[0].Log.Severity != "INFO" {
+		t.Fatalf("event %+v", lines)
+	}
+	big := &task.LogFields{JSON: strings.Repeat("k", 300)}
+	b.AddEvent(task.Line{Text: "big", Log: big})
+	lines, _, _, _ = b.Since(1)
+	if lines[0].Log.JSON != "" || big.JSON == "" {
+		t.Fatalf("a payload past the line cap is held (or the caller's fields changed)")
+	}
+	for range 5 {
+		b.AddEvent(task.Line{Text: "x", Log: &task.LogFields{JSON: strings.Repeat("p", 250)}})
+	}
+	if b.Bytes() > 1024 || b.Dropped() == 0 {
+		t.Fatalf("bytes %d dropped %d: payloads not bounded", b.Bytes(), b.Dropped())
+	}
+}

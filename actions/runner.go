@@ -39,6 +39,10 @@ type RunnerOptions struct {
 	StateDir string
 	// BufferLines and BufferBytes bound each task's output ring (0 = default).
 	BufferLines, BufferBytes int
+	// CaptureBytes bounds each task's output file (logs.capture_bytes);
+	// <= 0 means DefaultCaptureBytes. Past it the oldest segment is
+	// rotated out and the lines lost are counted in the file and output.
+	CaptureBytes int64
 	// Now is the clock for task timestamps (default time.Now).
 	Now func() time.Time
 	// KeepFinished is how many finished tasks (with their output rings)
@@ -47,6 +51,9 @@ type RunnerOptions struct {
 	// queued task still depends on is kept.
 	KeepFinished int
 }
+
+// DefaultCaptureBytes is RunnerOptions.CaptureBytes' default (1 GiB).
+const DefaultCaptureBytes = 1 << 30
 
 // DefaultKeepFinished is RunnerOptions.KeepFinished's default.
 const DefaultKeepFinished = 200
@@ -58,6 +65,8 @@ type Runner struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	taskDir string
+	// captureBytes bounds one task's output file.
+	captureBytes int64
 
 	mu      sync.Mutex
 	tasks   map[task.ID]*job
@@ -104,12 +113,16 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 		// The runner outlives any one call; Close ends this root.
 		parent = context.Background()
 	}
+	if opts.CaptureBytes <= 0 {
+		opts.CaptureBytes = DefaultCaptureBytes
+	}
 	r := &Runner{
-		opts:    opts,
-		now:     now,
-		tasks:   map[task.ID]*job{},
-		changed: make(chan struct{}, 1),
-		secrets: redact.New(),
+		captureBytes: opts.CaptureBytes,
+		opts:         opts,
+		now:          now,
+		tasks:        map[task.ID]*job{},
+		changed:      make(chan struct{}, 1),
+		secrets:      redact.New(),
 	}
 	if opts.StateDir != "" {
 		r.taskDir = filepath.Join(opts.StateDir, "tasks")
@@ -314,7 +327,7 @@ func (r *Runner) startLocked(t *job) {
 		if err != nil {
 			t.buf.AddLine(fmt.Sprintf("fndeck: task output is not saved to a file: %v", err))
 		} else {
-			out.file = f
+			out.file, out.path = f, path
 			t.info.LogFile = path
 			fmt.Fprintf(f, "# fndeck task #%d %s %s started %s\n", t.info.ID, t.info.Kind,
 				t.red.Redact(t.info.Target), t.info.Started.UTC().Format(time.RFC3339))
@@ -543,9 +556,15 @@ type taskOutput struct {
 	mu      sync.Mutex
 	partial []byte
 	file    *os.File
+	path    string
 	fileErr bool
 	closed  bool
-	chunk   []byte // reused file write batch
+	// the file's segments (see writeFileLocked)
+	segBytes  int64
+	segLines  uint64
+	prevLines uint64
+	lost      uint64
+	chunk     []byte // reused file write batch
 }
 
 var _ Output = (*taskOutput)(nil)
@@ -614,12 +633,7 @@ func (o *taskOutput) emitLocked(lines []string) {
 		o.chunk = append(o.chunk, '\n')
 		last = l
 	}
-	if o.file != nil && !o.fileErr {
-		if _, err := o.file.Write(o.chunk); err != nil {
-			o.fileErr = true
-			o.t.buf.AddLine(fmt.Sprintf("fndeck: writing task output file: %v (the file is incomplete)", err))
-		}
-	}
+	o.writeFileLocked(o.chunk, len(lines))
 	if cap(o.chunk) > 1<<20 {
 		o.chunk = nil // do not keep a huge line's batch alive
 	}
@@ -628,6 +642,114 @@ func (o *taskOutput) emitLocked(lines []string) {
 	o.t.info.LastLine = last
 	r.mu.Unlock()
 	r.notify()
+}
+
+// Log adds one function log event, its structured fields kept (time,
+// stream, severity, JSON payload, address) so the pane renders them; the
+// message and payload are redacted, and the task's output file gets the
+// event as text: "TIME SEVERITY STREAM message", a multi-line message's
+// further lines indented by a tab.
+func (o *taskOutput) Log(l cloud.LogLine) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	red := o.t.red
+	msg := red.Redact(strings.TrimRight(l.Message, "\r\n"))
+	fields := &task.LogFields{Address: l.Address, Stream: red.Redact(l.Stream), Severity: l.Severity, Notice: l.Notice}
+	if len(l.JSON) > 0 {
+		fields.JSON = red.Redact(string(l.JSON))
+	}
+	o.t.buf.AddEvent(task.Line{Time: l.Time, Text: msg, Log: fields})
+	if o.file != nil && !o.fileErr {
+		c := o.chunk[:0]
+		if !l.Time.IsZero() {
+			c = l.Time.UTC().AppendFormat(c, "2006-01-02T15:04:05.000Z07:00")
+			c = append(c, ' ')
+		}
+		if l.Notice {
+			c = append(c, "fndeck: "...)
+		}
+		if fields.Severity != "" {
+			c = append(c, fields.Severity...)
+			c = append(c, ' ')
+		}
+		if fields.Stream != "" {
+			c = append(c, fields.Stream...)
+			c = append(c, ' ')
+		}
+		text := msg
+		if text == "" {
+			text = fields.JSON
+		}
+		for i, part := range strings.Split(text, "\n") {
+			if i > 0 {
+				c = append(c, '\n', '\t')
+			}
+			c = append(c, strings.TrimSuffix(part, "\r")...)
+		}
+		c = append(c, '\n')
+		o.writeFileLocked(c, 1)
+		o.chunk = c
+		if cap(o.chunk) > 1<<20 {
+			o.chunk = nil
+		}
+	}
+	last := msg
+	if i := strings.IndexByte(last, '\n'); i >= 0 {
+		last = last[:i]
+	}
+	r := o.r
+	r.mu.Lock()
+	o.t.info.LastLine = last
+	r.mu.Unlock()
+	r.notify()
+}
+
+// writeFileLocked appends p (n lines) to the output file. Past half of
+// capture bytes the file becomes the previous segment (PATH minus .log plus
+// .prev.log), replacing the one before, whose lines are counted as lost: the
+// capture keeps the newest capture bytes or so, in two files.
+func (o *taskOutput) writeFileLocked(p []byte, n int) {
+	if o.file == nil || o.fileErr {
+		return
+	}
+	if _, err := o.file.Write(p); err != nil {
+		o.fileErr = true
+		o.t.buf.AddLine(fmt.Sprintf("fndeck: writing task output file: %v (the file is incomplete)", err))
+		return
+	}
+	o.segBytes += int64(len(p))
+	o.segLines += uint64(n)
+	if o.segBytes < o.r.captureBytes/2 {
+		return
+	}
+	path := o.path
+	prev := strings.TrimSuffix(path, ".log") + ".prev.log"
+	lost := o.prevLines
+	err := o.file.Close()
+	if err == nil {
+		err = os.Rename(path, prev)
+	}
+	if err == nil {
+		o.file, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	}
+	if err != nil {
+		o.file, o.fileErr = nil, true
+		o.t.buf.AddLine(fmt.Sprintf("fndeck: rotating task output file: %v (the file is incomplete)", err))
+		return
+	}
+	o.lost += lost
+	o.prevLines, o.segLines = o.segLines, 0
+	head := fmt.Sprintf("# fndeck task #%d continued: earlier output in %s", o.t.info.ID, filepath.Base(prev))
+	if o.lost > 0 {
+		head += fmt.Sprintf("; the oldest %d lines were rotated out (logs.capture_bytes %d)", o.lost, o.r.captureBytes)
+		o.t.buf.AddLine(fmt.Sprintf("fndeck: the output file reached logs.capture_bytes: the oldest %d lines are no longer kept", o.lost))
+	}
+	head += "\n"
+	_, _ = o.file.WriteString(head)
+	o.segBytes = int64(len(head))
 }
 
 // Progress records the latest update of one bar.

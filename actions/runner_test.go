@@ -604,3 +604,95 @@ func BenchmarkOutputWrite(b *testing.B) {
 	defer cancel()
 	r.Wait(ctx, id)
 }
+
+// A log tail's events keep their fields in the ring (time, stream,
+// severity, JSON payload, address) and reach the output file as text, both
+// redacted; a multi-line event stays one line in the ring.
+func TestRunnerLogEventsKeepFieldsAndReachTheFile(t *testing.T) {
+	r := newTestRunner(t, RunnerOptions{})
+	at := time.Date(2026, 11, 26, 3, 4, 5, 6_000_000, time.UTC)
+	const token = "tok-77aa"
+	id := r.Submit(Spec{Kind: task.KindLogs, Run: func(_ context.Context, out Output) error {
+		out.Secret(token)
+		out.Line("following")
+		out.Log(cloud.LogLine{Time: at, Address: "lambda:us-east-1/fn", Stream: "2026/11/26/[$LATEST]ab", Severity: "ERROR",
+			Message: "boom " + token + "\n  at handler", JSON: []byte(`{"token":"` + token + `"}`)})
+		out.Log(cloud.LogLine{Time: at, Notice: true, Message: cloud.WaitingNotice})
+		return nil
+	}})
+	info := wait(t, r, id)
+	lines, _, _, _ := r.Output(id).Since(0)
+	if len(lines) != 3 || lines[0].Log != nil {
+		t.Fatalf("ring %+v", lines)
+	}
+	ev := lines[1]
+	if ev.Log == nil || !ev.Time.Equal(at) || ev.Log.Severity != "ERROR" || ev.Log.Stream != "2026/11/26/[$LATEST]ab" ||
+		ev.Log.Address != "lambda:us-east-1/fn" || ev.Text != "boom "+redact.Redacted+"\n  at handler" ||
+		strings.Contains(ev.Log.JSON, token) || !strings.Contains(ev.Log.JSON, redact.Redacted) {
+		t.Fatalf("event in the ring: %+v %+v", ev, ev.Log)
+	}
+	if n := lines[2]; n.Log == nil || !n.Log.Notice || n.Text != cloud.WaitingNotice {
+		t.Fatalf("notice in the ring: %+v", n)
+	}
+	b, err := os.ReadFile(info.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "following\n" +
+		"2026-11-26T03:04:05.006Z ERROR 2026/11/26/[$LATEST]ab boom " + redact.Redacted + "\n\t  at handler\n" +
+		"2026-11-26T03:04:05.006Z fndeck: " + cloud.WaitingNotice + "\n"
+	if _, body, _ := strings.Cut(string(b), "\n"); body != want {
+		t.Fatalf("file:\n%s\nwant:\n%s", body, want)
+	}
+}
+
+// A task's output file is capped by CaptureBytes: past half of it the file
+// becomes the previous segment, replacing the one before, and the lines
+// rotated out are counted; the two files keep the newest lines, in order.
+func TestRunnerCaptureRotatesTheOldestSegment(t *testing.T) {
+	dir := t.TempDir()
+	r := newTestRunner(t, RunnerOptions{StateDir: dir, CaptureBytes: 64 << 10})
+	const n = 20_000 // "line 00000\n" is 11 bytes: 220 KB, about 7 segments of 32 KiB
+	id := r.Submit(Spec{Kind: task.KindLogs, Run: func(_ context.Context, out Output) error {
+		for i := range n {
+			out.Line(fmt.Sprintf("line %05d", i))
+		}
+		return nil
+	}})
+	info := wait(t, r, id)
+	prev := strings.TrimSuffix(info.LogFile, ".log") + ".prev.log"
+	var kept []int
+	var lostSaid string
+	for _, p := range []string{prev, info.LogFile} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 64<<10 {
+			t.Fatalf("%s is %d bytes, over the whole cap", p, len(b))
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			var k int
+			if _, err := fmt.Sscanf(l, "line %d", &k); err == nil {
+				kept = append(kept, k)
+			} else if strings.Contains(l, "rotated out") {
+				lostSaid = l
+			}
+		}
+	}
+	if len(kept) == 0 || kept[len(kept)-1] != n-1 {
+		t.Fatalf("the newest line is not kept: %d lines, last %v", len(kept), kept[max(0, len(kept)-1):])
+	}
+	for i := 1; i < len(kept); i++ {
+		if kept[i] != kept[i-1]+1 {
+			t.Fatalf("kept lines not contiguous at %d: %d then %d", i, kept[i-1], kept[i])
+		}
+	}
+	lost := kept[0] // lines 0..kept[0]-1 were rotated out
+	if want := fmt.Sprintf("the oldest %d lines were rotated out", lost); !strings.Contains(lostSaid, want) {
+		t.Fatalf("the file says %q, want %q", lostSaid, want)
+	}
+	if lost == 0 || len(kept) < 3000 {
+		t.Fatalf("kept %d lines, lost %d: the cap was not used as two segments", len(kept), lost)
+	}
+}

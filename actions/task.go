@@ -19,6 +19,9 @@ type Output interface {
 	Secret(value string)
 	// Summary sets the one-line result shown in the tasks pane ("pushed sha256:…").
 	Summary(s string)
+	// Log adds one function log event with its structured fields (a log
+	// tail's output), redacted, to the ring and the file.
+	Log(l cloud.LogLine)
 }
 
 // Spec describes a task. It is a value: the runner keeps it to retry.

@@ -29,10 +29,12 @@ const All = "all"
 const (
 	DefaultBufferLines = 50_000
 	DefaultBufferBytes = 64 << 20
-	DefaultLogsTail    = 200
-	MaxLogsTail        = 100_000
-	DefaultNetwork     = "bridge"
-	DefaultTheme       = "auto"
+	// DefaultCaptureBytes bounds one task's output file (logs.capture_bytes).
+	DefaultCaptureBytes = 1 << 30
+	DefaultLogsTail     = 200
+	MaxLogsTail         = 100_000
+	DefaultNetwork      = "bridge"
+	DefaultTheme        = "auto"
 )
 
 // Config is the user configuration after defaults, file, environment and
@@ -93,6 +95,10 @@ type LogsConfig struct {
 	// Tail is how many of the newest events opening logs shows, whatever
 	// their age (the TUI's l, and fndeck logs without --since).
 	Tail int
+	// CaptureBytes bounds one task's output file (a followed log stream
+	// is written whole up to it; then the oldest segment is rotated out
+	// and the loss counted).
+	CaptureBytes int64
 }
 
 // LocalConfig configures the local target.
@@ -114,7 +120,7 @@ type UIConfig struct {
 // Default returns the configuration used when nothing is set.
 func Default() *Config {
 	return &Config{
-		Logs:  LogsConfig{BufferLines: DefaultBufferLines, BufferBytes: DefaultBufferBytes, LiveTail: true, Tail: DefaultLogsTail},
+		Logs:  LogsConfig{BufferLines: DefaultBufferLines, BufferBytes: DefaultBufferBytes, LiveTail: true, Tail: DefaultLogsTail, CaptureBytes: DefaultCaptureBytes},
 		Local: LocalConfig{Network: DefaultNetwork},
 		UI:    UIConfig{Theme: DefaultTheme},
 	}
@@ -127,7 +133,7 @@ var KeyPaths = []string{
 	"gcp.projects", "gcp.regions", "gcp.run_endpoint", "gcp.logging_endpoint",
 	"docker.host",
 	"registries.rewrite",
-	"logs.buffer_lines", "logs.buffer_bytes", "logs.live_tail", "logs.tail",
+	"logs.buffer_lines", "logs.buffer_bytes", "logs.live_tail", "logs.tail", "logs.capture_bytes",
 	"local.network",
 	"ui.theme", "ui.keys",
 }
@@ -387,7 +393,7 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 			}
 		}
 	}
-	if m := section("logs", []string{"buffer_lines", "buffer_bytes", "live_tail", "tail"}); m != nil {
+	if m := section("logs", []string{"buffer_lines", "buffer_bytes", "live_tail", "tail", "capture_bytes"}); m != nil {
 		if f := m["buffer_lines"]; f != nil {
 			if n, ok := c.integer(f.val, "logs.buffer_lines"); ok {
 				if n < 1 || n > 100_000_000 {
@@ -403,6 +409,15 @@ func applyConfig(c *collector, cfg *Config, root *value, actions []string) {
 					c.add(f.val.pos, "logs.buffer_bytes: %d bytes is too small; use at least 1KiB", n)
 				} else {
 					cfg.Logs.BufferBytes = n
+				}
+			}
+		}
+		if f := m["capture_bytes"]; f != nil {
+			if n, ok := c.byteSize(f.val, "logs.capture_bytes"); ok {
+				if n < 1<<20 {
+					c.add(f.val.pos, "logs.capture_bytes: %d bytes is too small; use at least 1MiB", n)
+				} else {
+					cfg.Logs.CaptureBytes = n
 				}
 			}
 		}

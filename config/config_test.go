@@ -41,7 +41,7 @@ func TestLoadFullFile(t *testing.T) {
 			RunEndpoint: "127.0.0.1:8085", LoggingEndpoint: "[::1]:8086"},
 		Docker:     DockerConfig{Host: "unix:///var/run/docker.sock"},
 		Registries: RegistriesConfig{Rewrite: map[string]string{"123456789012.dkr.ecr.eu-west-1.amazonaws.com": "127.0.0.1:5000"}},
-		Logs:       LogsConfig{BufferLines: 1000, BufferBytes: 8 << 20, LiveTail: false, Tail: 200},
+		Logs:       LogsConfig{BufferLines: 1000, BufferBytes: 8 << 20, LiveTail: false, Tail: 200, CaptureBytes: DefaultCaptureBytes},
 		Local:      LocalConfig{Network: "host"},
 		UI:         UIConfig{Theme: "dark", Keys: map[string][]string{"quit": {"ctrl+q"}, "refresh": {"r", "f5"}}},
 	}
@@ -203,6 +203,7 @@ func TestConfigProblems(t *testing.T) {
 		{"negative bytes", "logs:\n  buffer_bytes: -1MiB\n", `2:17: logs.buffer_bytes: -1048576 bytes is too small`},
 		{"bad size", "logs:\n  buffer_bytes: 64 parsecs\n", `2:17: logs.buffer_bytes: expected a size in bytes like 67108864 or "64MiB", got "64 parsecs"`},
 		{"tail zero", "logs:\n  tail: 0\n", `2:9: logs.tail: 0 is out of range; use 1 to 100000`},
+		{"capture too small", "logs:\n  capture_bytes: 10KiB\n", `2:18: logs.capture_bytes: 10240 bytes is too small; use at least 1MiB`},
 		{"tail not a number", "logs:\n  tail: all\n", `2:9: logs.tail: expected a whole number, got "all"`},
 		{"bad bool", "logs:\n  live_tail: sometimes\n", `2:14: logs.live_tail: expected true or false, got "sometimes"`},
 		{"bad network", "local:\n  network: bridged\n", `2:12: local.network: "bridged" is not one of bridge, host (did you mean "bridge"?)`},

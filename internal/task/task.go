@@ -124,9 +124,29 @@ func (t Info) Event() Event {
 }
 
 // Line is one line of a task's output. Text is raw (unsanitized: sanitize
-// it to show it) and never holds '\n'.
+// it to show it) and never holds '\n', except the message of a log event
+// (Log set), which stays one line (one Seq) and shows as its lines.
 type Line struct {
-	Seq  uint64
+	Seq uint64
+	// Time is when the line was written, or a log event's own timestamp.
 	Time time.Time
 	Text string
+	// Log, when set, marks a function log event and carries its structured
+	// fields; nil for plain task output. It is never changed once stored,
+	// so copies of a Line may share it.
+	Log *LogFields
+}
+
+// LogFields are a function log event's structured fields, kept whole from
+// the backend to the pane (raw text from outside: sanitize to show).
+type LogFields struct {
+	// Address is the function the event came from (cloud.Address form).
+	Address  string
+	Stream   string
+	Severity string
+	// JSON is the event's structured payload, "" when it had none.
+	JSON string
+	// Notice marks a line fndeck emits about the stream (waiting,
+	// reconnecting, sampling, lines lost at the source).
+	Notice bool
 }

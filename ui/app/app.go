@@ -4,7 +4,8 @@
 //
 // Routing: an open dialog, palette or help takes keys first; then global
 // keys (unless the focused pane is capturing keystrokes); then the focused
-// pane. Every other message goes to every pane, which filter by their own IDs.
+// pane. Every other message goes to every live pane — the mounted ones and
+// those swapped out of the output slot — which filter by their own IDs.
 package app
 
 import (
@@ -138,11 +139,14 @@ func KeyActions() []string {
 
 // Model is the root model.
 type Model struct {
-	opts   Options
-	ctx    context.Context
-	keys   globalKeys
-	theme  common.Theme
-	panes  [4]common.Pane
+	opts  Options
+	ctx   context.Context
+	keys  globalKeys
+	theme common.Theme
+	panes [4]common.Pane
+	// parked are panes that held the output slot and were swapped out
+	// (task output, invoke panes): they still get every broadcast.
+	parked []common.Pane
 	focus  int
 	width  int
 	height int
@@ -291,8 +295,10 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.prompt = prompt.New(msg, m.theme)
 		return m, nil
 	case common.ShowOutputMsg:
-		if msg.Pane != nil {
+		if msg.Pane != nil && msg.Pane != m.panes[PaneOutput] {
 			m.panes[PaneOutput].SetFocused(false)
+			m.park(m.panes[PaneOutput])
+			m.unpark(msg.Pane)
 			m.panes[PaneOutput] = msg.Pane
 			r := m.rects[PaneOutput]
 			msg.Pane.SetSize(max(r.w-2, 0), max(r.h-2, 0))
@@ -351,8 +357,13 @@ func requestName(msg tea.Msg) string {
 	return "action"
 }
 
+// broadcast gives msg to every live pane: the four mounted ones and those
+// parked off the output slot. A pane swapped out (the task output behind an
+// invoke pane, say) keeps receiving its own messages — its pending read's
+// answer — so it never loses lines and its read stays alive; when it comes
+// back it shows everything that arrived meanwhile.
 func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
-	cmds := make([]tea.Cmd, 0, 4)
+	cmds := make([]tea.Cmd, 0, 4+len(m.parked))
 	for i, p := range m.panes {
 		np, cmd := p.Update(msg)
 		if np != nil {
@@ -360,7 +371,28 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 		}
 		cmds = append(cmds, cmd)
 	}
+	for i, p := range m.parked {
+		np, cmd := p.Update(msg)
+		if np != nil {
+			m.parked[i] = np
+		}
+		cmds = append(cmds, cmd)
+	}
 	return tea.Batch(cmds...)
+}
+
+// park keeps a pane leaving the output slot live (see broadcast). Panes
+// are pointers; each is kept once. Placeholders need no messages.
+func (m *Model) park(p common.Pane) {
+	if _, ok := p.(*placeholder); ok || slices.Contains(m.parked, p) {
+		return
+	}
+	m.parked = append(m.parked, p)
+}
+
+// unpark removes a pane coming back to the output slot from the parked list.
+func (m *Model) unpark(p common.Pane) {
+	m.parked = slices.DeleteFunc(m.parked, func(q common.Pane) bool { return q == p })
 }
 
 func (m *Model) toPane(i int, msg tea.Msg) tea.Cmd {

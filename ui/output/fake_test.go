@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
 )
@@ -37,6 +38,18 @@ func (s *fakeSource) Write(texts ...string) {
 	}
 	if s.cap > 0 && len(s.lines) > s.cap {
 		s.lines = append([]task.Line(nil), s.lines[len(s.lines)-s.cap:]...)
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// WriteLines appends whole lines (log events), numbering them.
+func (s *fakeSource) WriteLines(ls ...task.Line) {
+	s.mu.Lock()
+	for _, l := range ls {
+		l.Seq = s.next
+		s.lines = append(s.lines, l)
+		s.next++
 	}
 	s.mu.Unlock()
 	s.poke()
@@ -151,4 +164,15 @@ func theme() common.Theme { return common.NewTheme(true, true) }
 
 func viewLines(m *Model) []string {
 	return strings.Split(plain(m.View()), "\n")
+}
+
+// logLines turns function log events into task lines as a log tail's task
+// stores them (actions' taskOutput.Log, without the redaction).
+func logLines(ls ...cloud.LogLine) []task.Line {
+	out := make([]task.Line, len(ls))
+	for i, l := range ls {
+		out[i] = task.Line{Seq: uint64(i), Time: l.Time, Text: l.Message,
+			Log: &task.LogFields{Address: l.Address, Stream: l.Stream, Severity: l.Severity, JSON: string(l.JSON), Notice: l.Notice}}
+	}
+	return out
 }

@@ -50,16 +50,16 @@ func TestGoldenSearch(t *testing.T) {
 }
 
 func TestGoldenLogLines(t *testing.T) {
-	m := New(Options{Theme: theme()})
-	m.SetSize(48, 8)
-	m.ShowLogs("logs", "fn")
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	m.AppendLogLines([]cloud.LogLine{
-		{Time: at, Severity: "INFO", Message: "START RequestId: 1"},
-		{Time: at, Severity: "ERROR", Stream: "web", Message: "boom\n  at handler (index.js:3)\n"},
-		{Time: at, Notice: true, Message: "reconnecting"},
-		{Time: at, Severity: "WARNING", Message: `{"a":1}`, JSON: json.RawMessage(`{"a":1}`)},
-	})
+	m := New(Options{Theme: theme(), Now: func() time.Time { return at.Add(2500 * time.Millisecond) }})
+	m.SetSize(48, 8)
+	m.SetSource("logs", nil, "fn")
+	m.AppendLines(logLines(
+		cloud.LogLine{Time: at, Severity: "INFO", Message: "START RequestId: 1"},
+		cloud.LogLine{Time: at, Severity: "ERROR", Stream: "web", Message: "boom\n  at handler (index.js:3)\n"},
+		cloud.LogLine{Time: at, Notice: true, Message: "reconnecting"},
+		cloud.LogLine{Time: at, Severity: "WARNING", Message: `{"a":1}`, JSON: json.RawMessage(`{"a":1}`)},
+	))
 	keys(t, m, "J")
 	golden.RequireEqual(t, m.View())
 }

@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/internal/sanitize"
 	"github.com/fndeck/fndeck/internal/task"
 	"github.com/fndeck/fndeck/ui/common"
@@ -97,7 +96,12 @@ type Model struct {
 	gen     uint64
 	stop    chan struct{}
 	done    bool
-	isLog   bool
+
+	// how live a log tail is: set from its events as they arrive
+	isLog    bool          // the stream has carried log events
+	lag      time.Duration // arrival time minus the newest event's own time
+	lagKnown bool
+	liveNote string // the latest notice (waiting, reconnecting, sampling) until an event follows
 
 	// ring of entries; abs index i lives at ring[(start + i - base) % len]
 	ring     []entry
@@ -107,7 +111,7 @@ type Model struct {
 	bytes    int // text bytes held
 	capBytes int
 
-	dropped uint64 // lines lost in the producer plus lines evicted here
+	dropped uint64 // lines skipped on screen: evicted from the producer's ring before read, or here
 
 	// view state
 	follow   bool
@@ -156,7 +160,9 @@ func (m *Model) ID() string { return m.id }
 // Len is the number of lines held.
 func (m *Model) Len() int { return m.n }
 
-// Dropped is how many lines were lost, in the producer or evicted here.
+// Dropped is how many lines were skipped on screen: evicted from the
+// producer's ring before the pane read them, or from the pane's own ring
+// (the task's output file keeps them).
 func (m *Model) Dropped() uint64 { return m.dropped }
 
 // Following reports whether follow mode is on.
@@ -179,16 +185,6 @@ func (m *Model) SetSource(id string, src Source, title string) tea.Cmd {
 	return waitOutput(m.id, m.gen, src, 0, m.stop, 0)
 }
 
-// ShowLogs clears the pane for a log tail under id; lines then arrive with
-// AppendLogLines or LogLinesMsg.
-func (m *Model) ShowLogs(id, title string) {
-	if id == m.id && m.isLog {
-		return
-	}
-	m.reset(id, title)
-	m.isLog = true
-}
-
 // SetLogFile names the file holding the full output, shown with the
 // dropped-lines notice.
 func (m *Model) SetLogFile(path string) { m.logFile = path }
@@ -200,7 +196,8 @@ func (m *Model) reset(id, title string) {
 	m.stop = make(chan struct{})
 	m.gen++
 	m.id, m.title, m.logFile = id, title, ""
-	m.src, m.done, m.isLog = nil, false, false
+	m.src, m.done = nil, false
+	m.isLog, m.lag, m.lagKnown, m.liveNote = false, 0, false, ""
 	m.ring, m.start, m.n, m.base, m.bytes = nil, 0, 0, 0, 0
 	m.dropped = 0
 	m.follow, m.topAbs, m.topSub, m.xoff = true, 0, 0, 0
@@ -247,40 +244,56 @@ func (m *Model) evictOldest() {
 	m.dropped++
 }
 
-// AppendLines adds raw lines (sanitized here) to the pane.
+// AppendLines adds raw lines (sanitized here) to the pane. A log event
+// (Line.Log set) shows with its time, severity (coloured) and stream, its
+// further lines indented under it; a JSON payload renders indented in
+// JSON mode (`J`).
 func (m *Model) AppendLines(lines []task.Line) {
+	var now time.Time
 	for _, l := range lines {
+		if l.Log != nil {
+			m.isLog = true
+			switch {
+			case l.Log.Notice:
+				note, _, _ := strings.Cut(l.Text, "\n")
+				m.liveNote = note
+			case !l.Time.IsZero():
+				if now.IsZero() {
+					now = m.now()
+				}
+				m.lag, m.lagKnown, m.liveNote = max(0, now.Sub(l.Time)), true, ""
+			default:
+				m.liveNote = ""
+			}
+			m.appendEvent(l)
+			continue
+		}
 		t := sanitize.Line(l.Text)
 		m.push(entry{time: l.Time, text: t, ascii: isASCII(t)})
 	}
 }
 
-// AppendLogLines adds function log lines: time, severity (coloured), stream
-// and message; a JSON payload renders indented in JSON mode (`J`).
-func (m *Model) AppendLogLines(lines []cloud.LogLine) {
-	for _, l := range lines {
-		msg := l.Message
-		if msg == "" && len(l.JSON) > 0 {
-			msg = string(l.JSON)
-		}
-		// A multi-line event (a stack trace) shows as its lines, the first
-		// with time, severity and stream, the rest indented under it.
-		parts := strings.Split(strings.TrimRight(msg, "\r\n"), "\n")
-		t := sanitize.Line(parts[0])
-		if l.Stream != "" {
-			t = sanitize.Line(l.Stream) + " " + t
-		}
-		sev := strings.ToUpper(sanitize.Line(l.Severity))
-		// Lines without a severity keep the gutter so messages align.
-		e := entry{time: l.Time, text: t, ascii: isASCII(t), sev: sev, cont: sev == "", notice: l.Notice}
-		if len(l.JSON) > 0 {
-			e.json = string(l.JSON)
-		}
-		m.push(e)
-		for _, p := range parts[1:] {
-			t := sanitize.Line(p)
-			m.push(entry{text: t, ascii: isASCII(t), cont: true, notice: l.Notice})
-		}
+func (m *Model) appendEvent(l task.Line) {
+	f := l.Log
+	msg := l.Text
+	if msg == "" && f.JSON != "" {
+		msg = f.JSON
+	}
+	// A multi-line event (a stack trace) shows as its lines, the first
+	// with time, severity and stream, the rest indented under it.
+	first, rest, multi := strings.Cut(strings.TrimRight(msg, "\r\n"), "\n")
+	t := sanitize.Line(first)
+	if f.Stream != "" {
+		t = sanitize.Line(f.Stream) + " " + t
+	}
+	sev := strings.ToUpper(sanitize.Line(f.Severity))
+	// Lines without a severity keep the gutter so messages align.
+	m.push(entry{time: l.Time, text: t, ascii: isASCII(t), sev: sev, cont: sev == "", notice: f.Notice, json: f.JSON})
+	for multi {
+		var p string
+		p, rest, multi = strings.Cut(rest, "\n")
+		t := sanitize.Line(p)
+		m.push(entry{text: t, ascii: isASCII(t), cont: true, notice: f.Notice})
 	}
 }
 
@@ -339,11 +352,6 @@ func (m *Model) Update(msg tea.Msg) (common.Pane, tea.Cmd) {
 			return m, nil
 		}
 		return m, waitOutput(m.id, m.gen, m.src, msg.next, m.stop, m.flush)
-	case LogLinesMsg:
-		if msg.ID == m.id && m.isLog {
-			m.AppendLogLines(msg.Lines)
-		}
-		return m, nil
 	case savedMsg:
 		if msg.err != nil {
 			return m, func() tea.Msg { return common.ErrorMsg{Err: msg.err} }
@@ -909,9 +917,20 @@ func (m *Model) statusLine() string {
 		}
 		if m.done {
 			parts = append(parts, "done")
+		} else if m.isLog {
+			// How live the tail is: what its source says it is doing
+			// (waiting for the first invocation, reconnecting,
+			// sampling), else how far behind real time its newest
+			// event arrived.
+			switch {
+			case m.liveNote != "":
+				parts = append(parts, sanitize.Line(m.liveNote))
+			case m.lagKnown:
+				parts = append(parts, "lag "+fmtLag(m.lag))
+			}
 		}
 		if m.dropped > 0 {
-			d := "… " + commas(m.dropped) + " lines dropped"
+			d := "… " + commas(m.dropped) + " lines skipped on screen"
 			if m.logFile != "" {
 				d += " — full output in " + sanitize.Line(m.logFile)
 			}
@@ -928,6 +947,19 @@ func (m *Model) statusLine() string {
 		w = lipgloss.Width(s)
 	}
 	return m.pad(m.theme.Muted.Render(s), w)
+}
+
+// fmtLag is a short duration: "80ms", "1.2s", "3m05s".
+func fmtLag(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
 func truncate(s string, w int) string {

@@ -107,7 +107,7 @@ func TestRingBoundedAndDroppedShown(t *testing.T) {
 	}
 	lines := viewLines(m)
 	status := lines[len(lines)-1]
-	if !strings.Contains(status, "… 250 lines dropped — full output in /tmp/t.log") {
+	if !strings.Contains(status, "… 250 lines skipped on screen — full output in /tmp/t.log") {
 		t.Fatalf("status %q lacks the dropped notice", status)
 	}
 	if got := strings.TrimSpace(lines[2]); got != "l299" {
@@ -313,7 +313,7 @@ func TestHostileLineRendersHarmlessly(t *testing.T) {
 	m.id = "x"
 	hostile := "ok \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x1b[H gone \x9b31m \b bidi\u202e\r"
 	m.AppendLines([]task.Line{{Text: hostile}})
-	m.AppendLogLines([]cloud.LogLine{{Message: "log \x1b[2J msg", Severity: "error\x1b[31m"}})
+	m.AppendLines(logLines(cloud.LogLine{Message: "log \x1b[2J msg", Severity: "error\x1b[31m"}))
 	v := m.View()
 	for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J", "\x1b[H", "\x9b", "\r", "\b", "\u202e"} {
 		if strings.Contains(v, bad) {
@@ -333,14 +333,15 @@ func TestHostileLineRendersHarmlessly(t *testing.T) {
 func TestPrettyJSONAndLogLines(t *testing.T) {
 	m := New(Options{Theme: theme()})
 	m.SetSize(40, 10)
-	m.ShowLogs("logs:fn", "fn logs")
+	src := newFakeSource(0)
 	at := time.Date(2026, 11, 25, 9, 8, 7, 6_000_000, time.UTC)
 	payload := json.RawMessage(`{"level":"info","n":1}`)
-	m.Update(LogLinesMsg{ID: "logs:fn", Lines: []cloud.LogLine{
-		{Time: at, Severity: "ERROR", Stream: "s1", Message: "failed"},
-		{Time: at, Severity: "info", Message: `{"level":"info","n":1}`, JSON: payload},
-	}})
-	m.Update(LogLinesMsg{ID: "other", Lines: []cloud.LogLine{{Message: "not mine"}}})
+	src.WriteLines(logLines(
+		cloud.LogLine{Time: at, Severity: "ERROR", Stream: "s1", Message: "failed"},
+		cloud.LogLine{Time: at, Severity: "info", Message: `{"level":"info","n":1}`, JSON: payload},
+	)...)
+	cmd := m.SetSource("task:7", src, "logs fn")
+	m.Update(cmd())
 	if m.Len() != 2 {
 		t.Fatalf("len %d", m.Len())
 	}
@@ -461,5 +462,32 @@ func TestRingByteBoundKeepsOrder(t *testing.T) {
 	}
 	if v := viewLines(m); !strings.HasPrefix(v[0], "xxxx") {
 		t.Fatalf("view %q", v[0])
+	}
+}
+
+// While following a log tail, the status says how live it is: the source's
+// latest notice (waiting for the first invocation, reconnecting) until an
+// event follows, then how far behind real time the newest event arrived.
+func TestStatusSaysHowLiveTheTailIs(t *testing.T) {
+	now := time.Date(2026, 11, 26, 3, 0, 10, 0, time.UTC)
+	m := New(Options{Theme: theme(), Now: func() time.Time { return now }})
+	m.SetSize(80, 5)
+	m.SetSource("task:1", nil, "logs fn")
+	m.AppendLines([]task.Line{{Text: "following local:fn"}})
+	if st := plain(viewLines(m)[4]); strings.Contains(st, "lag") || strings.Contains(st, "waiting") {
+		t.Fatalf("plain output shows liveness: %q", st)
+	}
+	m.AppendLines(logLines(cloud.LogLine{Time: now, Notice: true, Message: cloud.WaitingNotice}))
+	if st := plain(viewLines(m)[4]); !strings.Contains(st, cloud.WaitingNotice) {
+		t.Fatalf("status %q lacks the waiting notice", st)
+	}
+	m.AppendLines(logLines(cloud.LogLine{Time: now.Add(-1200 * time.Millisecond), Message: "first"}))
+	st := plain(viewLines(m)[4])
+	if !strings.Contains(st, "lag 1.2s") || strings.Contains(st, cloud.WaitingNotice) {
+		t.Fatalf("status %q: want the newest event's lag, no notice", st)
+	}
+	m.AppendLines(logLines(cloud.LogLine{Time: now, Notice: true, Message: "reconnecting to the log stream"}))
+	if st := plain(viewLines(m)[4]); !strings.Contains(st, "reconnecting") {
+		t.Fatalf("status %q lacks reconnecting", st)
 	}
 }

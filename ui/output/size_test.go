@@ -22,14 +22,14 @@ func TestViewIsExactlyTheSize(t *testing.T) {
 		m := New(Options{Theme: theme(), BufferLines: 200})
 		w, h := 1+rng.Intn(70), 1+rng.Intn(15)
 		m.SetSize(w, h)
-		m.ShowLogs("x", "x")
+		m.SetSource("x", nil, "x")
 		for i := 0; i < 150; i++ {
 			var b strings.Builder
 			for j := rng.Intn(12); j >= 0; j-- {
 				b.WriteString(pieces[rng.Intn(len(pieces))])
 			}
 			if rng.Intn(3) == 0 {
-				m.AppendLogLines([]cloud.LogLine{{Time: time.Unix(int64(i), 0), Severity: []string{"", "ERROR", "warning"}[rng.Intn(3)], Message: b.String() + "\n second"}})
+				m.AppendLines(logLines(cloud.LogLine{Time: time.Unix(int64(i), 0), Severity: []string{"", "ERROR", "warning"}[rng.Intn(3)], Message: b.String() + "\n second"}))
 			} else {
 				m.AppendLines([]task.Line{{Text: b.String()}})
 			}

@@ -8,7 +8,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/internal/task"
 )
 
@@ -33,13 +32,6 @@ type outputMsg struct {
 	next    uint64
 	dropped uint64
 	done    bool
-}
-
-// LogLinesMsg pushes function log lines (a log tail) to the pane showing ID.
-// The root sends it for tails set up with ShowLogs; other IDs are ignored.
-type LogLinesMsg struct {
-	ID    string
-	Lines []cloud.LogLine
 }
 
 // waitOutput is the pane's one pending read: after delay (which bounds how

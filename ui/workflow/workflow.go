@@ -88,7 +88,8 @@ type Deps struct {
 	// SelectedTask is the tasks pane's cursor. Commands run concurrently, so
 	// selection messages can arrive out of order; only the current one counts.
 	SelectedTask func() task.ID
-	// LogBufferLines bounds a log tail's pending lines (logs.buffer_lines).
+	// LogBufferLines is unused: a log tail is a task, bounded by the
+	// runner's buffer (logs.buffer_lines) like any other.
 	LogBufferLines int
 	// LogTail is how many of the newest events `l` shows before following,
 	// whatever their age (logs.tail); 0 means 200.
@@ -102,13 +103,15 @@ type Flow struct {
 	d       Deps
 	mu      sync.Mutex
 	invokes map[string]*invokeRun // by address
-	tails   map[string]*logFeed   // by pane id
-	// logTasks maps a live log tail's task ID to its feed, so selecting
-	// that task shows the tail rather than the task's own few lines.
-	logTasks map[task.ID]*logFeed
-	panes    map[string]*invoke.Model
-	costFns  archCache // descriptions for cost estimates (cost.go)
-	seq      int
+	// tails are the live log follows by address, so `l` on a function
+	// already followed shows that tail's task again.
+	tails map[string]*logTail
+	// titles name the output of tasks whose pane title says more than
+	// "task N" (a log tail's "logs ADDRESS (task N)").
+	titles  map[task.ID]string
+	panes   map[string]*invoke.Model
+	costFns archCache // descriptions for cost estimates (cost.go)
+	seq     int
 }
 
 // New returns a Flow.
@@ -122,7 +125,7 @@ func New(d Deps) *Flow {
 	if d.LogBufferLines <= 0 {
 		d.LogBufferLines = 50_000
 	}
-	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logFeed{}, logTasks: map[task.ID]*logFeed{}, panes: map[string]*invoke.Model{}}
+	return &Flow{d: d, invokes: map[string]*invokeRun{}, tails: map[string]*logTail{}, titles: map[task.ID]string{}, panes: map[string]*invoke.Model{}}
 }
 
 func status(format string, args ...any) tea.Cmd {
@@ -168,8 +171,6 @@ func (f *Flow) Handle(msg tea.Msg) tea.Cmd {
 		return f.nextInvoke(msg)
 	case common.LogsRequestMsg:
 		return f.startLogs(msg.Address)
-	case logNextMsg:
-		return f.nextLogs(msg)
 	case common.ShowTaskOutputMsg:
 		return f.showTask(msg.ID, true)
 	case common.SelectedTaskMsg:
@@ -187,22 +188,17 @@ func (f *Flow) showTask(id task.ID, focus bool) tea.Cmd {
 	if f.d.Output == nil || id == 0 {
 		return nil
 	}
-	f.mu.Lock()
-	feed := f.logTasks[id]
-	f.mu.Unlock()
-	if feed != nil {
-		// A live tail: show it (lines from now on reach the pane again).
-		f.d.Output.ShowLogs(feed.id, feed.title)
-		if focus {
-			return common.MsgCmd(common.ShowOutputMsg{Pane: f.d.Output})
-		}
-		return nil
-	}
 	src := f.d.Runner.Output(id)
 	if src == nil {
 		return nil
 	}
-	cmd := f.d.Output.SetSource("task:"+id.String(), src, "task "+id.String())
+	f.mu.Lock()
+	title, ok := f.titles[id]
+	f.mu.Unlock()
+	if !ok {
+		title = "task " + id.String()
+	}
+	cmd := f.d.Output.SetSource("task:"+id.String(), src, title)
 	if lf := f.d.Runner.LogFile(id); lf != "" {
 		f.d.Output.SetLogFile(lf)
 	}
