@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/fndeck/fndeck/internal/testsupport/cloudtest"
 )
@@ -33,6 +39,73 @@ func compareEchoImages(t *testing.T) (v1, v2 string) {
 		t.Cleanup(func() { _, _, _ = runDocker("rmi", "-f", ref) })
 	}
 	return refs[0], refs[1]
+}
+
+// TestInvokeCompareLocalAndMoto compares two local --as lambda functions
+// (v1 and a changed v2) with a Lambda function in moto, which echoes the
+// payload (moto's docker-less invoke): that proves the diff across a local
+// and a cloud target, not the function. The payload is shaped like the v1
+// response without its echo, so the differences are exactly $.echo (absent
+// from moto), $.items[2] (only v2 has it) and $.version (v2).
+func TestInvokeCompareLocalAndMoto(t *testing.T) {
+	v1, v2 := compareEchoImages(t)
+	m := cloudtest.StartMoto(t)
+	lc := lambda.NewFromConfig(motoConfig(t, m.Endpoint), func(o *lambda.Options) { o.Region = "us-east-1" })
+	fn := "cmp-" + flowName("moto")
+	if _, err := lc.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: sdkaws.String(fn), Role: sdkaws.String(createMotoRole(t, m.Endpoint)),
+		PackageType: lambdatypes.PackageTypeImage,
+		Code:        &lambdatypes.FunctionCode{ImageUri: sdkaws.String(motoAccount + ".dkr.ecr.us-east-1.amazonaws.com/cmp:v1")},
+	}); err != nil {
+		t.Fatalf("creating %s in moto: %v", fn, err)
+	}
+	env := isolatedEnv(t, append(awsEnv(m), "FNDECK_LOCAL_NETWORK=host")...)
+	var addrs []string
+	for _, d := range []struct{ prefix, ref string }{{"cmpm1", v1}, {"cmpm2", v2}} {
+		name := flowName(d.prefix)
+		t.Cleanup(func() { _, _, _ = runDocker("rm", "-f", "fndeck-"+name) })
+		if out, errOut, code := runCLI(t, env, "", "deploy", d.ref, "local:"+name, "--as", "lambda"); code != 0 {
+			t.Fatalf("deploy %s exited %d\nstdout: %s\nstderr: %s", name, code, out, errOut)
+		}
+		addrs = append(addrs, "local:"+name)
+	}
+	addrs = append(addrs, "lambda:us-east-1/"+fn)
+	payload := `{"items":["a","b"],"version":"v1"}`
+	out, errOut, code := runCLI(t, env, "", append([]string{"invoke", "--json", "--payload", payload}, addrs...)...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (they differ)\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var res struct {
+		Results []struct {
+			Address  string          `json:"address"`
+			Response json.RawMessage `json:"response"`
+			Error    string          `json:"error"`
+		} `json:"results"`
+		Differences []struct {
+			Path   string `json:"path"`
+			Values []any  `json:"values"`
+			Absent []int  `json:"absent"`
+		} `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) != 3 {
+		t.Fatalf("invoke --json: %v\n%s", err, out)
+	}
+	if r := res.Results[2]; r.Address != addrs[2] || r.Error != "" || string(r.Response) != payload {
+		t.Errorf("moto result %+v, want %s echoing %s", r, addrs[2], payload)
+	}
+	got := map[string]string{}
+	for _, d := range res.Differences {
+		b, _ := json.Marshal(d.Values)
+		got[d.Path] = fmt.Sprintf("%s absent %v", b, d.Absent)
+	}
+	want := map[string]string{
+		"$.echo":     `[{"items":["a","b"],"version":"v1"},{"items":["a","b"],"version":"v1"},null] absent [2]`,
+		"$.items[2]": `[null,"c",null] absent [0 2]`,
+		"$.version":  `["v1","v2","v1"] absent []`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("differences\n got %v\nwant %v\n%s", got, want, out)
+	}
 }
 
 // TestInvokeCompareLocal goes through the real binary and the real engine:
