@@ -52,3 +52,24 @@ func TestBodiesNeedsTwo(t *testing.T) {
 		t.Errorf("one body: %v", d)
 	}
 }
+
+// BenchmarkBodies diffs three ~40 KB JSON responses (500 items each) that
+// differ in one field of one item: the compare view's typical load.
+func BenchmarkBodies(b *testing.B) {
+	mk := func(odd string) []byte {
+		items := make([]map[string]any, 500)
+		for i := range items {
+			items[i] = map[string]any{"id": i, "name": "item", "tags": []string{"a", "b"}, "price": 1.25}
+		}
+		items[250]["name"] = odd
+		out, _ := json.Marshal(map[string]any{"items": items, "count": len(items)})
+		return out
+	}
+	bodies := [][]byte{mk("item"), mk("item"), mk("changed")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := Bodies(bodies); len(d) != 1 {
+			b.Fatalf("%d differences, want 1", len(d))
+		}
+	}
+}
