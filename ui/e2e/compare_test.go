@@ -118,10 +118,11 @@ func TestInvokeCompareLocalAndMoto(t *testing.T) {
 // (TESTING.md), so three local functions stand in for the mixed set.
 func TestInvokeCompareLocal(t *testing.T) {
 	v1, v2 := compareEchoImages(t)
+	web := streamerImage(t)
 	env := isolatedEnv(t, "FNDECK_LOCAL_NETWORK=host")
 	var addrs []string
 	for _, d := range []struct{ prefix, ref, as string }{
-		{"cmpa", v1, "lambda"}, {"cmpb", v1, "lambda"}, {"cmpc", v2, "lambda"}, {"cmpweb", streamerImage(t), "cloudrun"},
+		{"cmpa", v1, "lambda"}, {"cmpb", v1, "lambda"}, {"cmpc", v2, "lambda"}, {"cmpweb", web, "cloudrun"}, {"cmpweb2", web, "cloudrun"},
 	} {
 		name := flowName(d.prefix)
 		t.Cleanup(func() { _, _, _ = runDocker("rm", "-f", "fndeck-"+name) })
@@ -130,7 +131,7 @@ func TestInvokeCompareLocal(t *testing.T) {
 		}
 		addrs = append(addrs, "local:"+name)
 	}
-	a, b, c, web := addrs[0], addrs[1], addrs[2], addrs[3]
+	a, b, c, web, web2 := addrs[0], addrs[1], addrs[2], addrs[3], addrs[4]
 	payload := `{"order":{"id":7,"lines":[1,2]}}`
 
 	out, errOut, code := runCLI(t, env, "", "invoke", a, b, "--payload", payload)
@@ -192,5 +193,17 @@ func TestInvokeCompareLocal(t *testing.T) {
 	out, errOut, code = runCLI(t, env, "", "invoke", a, web, "--payload", payload)
 	if code != 2 || !strings.Contains(errOut, "cannot compare "+a) || !strings.Contains(errOut, "not supported yet") || strings.Contains(out, "status:") {
 		t.Errorf("mixed kinds: exit %d, want 2 with the reason\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+
+	// Two HTTP (local --as cloudrun) targets: the streamer's text answers
+	// are line-diffed. "/" echoes method, path and body alike on both;
+	// "/fail" answers 500 with the service's own name, so line 1 differs.
+	out, errOut, code = runCLI(t, env, "", "invoke", web, web2, "--path", "/", "--payload", payload, "--json")
+	if code != 0 || !strings.Contains(out, `"differences":[]`) {
+		t.Errorf("two HTTP targets alike: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, env, "", "invoke", web, web2, "--path", "/fail", "--json")
+	if code != 1 || !strings.Contains(out, `"differences":[{"path":"line 1","values":["boom: `+strings.TrimPrefix(web, "local:")+`","boom: `+strings.TrimPrefix(web2, "local:")+`"]}]`) {
+		t.Errorf("two HTTP targets failing differently: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 }
