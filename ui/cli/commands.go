@@ -638,9 +638,9 @@ func (a *app) invokeCmd() *cobra.Command {
 	var headers []string
 	var cold, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "invoke TARGET",
-		Short: "Invoke a function and show its response, logs and REPORT figures",
-		Args:  cobra.ExactArgs(1),
+		Use:   "invoke TARGET [TARGET…]",
+		Short: "Invoke a function and show its response, logs and REPORT figures; several targets: compare their responses",
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			ctx := cmd.Context()
 			body, err := a.payloadArg(payload)
@@ -654,6 +654,9 @@ func (a *app) invokeCmd() *cobra.Command {
 					return UsageError(fmt.Errorf("--header %q: expected 'Name: value'", h))
 				}
 				hdr.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			}
+			if len(pos) > 1 { // compare.go
+				return a.invokeCompare(ctx, pos, cloud.InvokeRequest{Payload: body, Method: method, Path: path, Headers: hdr, Cold: cold}, asJSON)
 			}
 			sess, err := a.session(ctx)
 			if err != nil {
