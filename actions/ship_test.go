@@ -1,0 +1,69 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/fndeck/fndeck/cloud"
+)
+
+func TestCheckSmoke(t *testing.T) {
+	exp := SmokeExpect{Status: 200, JSON: map[string]any{"ok": true, "n": 2.0, "items": []any{map[string]any{"id": "a"}}}}
+	good := cloud.InvokeResult{StatusCode: 200, Response: json.RawMessage(`{"ok":true,"n":2,"extra":1,"items":[{"id":"a","x":1}]}`)}
+	if d := CheckSmoke(exp, good); len(d) != 0 {
+		t.Errorf("a matching answer has differences: %+v", d)
+	}
+	bad := cloud.InvokeResult{StatusCode: 502, Response: json.RawMessage(`{"ok":false,"items":[{"id":"b"}]}`)}
+	want := []Difference{
+		{Path: "status", Expected: "200", Got: "502"},
+		{Path: "json.items[0].id", Expected: `"a"`, Got: `"b"`},
+		{Path: "json.n", Expected: "2", Got: "(missing)"},
+		{Path: "json.ok", Expected: "true", Got: "false"},
+	}
+	if d := CheckSmoke(exp, bad); !reflect.DeepEqual(d, want) {
+		t.Errorf("differences = %+v\nwant %+v", d, want)
+	}
+	// An HTTP-shaped Lambda answer: the subset applies to its JSON body.
+	env := cloud.InvokeResult{StatusCode: 200, Response: json.RawMessage(`{"statusCode":200,"body":"{\"ok\":true,\"n\":2,\"items\":[{\"id\":\"a\"}]}"}`)}
+	if d := CheckSmoke(exp, env); len(d) != 0 {
+		t.Errorf("an enveloped matching answer has differences: %+v", d)
+	}
+	if d := CheckSmoke(SmokeExpect{JSON: map[string]any{}}, cloud.InvokeResult{Body: []byte("oops")}); len(d) != 1 || d[0].Path != "json" {
+		t.Errorf("a non-JSON answer: %+v", d)
+	}
+}
+
+func TestRunChainStopsAtFailedStage(t *testing.T) {
+	var events []string
+	boom := errors.New("boom")
+	ran := false
+	stages := []Stage{
+		{Name: "build", Run: func(context.Context, cloud.Sink) (string, error) { return "img", nil }},
+		{Name: "deploy", Run: func(context.Context, cloud.Sink) (string, error) { return "", boom }},
+		{Name: "smoke", Run: func(context.Context, cloud.Sink) (string, error) { ran = true; return "", nil }},
+	}
+	err := RunChain(context.Background(), "c1", stages, cloud.DiscardSink{}, func(e StageEvent) {
+		s := e.Stage + ":start"
+		if e.Done() {
+			s = e.Stage + ":end"
+			if e.Err != nil {
+				s += ":failed"
+			}
+		}
+		events = append(events, s)
+	})
+	var se *StageError
+	if !errors.As(err, &se) || se.Stage != "deploy" || !errors.Is(err, boom) {
+		t.Fatalf("err = %v; want deploy's StageError wrapping boom", err)
+	}
+	if ran {
+		t.Error("the stage after a failed one ran")
+	}
+	want := []string{"build:start", "build:end", "deploy:start", "deploy:end:failed"}
+	if !reflect.DeepEqual(events, want) {
+		t.Errorf("events = %v; want %v", events, want)
+	}
+}
