@@ -200,6 +200,19 @@ func TestShipBadInput(t *testing.T) {
 			t.Errorf("%v started something: %s", tt.args, out)
 		}
 	}
+	// A function without build: and a smoke payload that does not exist.
+	for _, tt := range []struct{ yaml, want string }{
+		{"functions:\n  api:\n    targets: {dev: {local: {as: lambda}}}\n", "function api has no build: section"},
+		{"functions:\n  api:\n    build: {context: .}\n    smoke: {payload: missing}\n", `fndeck.yaml:4:22: functions.api.smoke.payload: "missing" is neither a payload`},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "fndeck.yaml"), []byte(tt.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runCLIIn(t, dir, env, "ship", "api")
+		if code != 2 || !strings.Contains(errOut, tt.want) || out != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 2 with %q", code, out, errOut, tt.want)
+		}
+	}
 	if o, _, _ := runDocker("images", "-q", "fndeck-ship/api:latest"); strings.TrimSpace(o) != "" {
 		t.Errorf("bad input built an image")
 	}
