@@ -1,11 +1,14 @@
 package actions
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -311,4 +314,34 @@ func ShipStages(spec ShipSpec) []Stage {
 		}})
 	}
 	return stages
+}
+
+// RunPre runs build.pre, a shell command, in dir before the image build,
+// streaming its output lines to out. A failure names the command and its
+// exit status; the output already went to out.
+func RunPre(ctx context.Context, dir, command string, out cloud.Sink) error {
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Dir = dir
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			out.Line("pre: " + sc.Text())
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	err := cmd.Run()
+	_ = pw.Close()
+	<-done
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("build.pre %q in %s: %w", clip(command, 80), dir, err)
+	}
+	return nil
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fndeck/fndeck/cloud"
@@ -65,5 +69,28 @@ func TestRunChainStopsAtFailedStage(t *testing.T) {
 	want := []string{"build:start", "build:end", "deploy:start", "deploy:end:failed"}
 	if !reflect.DeepEqual(events, want) {
 		t.Errorf("events = %v; want %v", events, want)
+	}
+}
+
+type lineSink struct{ lines []string }
+
+func (s *lineSink) Line(l string)           { s.lines = append(s.lines, l) }
+func (s *lineSink) Progress(cloud.Progress) {}
+
+func TestRunPre(t *testing.T) {
+	dir := t.TempDir()
+	var out lineSink
+	if err := RunPre(context.Background(), dir, "echo compiled > app && echo done; echo warn >&2", &out); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "app")); err != nil || string(b) != "compiled\n" {
+		t.Errorf("pre did not run in the context: %q, %v", b, err)
+	}
+	if !slices.Contains(out.lines, "pre: done") || !slices.Contains(out.lines, "pre: warn") {
+		t.Errorf("pre's output not streamed: %q", out.lines)
+	}
+	err := RunPre(context.Background(), dir, "echo broken; exit 3", &out)
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "build.pre") {
+		t.Errorf("a failing pre: %v", err)
 	}
 }

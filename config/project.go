@@ -74,6 +74,9 @@ type Build struct {
 	// Tag is the tag a framework names the image with (SAM's DockerTag),
 	// "" when it does not.
 	Tag string
+	// Pre is build.pre: a shell command run in Context before the image
+	// build (e.g. compiling on the host); "" for none.
+	Pre string
 }
 
 // Payload is a saved invoke payload.
@@ -470,7 +473,7 @@ func (d *projectDecoder) checkFile(at pos, what, written, path string) bool {
 }
 
 func (d *projectDecoder) build(v *value, what string) *Build {
-	m, ok := d.c.mapping(v, what, []string{"context", "dockerfile", "platform", "args"})
+	m, ok := d.c.mapping(v, what, []string{"context", "dockerfile", "platform", "args", "pre"})
 	if !ok {
 		return nil
 	}
@@ -516,6 +519,16 @@ func (d *projectDecoder) build(v *value, what string) *Build {
 		if s, ok := d.c.enum(f.val, what+".platform", []string{"linux/amd64", "linux/arm64"}); ok {
 			b.Platform = s
 		} else {
+			good = false
+		}
+	}
+	if f := m["pre"]; f != nil {
+		if s, ok := d.c.str(f.val, what+".pre"); ok && strings.TrimSpace(s) != "" {
+			b.Pre = s
+		} else {
+			if ok {
+				d.c.add(f.val.pos, "%s.pre: empty command", what)
+			}
 			good = false
 		}
 	}

@@ -10,7 +10,7 @@ import (
 func TestProjectSmoke(t *testing.T) {
 	dir := project(t, `functions:
   api:
-    build: {context: .}
+    build: {context: ., pre: "go build -o app ."}
     payloads: {ok: payloads/ok.json}
     smoke: {payload: ok, expect: {status: 200, json: {ok: true, n: 2, tags: [a]}}}
   web:
@@ -25,6 +25,9 @@ func TestProjectSmoke(t *testing.T) {
 		JSON: map[string]any{"ok": true, "n": 2.0, "tags": []any{"a"}}}
 	if !reflect.DeepEqual(sm, want) {
 		t.Errorf("api smoke = %#v\nwant %#v", sm, want)
+	}
+	if pre := p.Function("api").Build.Pre; pre != "go build -o app ." {
+		t.Errorf("build.pre = %q", pre)
 	}
 	if sm := p.Function("web").Smoke; sm == nil || sm.File != filepath.Join(dir, "payloads/ok.json") || sm.Payload != "" {
 		t.Errorf("web smoke (a file) = %#v", sm)

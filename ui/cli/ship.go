@@ -44,7 +44,7 @@ func (a *app) shipCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ship FUNCTION[.TARGET]",
 		Short: "Build, check, deploy and smoke-test a fndeck.yaml function as one chain",
-		Long: "ship runs a fndeck.yaml function's chain: build (the function's build:), push when the target\n" +
+		Long: "ship runs a fndeck.yaml function's chain: build (the function's build:, build.pre first), push when the target\n" +
 			"needs a registry (done by the deploy), doctor's pre-deploy checks, deploy, and the smoke invoke\n" +
 			"named by smoke: with its expectation. The first failing stage stops the chain (exit 1).",
 		Args: cobra.ExactArgs(1),
@@ -178,6 +178,11 @@ func (a *app) shipPlan(ctx context.Context, sess *Session, arg, to string, yes b
 		Function: fn.Name,
 		Image:    image,
 		Build: func(ctx context.Context, out cloud.Sink) (cloud.BuildResult, error) {
+			if b.Pre != "" {
+				if err := actions.RunPre(ctx, b.Context, b.Pre, out); err != nil {
+					return cloud.BuildResult{}, err
+				}
+			}
 			return sess.Builder.Build(ctx, opts, out)
 		},
 		Smoke: smoke,

@@ -43,11 +43,12 @@ func shipProject(t *testing.T, name, smokeJSON string) string {
 	t.Helper()
 	cloudtest.RequireDocker(t)
 	dir := t.TempDir()
-	cloudtest.BuildStatic(t, "github.com/fndeck/fndeck/cloud/local/testdata/hello", dir, "hello")
+	// build.pre puts the host-compiled handler where the Dockerfile copies it from.
+	cloudtest.BuildStatic(t, "github.com/fndeck/fndeck/cloud/local/testdata/hello", dir, "hello.host")
 	files := map[string]string{
 		"Dockerfile":          "FROM scratch\nCOPY hello /var/task/hello\nENTRYPOINT [\"/var/task/hello\"]\n",
 		"payloads/smoke.json": `{"name":"ship"}`,
-		"fndeck.yaml": "functions:\n  api:\n    build: {context: .}\n    targets:\n      dev: {local: {as: lambda, name: " + name + ", timeout: 5}}\n" +
+		"fndeck.yaml": "functions:\n  api:\n    build: {context: ., pre: 'cp hello.host hello && echo compiled on the host'}\n    targets:\n      dev: {local: {as: lambda, name: " + name + ", timeout: 5}}\n" +
 			"    payloads: {smoke: payloads/smoke.json}\n    smoke: {payload: smoke, expect: {status: 200, json: " + smokeJSON + "}}\n",
 	}
 	for f, c := range files {
@@ -136,6 +137,9 @@ func TestShipLocalLambda(t *testing.T) {
 	out, errOut, code = runCLIIn(t, dir, env, "ship", "api.dev")
 	if code != 0 {
 		t.Fatalf("ship (human) exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "pre: compiled on the host") {
+		t.Errorf("build.pre's output is not shown:\n%s", out)
 	}
 	for _, st := range []string{"build", "doctor", "deploy", "smoke"} {
 		if !strings.Contains(out, "✓ "+st+" ") {
