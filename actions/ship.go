@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fndeck/fndeck/cloud"
@@ -239,8 +240,12 @@ type ShipSmoke struct {
 // ShipStages builds the stages of spec: build, push (when the target needs
 // a registry and Push is set), doctor, deploy, smoke (when set).
 func ShipStages(spec ShipSpec) []Stage {
-	image := spec.Image
-	stages := []Stage{{Name: "build", Run: func(ctx context.Context, out cloud.Sink) (string, error) {
+	return append([]Stage{BuildStage(spec)}, TargetStages(spec, spec.Target)...)
+}
+
+// BuildStage is the chain's build stage (one for every target).
+func BuildStage(spec ShipSpec) Stage {
+	return Stage{Name: "build", Run: func(ctx context.Context, out cloud.Sink) (string, error) {
 		res, err := spec.Build(ctx, out)
 		if err != nil {
 			return "", err
@@ -249,9 +254,15 @@ func ShipStages(spec ShipSpec) []Stage {
 		if len(id) > 19 && strings.HasPrefix(id, "sha256:") {
 			id = id[7:19]
 		}
-		return image + " (" + id + ")", nil
-	}}}
-	t := spec.Target
+		return spec.Image + " (" + id + ")", nil
+	}}
+}
+
+// TargetStages are the stages after the build for one target: push (when
+// the target needs a registry and Push is set), doctor, deploy, smoke.
+func TargetStages(spec ShipSpec, t ShipTarget) []Stage {
+	image := spec.Image
+	var stages []Stage
 	if t.NeedsPush && t.Push != nil {
 		stages = append(stages, Stage{Name: "push", Run: func(ctx context.Context, out cloud.Sink) (string, error) {
 			remote, err := t.Push(ctx, spec.Image, out)
@@ -314,6 +325,27 @@ func ShipStages(spec ShipSpec) []Stage {
 		}})
 	}
 	return stages
+}
+
+// RunShipMany runs build once, then each target's stages in parallel: a
+// failed target stops only its own stages. on is called from several
+// goroutines with the target's index (-1 for the build). The error joins
+// every failed target's *StageError.
+func RunShipMany(ctx context.Context, chain string, build Stage, targets [][]Stage, out cloud.Sink, on func(target int, e StageEvent)) error {
+	if err := RunChain(ctx, chain, []Stage{build}, out, func(e StageEvent) { on(-1, e) }); err != nil {
+		return err
+	}
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, stages := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = RunChain(ctx, chain, stages, out, func(e StageEvent) { on(i, e) })
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // RunPre runs build.pre, a shell command, in dir before the image build,

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fndeck/fndeck/cloud"
@@ -92,5 +93,38 @@ func TestRunPre(t *testing.T) {
 	err := RunPre(context.Background(), dir, "echo broken; exit 3", &out)
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "build.pre") {
 		t.Errorf("a failing pre: %v", err)
+	}
+}
+
+// One build, then every target's stages; a failing target does not stop
+// the other, and a failing build stops them all.
+func TestRunShipMany(t *testing.T) {
+	var mu sync.Mutex
+	ran := map[string]int{}
+	stage := func(name string, err error) Stage {
+		return Stage{Name: name, Run: func(context.Context, cloud.Sink) (string, error) {
+			mu.Lock()
+			ran[name]++
+			mu.Unlock()
+			return "", err
+		}}
+	}
+	boom := errors.New("boom")
+	targets := [][]Stage{
+		{stage("a.deploy", boom), stage("a.smoke", nil)},
+		{stage("b.deploy", nil), stage("b.smoke", nil)},
+	}
+	err := RunShipMany(context.Background(), "c", stage("build", nil), targets, cloud.DiscardSink{}, func(int, StageEvent) {})
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v; want a's failure", err)
+	}
+	want := map[string]int{"build": 1, "a.deploy": 1, "b.deploy": 1, "b.smoke": 1}
+	if !reflect.DeepEqual(ran, want) {
+		t.Errorf("ran %v; want %v", ran, want)
+	}
+	clear(ran)
+	err = RunShipMany(context.Background(), "c", stage("build", boom), targets, cloud.DiscardSink{}, func(int, StageEvent) {})
+	if !errors.Is(err, boom) || len(ran) != 1 {
+		t.Errorf("a failed build: err %v, ran %v; want only the build", err, ran)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,9 +70,14 @@ func (a *app) shipCmd() *cobra.Command {
 }
 
 type shipPlan struct {
-	chain  string
-	target string // FUNCTION.TARGET
-	spec   actions.ShipSpec
+	chain   string
+	spec    actions.ShipSpec // Target unused: see targets
+	targets []plannedTarget
+}
+
+type plannedTarget struct {
+	name string // FUNCTION.TARGET
+	t    actions.ShipTarget
 }
 
 // shipPlan checks the input and resolves everything the chain needs; every
@@ -86,10 +92,6 @@ func (a *app) shipPlan(ctx context.Context, sess *Session, arg, to string, yes b
 	if to != "" {
 		if tName != "" {
 			return shipPlan{}, UsageError(fmt.Errorf("%q names a target and --to names another: use one", arg))
-		}
-		if strings.Contains(to, ",") {
-			return shipPlan{}, UsageError(cloud.WithHint(fmt.Errorf("--to %q: shipping to several targets at once is not supported yet", to),
-				"ship each target on its own: fndeck ship "+fnName+".TARGET"))
 		}
 		tName = to
 	}
@@ -120,25 +122,17 @@ func (a *app) shipPlan(ctx context.Context, sess *Session, arg, to string, yes b
 		}
 		tName = fn.Targets[0].Name
 	}
-	ct := fn.Target(tName)
-	if ct == nil {
-		return shipPlan{}, UsageError(cloud.WithHint(fmt.Errorf("unknown target %q of function %s", tName, fn.Name),
-			"targets of "+fn.Name+": "+orNone(tnames)))
-	}
-	full := fn.Name + "." + ct.Name
-	if sess.ResolveTarget == nil {
-		return shipPlan{}, UsageError(fmt.Errorf("target %s cannot be resolved", full))
-	}
-	t, ok := sess.ResolveTarget(full)
-	if !ok {
-		return shipPlan{}, UsageError(fmt.Errorf("target %s cannot be resolved", full))
-	}
-	if t.Err != nil {
-		var ee *ExitError
-		if errors.As(t.Err, &ee) {
-			return shipPlan{}, t.Err
+	var names []string
+	for _, n := range strings.Split(tName, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" || slices.Contains(names, n) {
+			return shipPlan{}, UsageError(fmt.Errorf("targets %q: an empty or repeated name", tName))
 		}
-		return shipPlan{}, UsageError(fmt.Errorf("target %s cannot be used yet: %w", full, t.Err))
+		if fn.Target(n) == nil {
+			return shipPlan{}, UsageError(cloud.WithHint(fmt.Errorf("unknown target %q of function %s", n, fn.Name),
+				"targets of "+fn.Name+": "+orNone(tnames)))
+		}
+		names = append(names, n)
 	}
 	var smoke *actions.ShipSmoke
 	if fn.Smoke != nil {
@@ -152,29 +146,13 @@ func (a *app) shipPlan(ctx context.Context, sess *Session, arg, to string, yes b
 		}
 		smoke = &actions.ShipSmoke{Payload: body, Expect: actions.SmokeExpect{Status: fn.Smoke.Status, JSON: fn.Smoke.JSON}}
 	}
-	dep, err := capability[cloud.Deployer](sess, t.Address, "deploy")
-	if err != nil {
-		return shipPlan{}, UsageError(err)
-	}
-	var inv cloud.Invoker
-	if smoke != nil {
-		if inv, err = capability[cloud.Invoker](sess, t.Address, "invoke"); err != nil {
-			return shipPlan{}, UsageError(err)
-		}
-	}
 	image := fn.Build.Tag
 	if image == "" {
 		image = "fndeck-ship/" + strings.ToLower(fn.Name) + ":latest"
 	}
 	b := fn.Build
 	opts := cloud.BuildOptions{ContextDir: b.Context, Dockerfile: b.Dockerfile, Tags: []string{image}, Platform: b.Platform, BuildArgs: b.Args, Target: b.Target}
-	req := t.Defaults
-	req.Yes = req.Yes || yes
-	if req.As == "" && t.Address.Provider == cloud.Local {
-		req.As = "lambda"
-	}
-	backend := sess.backend(t.Address.Provider)
-	spec := actions.ShipSpec{
+	plan := shipPlan{chain: newChainID(), spec: actions.ShipSpec{
 		Function: fn.Name,
 		Image:    image,
 		Build: func(ctx context.Context, out cloud.Sink) (cloud.BuildResult, error) {
@@ -186,30 +164,73 @@ func (a *app) shipPlan(ctx context.Context, sess *Session, arg, to string, yes b
 			return sess.Builder.Build(ctx, opts, out)
 		},
 		Smoke: smoke,
-		Target: actions.ShipTarget{
-			Target: t.Address,
-			// Lambda and Cloud Run pull from a registry: their deploy pushes
-			// the local image (to the repository it picks) itself.
-			NeedsPush: t.Address.Provider != cloud.Local,
-			Check: func(ctx context.Context, req cloud.DeployRequest) []actions.Check {
-				img, err := sess.Images.Inspect(ctx, req.Image)
-				if err != nil {
-					return []actions.Check{{ID: "image", Level: actions.LevelError, Message: "the built image cannot be inspected: " + err.Error()}}
-				}
-				return actions.Doctor(img, actions.DoctorTargetFor(ctx, backend, req))
-			},
-			Deploy: func(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
-				return sess.Deploy(ctx, dep, req, out)
-			},
-			Request: req,
+	}}
+	for _, n := range names {
+		full := fn.Name + "." + n
+		st, err := a.shipTarget(ctx, sess, full, smoke != nil, yes)
+		if err != nil {
+			return shipPlan{}, err
+		}
+		plan.targets = append(plan.targets, plannedTarget{name: full, t: st})
+	}
+	return plan, nil
+}
+
+// shipTarget resolves one FUNCTION.TARGET into what the chain calls.
+func (a *app) shipTarget(ctx context.Context, sess *Session, full string, invoke, yes bool) (actions.ShipTarget, error) {
+	if sess.ResolveTarget == nil {
+		return actions.ShipTarget{}, UsageError(fmt.Errorf("target %s cannot be resolved", full))
+	}
+	t, ok := sess.ResolveTarget(full)
+	if !ok {
+		return actions.ShipTarget{}, UsageError(fmt.Errorf("target %s cannot be resolved", full))
+	}
+	if t.Err != nil {
+		var ee *ExitError
+		if errors.As(t.Err, &ee) {
+			return actions.ShipTarget{}, t.Err
+		}
+		return actions.ShipTarget{}, UsageError(fmt.Errorf("target %s cannot be used yet: %w", full, t.Err))
+	}
+	dep, err := capability[cloud.Deployer](sess, t.Address, "deploy")
+	if err != nil {
+		return actions.ShipTarget{}, UsageError(err)
+	}
+	var inv cloud.Invoker
+	if invoke {
+		if inv, err = capability[cloud.Invoker](sess, t.Address, "invoke"); err != nil {
+			return actions.ShipTarget{}, UsageError(err)
+		}
+	}
+	req := t.Defaults
+	req.Yes = req.Yes || yes
+	if req.As == "" && t.Address.Provider == cloud.Local {
+		req.As = "lambda"
+	}
+	backend := sess.backend(t.Address.Provider)
+	st := actions.ShipTarget{
+		Target: t.Address,
+		// Lambda and Cloud Run pull from a registry: their deploy pushes
+		// the local image (to the repository it picks) itself.
+		NeedsPush: t.Address.Provider != cloud.Local,
+		Check: func(ctx context.Context, req cloud.DeployRequest) []actions.Check {
+			img, err := sess.Images.Inspect(ctx, req.Image)
+			if err != nil {
+				return []actions.Check{{ID: "image", Level: actions.LevelError, Message: "the built image cannot be inspected: " + err.Error()}}
+			}
+			return actions.Doctor(img, actions.DoctorTargetFor(ctx, backend, req))
 		},
+		Deploy: func(ctx context.Context, req cloud.DeployRequest, out cloud.Sink) (cloud.DeployResult, error) {
+			return sess.Deploy(ctx, dep, req, out)
+		},
+		Request: req,
 	}
 	if inv != nil {
-		spec.Target.Invoke = func(ctx context.Context, r cloud.InvokeRequest) (cloud.InvokeResult, error) {
+		st.Invoke = func(ctx context.Context, r cloud.InvokeRequest) (cloud.InvokeResult, error) {
 			return inv.Invoke(ctx, r, nil)
 		}
 	}
-	return shipPlan{chain: newChainID(), target: full, spec: spec}, nil
+	return st, nil
 }
 
 func orNone(names []string) string {
@@ -226,32 +247,50 @@ func newChainID() string {
 }
 
 // runShip runs the plan's chain, each stage as a task of the runner, and
-// prints its stage events.
+// prints its stage events: the build once, then each target's stages (in
+// parallel when there are several).
 func (a *app) runShip(ctx context.Context, sess *Session, plan shipPlan, asJSON bool) error {
 	p := newProgressPrinter(a, asJSON)
-	addr := plan.spec.Target.Target.String()
-	var lastEv task.Event
-	stages := actions.ShipStages(plan.spec)
-	for i := range stages {
-		st := stages[i]
-		stages[i].Run = func(ctx context.Context, _ cloud.Sink) (string, error) {
+	asTask := func(st actions.Stage, addr, title string, last *task.Event) actions.Stage {
+		return actions.Stage{Name: st.Name, Run: func(ctx context.Context, _ cloud.Sink) (string, error) {
 			var res string
 			ev, err := sess.Tasks.Run(ctx, TaskSpec{
-				Kind: task.Kind(st.Name), Target: addr, Title: st.Name + " " + plan.target + " (" + plan.chain + ")",
+				Kind: task.Kind(st.Name), Target: addr, Title: st.Name + " " + title + " (" + plan.chain + ")",
 				Run: func(ctx context.Context, out cloud.Sink) error {
 					var err error
 					res, err = st.Run(ctx, out)
 					return err
 				},
 			}, p.line, p.progress)
-			lastEv = ev
+			*last = ev
 			return res, err
+		}}
+	}
+	// The build's target is the image it makes; a target's, its address.
+	lastBuild := new(task.Event)
+	build := asTask(actions.BuildStage(plan.spec), plan.spec.Image, plan.spec.Function, lastBuild)
+	last := make([]*task.Event, len(plan.targets))
+	stages := make([][]actions.Stage, len(plan.targets))
+	var names []string
+	for i, pt := range plan.targets {
+		last[i] = new(task.Event)
+		addr := pt.t.Target.String()
+		for _, st := range actions.TargetStages(plan.spec, pt.t) {
+			stages[i] = append(stages[i], asTask(st, addr, pt.name, last[i]))
 		}
+		names = append(names, pt.name)
 	}
 	start := time.Now()
-	err := actions.RunChain(ctx, plan.chain, stages, cloud.DiscardSink{}, func(e actions.StageEvent) {
+	err := actions.RunShipMany(ctx, plan.chain, build, stages, cloud.DiscardSink{}, func(i int, e actions.StageEvent) {
+		target, lastEv, label := plan.spec.Image, lastBuild, ""
+		if i >= 0 {
+			target, lastEv = plan.targets[i].t.Target.String(), last[i]
+			if len(plan.targets) > 1 {
+				label = " " + plan.targets[i].name
+			}
+		}
 		if asJSON {
-			ev := stageEventJSON{Type: "stage", Kind: task.Kind(e.Stage), Target: addr, State: task.Running, Chain: e.Chain, Stage: e.Stage}
+			ev := stageEventJSON{Type: "stage", Kind: task.Kind(e.Stage), Target: target, State: task.Running, Chain: e.Chain, Stage: e.Stage}
 			started := e.Started
 			ev.Started = &started
 			if e.Done() {
@@ -269,8 +308,11 @@ func (a *app) runShip(ctx context.Context, sess *Session, plan shipPlan, asJSON 
 				if e.Err != nil && ev.Error == "" {
 					ev.Error = e.Err.Error()
 				}
-				if e.Err == nil && ev.State == "" {
+				if ev.State == "" {
 					ev.State = task.Succeeded
+					if e.Err != nil {
+						ev.State = task.Failed
+					}
 				}
 				var se *actions.SmokeError
 				if errors.As(e.Err, &se) {
@@ -287,15 +329,14 @@ func (a *app) runShip(ctx context.Context, sess *Session, plan shipPlan, asJSON 
 		if e.Err != nil {
 			mark, tail = "✗", s(e.Err.Error())
 		}
-		p.h.linef("%s %s %s  %s", mark, e.Stage, fmtSeconds(e.Duration), tail)
+		p.h.linef("%s %s%s %s  %s", mark, e.Stage, s(label), fmtSeconds(e.Duration), tail)
 	})
-	if !asJSON {
-		if err == nil {
-			p.h.linef("shipped %s in %s", s(plan.target), fmtSeconds(time.Since(start)))
-		}
-	}
+	what := strings.Join(names, ", ")
 	if err != nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("ship %s: %w", plan.target, err)}
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("ship %s: %w", what, err)}
+	}
+	if !asJSON {
+		p.h.linef("shipped %s in %s", s(what), fmtSeconds(time.Since(start)))
 	}
 	return nil
 }

@@ -49,6 +49,7 @@ func shipProject(t *testing.T, name, smokeJSON string) string {
 		"Dockerfile":          "FROM scratch\nCOPY hello /var/task/hello\nENTRYPOINT [\"/var/task/hello\"]\n",
 		"payloads/smoke.json": `{"name":"ship"}`,
 		"fndeck.yaml": "functions:\n  api:\n    build: {context: ., pre: 'cp hello.host hello && echo compiled on the host'}\n    targets:\n      dev: {local: {as: lambda, name: " + name + ", timeout: 5}}\n" +
+			"      dev2: {local: {as: lambda, name: " + name + "-2, timeout: 5}}\n" +
 			"    payloads: {smoke: payloads/smoke.json}\n    smoke: {payload: smoke, expect: {status: 200, json: " + smokeJSON + "}}\n",
 	}
 	for f, c := range files {
@@ -61,7 +62,7 @@ func shipProject(t *testing.T, name, smokeJSON string) string {
 		}
 	}
 	t.Cleanup(func() {
-		_, _, _ = runDocker("rm", "-f", "fndeck-"+name)
+		_, _, _ = runDocker("rm", "-f", "fndeck-"+name, "fndeck-"+name+"-2")
 		_, _, _ = runDocker("rmi", "-f", "fndeck-ship/api:latest")
 	})
 	return dir
@@ -118,7 +119,11 @@ func TestShipLocalLambda(t *testing.T) {
 		if e.Chain == "" || e.Chain != evs[0].Chain {
 			t.Errorf("event %+v is not of the chain %q", e, evs[0].Chain)
 		}
-		if e.Target != "local:"+name || e.Started == "" || e.DurationMS == nil {
+		wantTarget := "local:" + name
+		if e.Stage == "build" {
+			wantTarget = "fndeck-ship/api:latest" // the build's target is the image it makes
+		}
+		if e.Target != wantTarget || e.Started == "" || e.DurationMS == nil {
 			t.Errorf("event lacks task fields: %+v", e)
 		}
 	}
@@ -194,7 +199,7 @@ func TestShipBadInput(t *testing.T) {
 	}{
 		{[]string{"ship", "api.nope"}, `unknown target "nope" of function api`},
 		{[]string{"ship", "web.dev"}, `unknown function "web"`},
-		{[]string{"ship", "api", "--to", "dev,prod"}, "several targets"},
+		{[]string{"ship", "api", "--to", "dev,prod"}, `unknown target "prod" of function api`},
 	} {
 		out, errOut, code := runCLIIn(t, dir, env, tt.args...)
 		if code != 2 || !strings.Contains(errOut, tt.want) || !strings.Contains(errOut, "hint: ") {
@@ -219,5 +224,46 @@ func TestShipBadInput(t *testing.T) {
 	}
 	if o, _, _ := runDocker("images", "-q", "fndeck-ship/api:latest"); strings.TrimSpace(o) != "" {
 		t.Errorf("bad input built an image")
+	}
+}
+
+// --to with two targets: one build, then doctor, deploy and smoke for each
+// target (in parallel), exit 0; both functions answer.
+func TestShipTwoTargets(t *testing.T) {
+	name := strings.ToLower(strings.ReplaceAll(cloudtest.UniqueName("shiptwo"), "_", "-"))
+	dir := shipProject(t, name, `{greeting: hello ship}`)
+	env := isolatedEnv(t, "FNDECK_LOCAL_NETWORK=host")
+
+	out, errOut, code := runCLIIn(t, dir, env, "ship", "api", "--to", "dev,dev2", "--json")
+	if code != 0 {
+		t.Fatalf("ship exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	per := map[string][]string{}
+	builds := 0
+	for _, e := range stageEvents(t, out) {
+		if e.Stage == "build" {
+			if e.State == "succeeded" {
+				builds++
+			}
+			continue
+		}
+		if e.State != "running" {
+			per[e.Target] = append(per[e.Target], e.Stage+":"+e.State)
+		}
+	}
+	if builds != 1 {
+		t.Errorf("%d builds, want one shared build\n%s", builds, out)
+	}
+	want := "doctor:succeeded deploy:succeeded smoke:succeeded"
+	for _, addr := range []string{"local:" + name, "local:" + name + "-2"} {
+		if got := strings.Join(per[addr], " "); got != want {
+			t.Errorf("%s: stages %q, want %q\n%s", addr, got, want, out)
+		}
+	}
+	for _, tg := range []string{"api.dev", "api.dev2"} {
+		out, errOut, code := runCLIIn(t, dir, env, "invoke", tg, "--payload", `{"name":"z"}`)
+		if code != 0 || !strings.Contains(out, "hello z") {
+			t.Errorf("invoke %s after ship: exit %d\n%s\n%s", tg, code, out, errOut)
+		}
 	}
 }
