@@ -212,6 +212,7 @@ func open(ctx context.Context, g cli.Globals) (*cli.Session, error) {
 	}
 	if project != nil {
 		sess.ResolveTarget = projectTargets(project, awsB)
+		sess.Project = project
 	}
 	sess.EnvDoctor = envDoctor(cfg, engine, helper, providers, unconfigured, stateDir)
 	sess.RunTUI = func(ctx context.Context) error {

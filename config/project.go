@@ -44,6 +44,22 @@ type Function struct {
 	Targets []*Target
 	// Payloads in file order: saved invoke payloads.
 	Payloads []Payload
+	// Smoke is ship's smoke test; nil when the file names none.
+	Smoke *Smoke
+}
+
+// Smoke is a function's smoke test: one invoke with a saved payload and
+// what its answer must be.
+type Smoke struct {
+	// Payload is the payload's name under payloads ("" when a file);
+	// File the payload file's absolute path.
+	Payload string
+	File    string
+	// Status is the expected status code (0: not checked); JSON a subset
+	// the response must contain (nil: not checked), as decoded JSON values
+	// (map[string]any, []any, string, float64, bool, nil).
+	Status int
+	JSON   any
 }
 
 // Build says how to build the function's image.
@@ -58,6 +74,9 @@ type Build struct {
 	// Tag is the tag a framework names the image with (SAM's DockerTag),
 	// "" when it does not.
 	Tag string
+	// Pre is build.pre: a shell command run in Context before the image
+	// build (e.g. compiling on the host); "" for none.
+	Pre string
 }
 
 // Payload is a saved invoke payload.
@@ -288,7 +307,7 @@ func (d *projectDecoder) include(f *field) {
 
 func (d *projectDecoder) function(ff *field) *Function {
 	what := "functions." + ff.key
-	m, ok := d.c.mapping(ff.val, what, []string{"build", "targets", "payloads"})
+	m, ok := d.c.mapping(ff.val, what, []string{"build", "targets", "payloads", "smoke"})
 	if !ok {
 		return nil
 	}
@@ -331,7 +350,103 @@ func (d *projectDecoder) function(ff *field) *Function {
 			}
 		}
 	}
+	if sm := m["smoke"]; sm != nil {
+		fn.Smoke = d.smoke(fn, sm.val, what+".smoke")
+	}
 	return fn
+}
+
+// smoke reads `smoke: {payload: NAME-or-FILE, expect: {status: N, json: {...}}}`.
+func (d *projectDecoder) smoke(fn *Function, v *value, what string) *Smoke {
+	m, ok := d.c.mapping(v, what, []string{"payload", "expect"})
+	if !ok || !d.required(m, v.pos, what, "payload") {
+		return nil
+	}
+	sm := &Smoke{}
+	good := true
+	pf := m["payload"]
+	if s, ok := d.c.str(pf.val, what+".payload"); ok && s != "" {
+		for _, p := range fn.Payloads {
+			if p.Name == s {
+				sm.Payload, sm.File = s, p.File
+			}
+		}
+		if sm.File == "" {
+			file := d.abs(d.dir, s)
+			if st, err := os.Stat(file); err == nil && !st.IsDir() {
+				sm.File = file
+			} else {
+				names := make([]string, 0, len(fn.Payloads))
+				for _, p := range fn.Payloads {
+					names = append(names, p.Name)
+				}
+				d.c.add(pf.val.pos, "%s: %q is neither a payload of %s (%s) nor a file (looked for %s)", what+".payload", s, fn.Name, listOrNone(names), file)
+				good = false
+			}
+		}
+	} else {
+		if ok {
+			d.c.add(pf.val.pos, "%s.payload: empty payload name", what)
+		}
+		good = false
+	}
+	if ef := m["expect"]; ef != nil {
+		em, ok := d.c.mapping(ef.val, what+".expect", []string{"status", "json"})
+		if !ok {
+			return nil
+		}
+		if f := em["status"]; f != nil {
+			if n, ok := d.number(f, what+".expect.status", 100, 599, ""); ok {
+				sm.Status = n
+			} else {
+				good = false
+			}
+		}
+		if f := em["json"]; f != nil {
+			sm.JSON = plainValue(f.val)
+		}
+	}
+	if !good {
+		return nil
+	}
+	return sm
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "it has none"
+	}
+	return "it has " + strings.Join(names, ", ")
+}
+
+// plainValue turns a decoded YAML value into the values encoding/json
+// decodes to, so it compares with a JSON response.
+func plainValue(v *value) any {
+	switch v.kind {
+	case kindNull:
+		return nil
+	case kindList:
+		out := make([]any, 0, len(v.items))
+		for _, it := range v.items {
+			out = append(out, plainValue(it))
+		}
+		return out
+	case kindMap:
+		out := make(map[string]any, len(v.fields))
+		for _, f := range v.fields {
+			out[f.key] = plainValue(f.val)
+		}
+		return out
+	}
+	switch v.stype {
+	case typeInt, typeFloat:
+		if f, err := strconv.ParseFloat(v.text, 64); err == nil {
+			return f
+		}
+	case typeBool:
+		return strings.EqualFold(v.text, "true")
+	}
+	return v.text
 }
 
 // abs resolves p against base unless it is absolute.
@@ -358,7 +473,7 @@ func (d *projectDecoder) checkFile(at pos, what, written, path string) bool {
 }
 
 func (d *projectDecoder) build(v *value, what string) *Build {
-	m, ok := d.c.mapping(v, what, []string{"context", "dockerfile", "platform", "args"})
+	m, ok := d.c.mapping(v, what, []string{"context", "dockerfile", "platform", "args", "pre"})
 	if !ok {
 		return nil
 	}
@@ -404,6 +519,16 @@ func (d *projectDecoder) build(v *value, what string) *Build {
 		if s, ok := d.c.enum(f.val, what+".platform", []string{"linux/amd64", "linux/arm64"}); ok {
 			b.Platform = s
 		} else {
+			good = false
+		}
+	}
+	if f := m["pre"]; f != nil {
+		if s, ok := d.c.str(f.val, what+".pre"); ok && strings.TrimSpace(s) != "" {
+			b.Pre = s
+		} else {
+			if ok {
+				d.c.add(f.val.pos, "%s.pre: empty command", what)
+			}
 			good = false
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/lineage"
 	"github.com/fndeck/fndeck/cloud/pricing"
+	"github.com/fndeck/fndeck/config"
 	"github.com/fndeck/fndeck/internal/task"
 )
 
@@ -121,6 +122,8 @@ type Session struct {
 	// no tag check. Pushed is what fndeck remembers pushing; may be nil.
 	Tags   *lineage.TagChecker
 	Pushed *lineage.Pushed
+	// Project is the working directory's fndeck.yaml; nil when none (ship).
+	Project *config.Project
 	// RunTUI runs the interactive program.
 	RunTUI func(ctx context.Context) error
 	Close  func()
@@ -235,6 +238,7 @@ func (a *app) rootCmd() *cobra.Command {
 	)
 	root.AddCommand(a.doctorCmd())
 	root.AddCommand(a.loginCmd())
+	root.AddCommand(a.shipCmd())
 	return root
 }
 
