@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/fndeck/fndeck/cloud"
 	"github.com/fndeck/fndeck/cloud/registry"
@@ -12,15 +11,7 @@ import (
 // ECR credentials first, then Options.Auth (the docker config): each
 // provider that fails hands the host on to the next.
 func (b *Backend) registry() *registry.Client {
-	var auth cloud.AuthProvider = b
-	if b.opts.Auth != nil {
-		auth = cloud.AuthChain{b, b.opts.Auth}
-	}
-	var tr http.RoundTripper
-	if b.opts.HTTPClient != nil {
-		tr = b.opts.HTTPClient.Transport
-	}
-	return registry.New(registry.Options{Auth: auth, Rewrite: b.opts.Rewrite, Transport: tr})
+	return registry.ForBackend(b, b.opts.Auth, b.opts.Rewrite, b.opts.HTTPClient)
 }
 
 // copyImage copies a remote image to dst (an ECR HOST/REPO:TAG) registry to

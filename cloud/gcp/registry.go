@@ -180,15 +180,7 @@ func (b *Backend) engineHolds(ctx context.Context, ref string) bool {
 // registry is the one registry client with this backend's token first,
 // then Options.Auth (the docker config), falling through on failure.
 func (b *Backend) registry() *registry.Client {
-	var auth cloud.AuthProvider = b
-	if b.opts.Auth != nil {
-		auth = cloud.AuthChain{b, b.opts.Auth}
-	}
-	var tr http.RoundTripper
-	if b.opts.HTTPClient != nil {
-		tr = b.opts.HTTPClient.Transport
-	}
-	return registry.New(registry.Options{Auth: auth, Rewrite: b.opts.Rewrite, Transport: tr})
+	return registry.ForBackend(b, b.opts.Auth, b.opts.Rewrite, b.opts.HTTPClient)
 }
 
 // arOperation is the part of a google.longrunning.Operation (REST form) we read.

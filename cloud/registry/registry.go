@@ -531,3 +531,18 @@ func configOf(img v1.Image) (ImageConfig, error) {
 	}
 	return ic, nil
 }
+
+// ForBackend is the client a cloud backend uses: its own provider (ECR,
+// Artifact Registry) first, then fallback (the docker config; nil: none),
+// each handing the host on when it fails; hc's transport when set.
+func ForBackend(own, fallback cloud.AuthProvider, rewrite map[string]string, hc *http.Client) *Client {
+	auth := own
+	if fallback != nil {
+		auth = cloud.AuthChain{own, fallback}
+	}
+	var tr http.RoundTripper
+	if hc != nil {
+		tr = hc.Transport
+	}
+	return New(Options{Auth: auth, Rewrite: rewrite, Transport: tr})
+}
