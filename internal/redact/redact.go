@@ -90,9 +90,11 @@ var (
 		return regexp.MustCompile(`(?i)\b(bearer|basic)\s+([^\s"',]+)`)
 	})
 	// key=value and key: value (quoted or not, in logs and YAML) whose key
-	// names a secret; the key's tail decides (see keyValue).
+	// is a secret's name: a whole word such as password, client_secret,
+	// api-key, access_token or session_token. Words that merely contain one
+	// (author, tokenizer, session, authenticated) are ordinary log text.
 	reKeyValue = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?i)((?:secret|token|password|passwd|credential|session|auth|api[_-]?key|access[_-]?key)[a-z_-]*)(["']?\s*[=:]\s*["']?)([^\s"',&]+)`)
+		return regexp.MustCompile(`(?i)\b((?:[a-z0-9]+[_-])*(?:secret|token|password|passwd|credentials?|api[_-]?key|access[_-]?key|auth[_-]?token|session[_-]?token)(?:[_-]?(?:key|token|value))?)(["']?\s*[=:]\s*["']?)([^\s"',&]+)`)
 	})
 	// AWS access key IDs (long-term AKIA…, temporary ASIA…): half of a
 	// credential pair, and they name the account.
