@@ -126,16 +126,8 @@ func (b *Backend) Deploy(ctx context.Context, req cloud.DeployRequest, out cloud
 		in.Architectures = []types.Architecture{types.Architecture(arch)}
 	}
 	out.Line(fmt.Sprintf("updating %s: %s → %s", t, orNone(res.OldImage), image))
-	var upd *lambda.UpdateFunctionCodeOutput
-	err = b.call(ctx, nil, func() error {
-		var e error
-		upd, e = rc.lambda.UpdateFunctionCode(ctx, in)
-		return e
-	})
+	upd, err := b.updateCode(ctx, rc, profile, t, in, "updating the code of", out)
 	if err != nil {
-		return res, errorf(profile, "updating the code of %s: %w", t, err)
-	}
-	if err := b.waitUpdated(ctx, rc, profile, t, out); err != nil {
 		return res, err
 	}
 	res.Revision = sdkaws.ToString(upd.Version)
@@ -362,16 +354,8 @@ func (b *Backend) Rollback(ctx context.Context, target cloud.Address, to cloud.D
 			in.Architectures = []types.Architecture{types.Architecture(want.Arch)}
 		}
 		out.Line(fmt.Sprintf("rolling back %s: %s → %s", target, orNone(res.OldImage), to.NewImage))
-		var upd *lambda.UpdateFunctionCodeOutput
-		err = b.call(ctx, nil, func() error {
-			var e error
-			upd, e = rc.lambda.UpdateFunctionCode(ctx, in)
-			return e
-		})
+		upd, err := b.updateCode(ctx, rc, profile, target, in, "rolling back", out)
 		if err != nil {
-			return res, errorf(profile, "rolling back %s: %w", target, err)
-		}
-		if err := b.waitUpdated(ctx, rc, profile, target, out); err != nil {
 			return res, err
 		}
 		res.Revision = sdkaws.ToString(upd.Version)
@@ -522,3 +506,21 @@ func functionARN(region, acct, name string) string {
 
 // SourceTag is the Lambda tag naming the reference a function was deployed from.
 const SourceTag = "fndeck:source"
+
+// updateCode sends UpdateFunctionCode and waits until the function is
+// updated (deploy and rollback alike); what starts the error message.
+func (b *Backend) updateCode(ctx context.Context, rc *regionClients, profile string, t cloud.Address, in *lambda.UpdateFunctionCodeInput, what string, out cloud.Sink) (*lambda.UpdateFunctionCodeOutput, error) {
+	var upd *lambda.UpdateFunctionCodeOutput
+	err := b.call(ctx, nil, func() error {
+		var e error
+		upd, e = rc.lambda.UpdateFunctionCode(ctx, in)
+		return e
+	})
+	if err != nil {
+		return nil, errorf(profile, "%s %s: %w", what, t, err)
+	}
+	if err := b.waitUpdated(ctx, rc, profile, t, out); err != nil {
+		return nil, err
+	}
+	return upd, nil
+}
