@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: the runner's admission, task lifecycle,
+// output files and capture rotation share one lock and one set of task
+// states; splitting them is issue 19's part 4, due once no branch edits them.
+
 package actions
 
 import (

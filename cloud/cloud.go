@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose: this is the one file of shared value types and
+// capability interfaces every backend and the UI read; splitting it by concern
+// (images, functions, deploys, logs) is issue 19's part 4.
+
 // Package cloud holds what fndeck talks to: plain value types shared by every
 // backend, the small capability interfaces each backend opts into, and the
 // provider-neutral pieces (addresses, REPORT parsing). Backends live in

@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: the config schema, its defaults, env
+// overrides and validation are one table-shaped reader; splitting it by
+// concern is issue 19's part 4.
+
 // Package config reads fndeck's user configuration (config.yaml) and the
 // project file (fndeck.yaml). Values come, from weakest to strongest, from
 // defaults, the file, FNDECK_* environment variables and flag overrides.

@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: history reads, the shared live tail
+// hub, gap filling and quota pacing interlock on one per-project state;
+// splitting them by concern is issue 19's part 4.
+
 package gcp
 
 import (

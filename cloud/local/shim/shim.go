@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose: any change to package shim regenerates both
+// embedded shim binaries (12 MB of churn), so its split by concern (runtime
+// API, invoke endpoint, front door) waits for issue 19's part 4.
+
 // Package shim is the Lambda runtime shim fndeck puts inside a local
 // container deployed "--as lambda". It is the container's entrypoint: it
 // serves the Lambda Runtime API to the image's own entrypoint/cmd (which it

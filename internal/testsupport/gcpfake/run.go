@@ -14,6 +14,14 @@
 // failed terminal condition, and log filters are applied to the entries they
 // hold. Tests seed and inspect them through
 // methods that are safe to call while a client is using the server.
+//
+// Where they are weaker than the real thing: no authentication or IAM
+// (every caller may do everything), revisions become ready at once (no
+// container is started, no cold start, no image pull, so a bad image only
+// fails when a test marks it so), no v1 API (status.imageDigest), log
+// filters understand only the subset fndeck sends (service names, severity,
+// timestamps, OR of services), and no sampling of the live tail above
+// 500 entries/s.
 package gcpfake
 
 import (
