@@ -1,3 +1,6 @@
+// Over 600 lines, on purpose for now: wiring, adapters and the TUI's set-up;
+// keeping only the wiring here is issue 19's part 4.
+
 // Command fndeck is a keyboard-driven terminal workbench for container images
 // shipped as serverless functions. main builds the command tree, loads the
 // configuration, wires the backends and runs; it is the only place that exits.

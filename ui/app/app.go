@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: the root model routes every message
+// (prompts, global keys, panes, the output slot, lineage and sessions); the
+// split by concern is issue 19's part 4, due once no branch edits it.
+
 // Package app is fndeck's root Bubble Tea model: the layout of Images,
 // Functions, Tasks and output panes with header and footer, focus, help,
 // the command palette, confirmations, and message routing.

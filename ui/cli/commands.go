@@ -1,3 +1,6 @@
+// Over 600 lines, on purpose for now: it holds several headless commands; one
+// file per command is issue 19's part 4.
+
 package cli
 
 import (

@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: the Functions pane's tree, folding,
+// filter, lineage marker and detail share one model's state; the split by
+// concern is issue 19's part 4, due once no branch edits it.
+
 // Package functions is the Functions pane: every configured source's
 // functions in a collapsible tree provider → account/project → region. Each
 // source loads on its own and shows its own error and hint inline; keys

@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: the Images pane's list, lazy inspect,
+// lineage cells and detail share one model's state; the split by concern is
+// issue 19's part 4, due once no branch edits it.
+
 // Package images is the Images pane: local images from the engine, kept
 // current by the engine's event stream (no polling), with lazy os/arch,
 // a detail view, delete with confirmation, and build/push/deploy requests.

@@ -1,3 +1,7 @@
+// Over 600 lines, on purpose for now: the invoke pane's editor, templates,
+// history and result view share one model's state; the split by concern is
+// issue 19's part 4, due once no branch edits it.
+
 // Package invoke is the invoke pane: a JSON payload editor validated as you
 // type, saved payloads and history, HTTP fields for HTTP targets, and the
 // result of the last invocation (status, function error, response, streamed

@@ -1,3 +1,8 @@
+// Over 600 lines, on purpose for now: the output pane's ring, render cache,
+// search and save share one model's state; issue 13 asks for its split by
+// concern; the split by concern is issue 19's part 4, due once no branch edits
+// it.
+
 package output
 
 import (
